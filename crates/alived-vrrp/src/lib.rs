@@ -1,0 +1,8 @@
+//! The VRRP protocol core: wire codecs and the sans-IO instance state machine.
+//!
+//! Pure (ARCHITECTURE.md section 4, rule 1): no clock, no sockets, no tokio, no libc. Time comes
+//! in as `now`, effects go out as values.
+#![forbid(unsafe_code)]
+
+pub mod types;
+pub mod wire;

@@ -10,4 +10,5 @@
 
 pub mod ast;
 pub mod diag;
+pub mod schema;
 pub mod span;

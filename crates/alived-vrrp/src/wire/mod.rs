@@ -1,2 +1,31 @@
 //! VRRP on the wire (behaviour spec 5.7-5.9; RFC 3768, RFC 5798): adverts, authentication,
 //! checksums, GARP and unsolicited neighbour advertisements.
+
+use crate::types::{Centisecs, Priority, Version, Vrid};
+use std::net::IpAddr;
+
+/// VRRPv2 authentication (RFC 3768 §5.3.6; behaviour spec 2.8). Ignored by VRRPv3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Auth Type 0.
+    None,
+    /// Auth Type 1: the 8-byte password field, zero padded (keepalived truncates to 8).
+    Pass([u8; 8]),
+    /// Auth Type 2: IPsec AH (HMAC-MD5-96) wrapped around the advert; the 8 auth bytes are zero.
+    Ah,
+}
+
+/// A VRRP advertisement, parsed: the fields an instance needs, independent of the IP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advert {
+    pub version: Version,
+    pub vrid: Vrid,
+    /// 0 = the master is stopping, 255 = address owner.
+    pub priority: Priority,
+    /// v2: the whole-second Adver Int as `secs * 100`; v3: the 12-bit Max Adver Int field.
+    pub adver_int: Centisecs,
+    /// Always [`Auth::None`] for v3.
+    pub auth: Auth,
+    /// The virtual addresses, in packet order; all of one family.
+    pub addrs: Vec<IpAddr>,
+}

@@ -2,6 +2,9 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod logging;
+mod pidfile;
+mod supervisor;
 
 use clap::Parser;
 

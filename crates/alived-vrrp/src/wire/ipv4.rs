@@ -242,7 +242,7 @@ impl<'a> RxPacket<'a> {
         msg: &'a [u8],
     ) -> Result<RxPacket<'a>, DropReason> {
         if msg.len() < super::vrrp::HEADER_LEN {
-            return Err(DropReason::TooShort { len: msg.len() });
+            return Err(DropReason::TooShortIpv6 { len: msg.len() });
         }
         Ok(RxPacket {
             family: Family::V6,

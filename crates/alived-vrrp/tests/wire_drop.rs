@@ -59,14 +59,6 @@ fn v2_pass() -> Vec<u8> {
     )
 }
 
-/// Recomputes the VRRP checksum after a change (so that only the intended check fails).
-fn fix_vrrp_checksum(p: &mut [u8], version: Version) {
-    let msg = &mut p[20..];
-    let ph = PseudoHeader::for_advert(version, SRC.into(), GROUP.into());
-    let c = ph.compute(msg);
-    msg[6..8].copy_from_slice(&c.to_be_bytes());
-}
-
 fn run(
     bytes: &[u8],
     f: impl FnOnce(&mut Expect<'_>),

@@ -1,5 +1,25 @@
-//! VRRP on the wire (behaviour spec 5.7-5.9; RFC 3768, RFC 5798): adverts, authentication,
+//! VRRP on the wire (behaviour spec 5.6-5.9; RFC 3768, RFC 5798): adverts, authentication,
 //! checksums, GARP and unsolicited neighbour advertisements.
+//!
+//! House style rule 2: each packet type is a checked view over bytes plus a parsed form with
+//! `parse`/`emit`/`buffer_len`; nothing here panics on untrusted bytes.
+
+pub mod ah;
+pub mod arp;
+pub mod checksum;
+pub mod drop;
+pub mod ipv4;
+pub mod ipv6;
+pub mod ndisc;
+pub mod validate;
+pub mod vrrp;
+
+pub use ah::{AhHeader, AhReplay, AhSeq};
+pub use checksum::{ChecksumOutcome, PseudoHeader};
+pub use drop::{DropReason, Warning};
+pub use ipv4::{AhTx, Ipv4Tx, RxPacket};
+pub use validate::{Expect, ExpectAuth, Valid, validate};
+pub use vrrp::{EmitError, Family, VrrpPacket};
 
 use crate::types::{Centisecs, Priority, Version, Vrid};
 use std::net::IpAddr;

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod instance;
+pub mod sim;
 pub mod sync;
 pub mod types;
 pub mod wire;

@@ -6,6 +6,7 @@
 
 pub mod error;
 mod ffi;
+pub mod netlink;
 pub mod packet_socket;
 pub mod pool;
 #[doc(hidden)]

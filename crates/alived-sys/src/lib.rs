@@ -7,6 +7,7 @@
 pub mod error;
 mod ffi;
 pub mod netlink;
+pub mod netns;
 pub mod packet_socket;
 pub mod pool;
 #[doc(hidden)]

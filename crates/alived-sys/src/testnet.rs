@@ -5,14 +5,13 @@
 //! clash. [`Lab`]'s `Drop` kills every process it started (by pid) and deletes every namespace
 //! it created, also when the test panics. Nothing here touches the root namespace's links.
 
-use std::fs::File;
 use std::io;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sched::{CloneFlags, setns};
+use crate::netns;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -190,11 +189,11 @@ impl Lab {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let file = File::open(format!("/run/netns/{ns}"))?;
+        let file = netns::open(ns).map_err(io::Error::other)?;
         let handle = thread::Builder::new()
             .name(format!("netns-{ns}"))
             .spawn(move || {
-                setns(&file, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+                netns::enter_fd(&file).map_err(io::Error::other)?;
                 drop(file);
                 Ok::<R, io::Error>(f())
             })?;
@@ -232,11 +231,11 @@ impl Lab {
         Fut: std::future::Future<Output = R>,
         R: Send + 'static,
     {
-        let file = File::open(format!("/run/netns/{ns}"))?;
+        let file = netns::open(ns).map_err(io::Error::other)?;
         thread::Builder::new()
             .name(format!("netns-{ns}"))
             .spawn(move || {
-                setns(&file, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+                netns::enter_fd(&file).map_err(io::Error::other)?;
                 drop(file);
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()

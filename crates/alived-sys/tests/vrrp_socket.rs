@@ -232,3 +232,149 @@ fn ipv6_v3_advert_with_kernel_checksum() {
         "pseudo-header checksum"
     );
 }
+
+#[test]
+fn ipv4_configured_multicast_group() {
+    let (lab, a, b) = two_hosts("v4g");
+    let if_b = lab.ifindex(&b, "eth0").unwrap();
+    let if_a = lab.ifindex(&a, "eth0").unwrap();
+    let group = Ipv4Addr::new(224, 0, 0, 99);
+    let vrrp = vrrp_v2(70, 100, &[Ipv4Addr::new(10, 9, 0, 70)]);
+    let pkt = ipv4_packet(Ipv4Addr::new(10, 9, 0, 1), group, 3, &vrrp);
+    let (ready, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (r, d) = (ready.clone(), done.clone());
+    let receiver = lab
+        .spawn_async(&b, move || async move {
+            let mut pool = SocketPool::new();
+            let key = SocketKey::multicast_v4(if_b);
+            let mut s = pool.subscribe(key, 70, &[IpAddr::V4(group)]).unwrap();
+            r.store(true, Ordering::SeqCst);
+            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            d.store(true, Ordering::SeqCst);
+            got.expect("nothing received on the configured group")
+                .unwrap()
+        })
+        .unwrap();
+    let tx = sender(
+        &lab,
+        &a,
+        SocketKey::multicast_v4(if_a),
+        ready,
+        done,
+        vec![(pkt, IpAddr::V4(group), None)],
+    );
+    let got = receiver.join().unwrap().unwrap();
+    tx.join().unwrap().unwrap();
+    assert_eq!(got.info.dst, Some(IpAddr::V4(group)));
+    assert_eq!(got.vrrp(), &vrrp[..]);
+}
+
+#[test]
+fn ipv6_unicast_to_global_peer() {
+    let (lab, a, b) = two_hosts("v6u");
+    let if_b = lab.ifindex(&b, "eth0").unwrap();
+    let if_a = lab.ifindex(&a, "eth0").unwrap();
+    let (src, peer): (Ipv6Addr, Ipv6Addr) = (
+        "2001:db8:9::1".parse().unwrap(),
+        "2001:db8:9::2".parse().unwrap(),
+    );
+    lab.ip(
+        &a,
+        &["addr", "add", "2001:db8:9::1/64", "dev", "eth0", "nodad"],
+    )
+    .unwrap();
+    lab.ip(
+        &b,
+        &["addr", "add", "2001:db8:9::2/64", "dev", "eth0", "nodad"],
+    )
+    .unwrap();
+    let msg = vrrp_v3_v6(80, 100, 100, &["2001:db8:9::80".parse().unwrap()]);
+    let (ready, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (r, d) = (ready.clone(), done.clone());
+    let receiver = lab
+        .spawn_async(&b, move || async move {
+            let mut pool = SocketPool::new();
+            let key = SocketKey::unicast(if_b, Family::V6, Some(IpAddr::V6(peer)));
+            let mut s = pool.subscribe(key, 80, &[]).unwrap();
+            r.store(true, Ordering::SeqCst);
+            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            d.store(true, Ordering::SeqCst);
+            got.expect("no IPv6 unicast advert within the bound")
+                .unwrap()
+        })
+        .unwrap();
+    let key_a = SocketKey::unicast(if_a, Family::V6, Some(IpAddr::V6(src)));
+    let tx = sender(
+        &lab,
+        &a,
+        key_a,
+        ready,
+        done,
+        vec![(msg.clone(), IpAddr::V6(peer), Some(src))],
+    );
+    let got = receiver.join().unwrap().unwrap();
+    tx.join().unwrap().unwrap();
+    assert_eq!(got.info.src, IpAddr::V6(src));
+    assert_eq!(got.info.dst, Some(IpAddr::V6(peer)));
+    assert_eq!(got.info.hop_limit, Some(255));
+    assert_eq!(got.info.ifindex, Some(if_b));
+    assert!(v6_checksum_ok(src, peer, &got.bytes));
+    assert_eq!(got.bytes[8..], msg[8..]);
+}
+
+#[test]
+fn pool_shares_and_releases_sockets() {
+    let mut lab = Lab::new("pool");
+    let a = lab.add_ns("a").unwrap();
+    lab.ip(
+        &a,
+        &[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+        ],
+    )
+    .unwrap();
+    lab.ip(&a, &["link", "set", "eth0", "up"]).unwrap();
+    let idx = lab.ifindex(&a, "eth0").unwrap();
+    lab.run_async(&a, move || async move {
+        let mut pool = SocketPool::new();
+        let k4 = SocketKey::multicast_v4(idx);
+        let k6 = SocketKey::multicast_v6(idx);
+        let s1 = pool.subscribe(k4, 1, &[]).unwrap();
+        assert!(
+            pool.subscribe(k4, 1, &[]).is_err(),
+            "same VRID twice on one socket"
+        );
+        let s2 = pool.subscribe(k4, 2, &[]).unwrap();
+        let s6 = pool.subscribe(k6, 1, &[]).unwrap();
+        assert_eq!(pool.len(), 2);
+        assert!(Arc::ptr_eq(s1.socket(), s2.socket()));
+        drop(s1);
+        assert_eq!(
+            pool.release_unused(),
+            0,
+            "VRID 2 still uses the IPv4 socket"
+        );
+        drop(s6);
+        assert_eq!(pool.release_unused(), 1);
+        let again = pool.subscribe(k4, 1, &[]).unwrap();
+        assert!(Arc::ptr_eq(again.socket(), s2.socket()));
+        drop((again, s2));
+        assert_eq!(pool.release_unused(), 1);
+        assert!(pool.is_empty());
+        // Bad requests are errors, not panics.
+        assert!(VrrpSocket::open(SocketKey::multicast_v4(0)).is_err());
+        let mut bad = SocketKey::multicast_v6(idx);
+        bad.proto = 51;
+        assert!(VrrpSocket::open(bad).is_err());
+        let sock = VrrpSocket::open(SocketKey::multicast_v4(idx)).unwrap();
+        assert!(sock.send_v4(&[0x60; 40], VRRP_GROUP_V4).await.is_err());
+        assert!(sock.send_v6(&[0; 8], None, VRRP_GROUP_V6).await.is_err());
+    })
+    .unwrap();
+}

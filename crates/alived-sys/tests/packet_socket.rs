@@ -1,29 +1,45 @@
-//! Root test: a GARP frame sent on an AF_PACKET socket in one namespace is seen byte for
+//! Root tests: a GARP frame (and an unsolicited NA) sent on an AF_PACKET socket in one namespace is seen byte for
 //! byte by a packet socket in another namespace on the same bridge.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use alived_sys::PacketSocket;
-use alived_sys::packet_socket::ETH_P_ARP;
+use alived_sys::packet_socket::{ETH_P_ARP, ETH_P_IPV6};
 use common::*;
 
 #[test]
 fn garp_frame_crosses_the_bridge_unchanged() {
-    let mut lab = Lab::new("garp");
+    let frame = frame_crosses("garp", ETH_P_ARP, |mac| {
+        garp(mac, Ipv4Addr::new(10, 99, 0, 100))
+    });
+    assert_eq!(frame.len(), 42);
+}
+
+#[test]
+fn unsolicited_na_crosses_the_bridge_unchanged() {
+    let vip: Ipv6Addr = "2001:db8::61".parse().unwrap();
+    let frame = frame_crosses("na", ETH_P_IPV6, |mac| unsolicited_na(mac, vip));
+    assert_eq!(frame.len(), 14 + 40 + 32);
+}
+
+/// Sends the frame built by `build` (given A's MAC) from A until C sees it byte for byte on a
+/// packet socket for `proto`; returns the frame.
+fn frame_crosses(tag: &str, proto: u16, build: impl Fn([u8; 6]) -> Vec<u8>) -> Vec<u8> {
+    let mut lab = Lab::new(tag);
     let a = lab.add_ns("a").unwrap();
     let c = lab.add_ns("c").unwrap();
     lab.lan(&[(&a, "eth0"), (&c, "eth0")]).unwrap();
     let if_a = lab.ifindex(&a, "eth0").unwrap();
     let if_c = lab.ifindex(&c, "eth0").unwrap();
     let mac_a = lab.mac(&a, "eth0").unwrap();
-    let frame = garp(mac_a, Ipv4Addr::new(10, 99, 0, 100));
-    assert_eq!(frame.len(), 42);
+    let frame = build(mac_a);
+    let sent = frame.clone();
 
     let (ready, done) = (
         Arc::new(AtomicBool::new(false)),
@@ -32,7 +48,7 @@ fn garp_frame_crosses_the_bridge_unchanged() {
     let (r, d, want) = (ready.clone(), done.clone(), frame.clone());
     let rx = lab
         .spawn_async(&c, move || async move {
-            let sock = PacketSocket::receiver(if_c, ETH_P_ARP).unwrap();
+            let sock = PacketSocket::receiver(if_c, proto).unwrap();
             r.store(true, Ordering::SeqCst);
             let mut buf = vec![0u8; 2048];
             let mut seen = Vec::new();
@@ -61,7 +77,7 @@ fn garp_frame_crosses_the_bridge_unchanged() {
             }
             let mut rounds = 0;
             while !done.load(Ordering::SeqCst) && rounds < 100 {
-                assert_eq!(sock.send(&frame).await.unwrap(), 42);
+                assert_eq!(sock.send(&frame).await.unwrap(), frame.len());
                 rounds += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -71,6 +87,7 @@ fn garp_frame_crosses_the_bridge_unchanged() {
     tx.join().unwrap().unwrap();
     assert!(
         found,
-        "GARP not seen unchanged; other ARP frames seen: {seen:02x?}"
+        "frame not seen unchanged; other frames seen: {seen:02x?}"
     );
+    sent
 }

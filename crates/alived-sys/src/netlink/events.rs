@@ -41,6 +41,9 @@ pub enum NetEvent {
     AddrAdded(Addr),
     /// An address was removed.
     AddrRemoved(Addr),
+    /// The socket overflowed (ENOBUFS) and events were lost: re-read links and addresses
+    /// ([`super::Netlink::links`], [`super::Netlink::addresses`]) to resynchronise.
+    Overrun,
 }
 
 /// Link and address events (RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR). Link
@@ -81,8 +84,15 @@ impl EventStream {
     pub async fn next(&mut self) -> Option<NetEvent> {
         loop {
             let (msg, _) = self.rx.next().await?;
-            let NetlinkPayload::InnerMessage(inner) = msg.payload else {
-                continue;
+            let inner = match msg.payload {
+                NetlinkPayload::InnerMessage(inner) => inner,
+                NetlinkPayload::Overrun(_) => {
+                    // ENOBUFS: the kernel dropped events. Forget link states so the next
+                    // NEWLINK of each link is reported again.
+                    self.last.clear();
+                    return Some(NetEvent::Overrun);
+                }
+                _ => continue,
             };
             match inner {
                 RouteNetlinkMessage::NewLink(m) => {

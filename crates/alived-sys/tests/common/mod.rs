@@ -101,3 +101,29 @@ pub fn link_local(lab: &Lab, ns: &str, ifname: &str) -> Ipv6Addr {
         .unwrap_or_else(|| panic!("no link-local address in {out:?}"));
     addr.parse().unwrap()
 }
+
+/// An unsolicited neighbour advertisement as keepalived sends it (behaviour spec 5.6): from
+/// the VIP to ff02::1, hop limit 255, Override flag, target link-layer address option.
+pub fn unsolicited_na(mac: [u8; 6], vip: Ipv6Addr) -> Vec<u8> {
+    let all_nodes: Ipv6Addr = "ff02::1".parse().unwrap();
+    let mut icmp = vec![136, 0, 0, 0, 0x20, 0, 0, 0];
+    icmp.extend_from_slice(&vip.octets());
+    icmp.extend_from_slice(&[2, 1]);
+    icmp.extend_from_slice(&mac);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&vip.octets());
+    pseudo.extend_from_slice(&all_nodes.octets());
+    pseudo.extend_from_slice(&(icmp.len() as u32).to_be_bytes());
+    pseudo.extend_from_slice(&[0, 0, 0, 58]);
+    let c = !(sum16(&icmp, sum16(&pseudo, 0)) as u16);
+    icmp[2..4].copy_from_slice(&c.to_be_bytes());
+    let mut f = vec![0x33, 0x33, 0, 0, 0, 1];
+    f.extend_from_slice(&mac);
+    f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+    f.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+    f.extend_from_slice(&[58, 255]);
+    f.extend_from_slice(&vip.octets());
+    f.extend_from_slice(&all_nodes.octets());
+    f.extend_from_slice(&icmp);
+    f
+}

@@ -9,7 +9,7 @@
 //! Sockets are shared between instances through [`crate::SocketPool`].
 
 use std::io::{IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::num::NonZeroU32;
 use std::os::fd::{AsFd, AsRawFd};
 
@@ -492,11 +492,6 @@ fn is_link_local_v6(a: &Ipv6Addr) -> bool {
 
 fn is_link_scope_mcast(a: &Ipv6Addr) -> bool {
     a.segments()[0] & 0xff0f == 0xff02
-}
-
-/// Convenience for tests and logs: the socket address form of a received source.
-pub fn socket_addr(ip: IpAddr) -> SocketAddr {
-    SocketAddr::new(ip, 0)
 }
 
 #[cfg(test)]

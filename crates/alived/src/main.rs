@@ -11,6 +11,9 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
+    if let Some(cli::Command::Demo(args)) = &cli.command {
+        std::process::exit(demo::run(args));
+    }
     if cli.opts.version {
         println!("alived v{}", env!("CARGO_PKG_VERSION"));
         return;

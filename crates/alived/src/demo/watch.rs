@@ -163,6 +163,43 @@ pub fn arping(
     })?
 }
 
+/// A kernel-level reachability probe from `ns`: a UDP datagram to `target` port 9 on a
+/// connected socket. An ICMP port-unreachable (ECONNREFUSED) or a reply means the address
+/// answered; silence for `wait` means it did not. As a side effect the client's kernel
+/// resolves `target` in its neighbour table, as any real client would.
+pub fn udp_probe(lab: &Lab, ns: &str, target: Ipv4Addr, wait: Duration) -> io::Result<bool> {
+    lab.run_in(ns, move || {
+        let sock = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+        sock.connect((target, 9))?;
+        sock.set_read_timeout(Some(wait))?;
+        sock.send(b"alived demo probe")?;
+        let mut buf = [0u8; 64];
+        match sock.recv(&mut buf) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Ok(true),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    })?
+}
+
+/// The MAC the kernel of `ns` has for `addr` (`ip neigh`), if it has a usable entry.
+pub fn neighbour_mac(ns: &str, addr: Ipv4Addr) -> io::Result<Option<[u8; 6]>> {
+    let out = super::router::ip_out(&["-n", ns, "neigh", "show", &addr.to_string()])?;
+    Ok(out.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        words.find(|w| *w == "lladdr")?;
+        alived_sys::testnet::parse_mac(words.next()?)
+    }))
+}
+
 /// `aa:bb:cc:dd:ee:ff`.
 pub fn fmt_mac(mac: &[u8; 6]) -> String {
     mac.iter()

@@ -29,8 +29,16 @@ pub struct Topology {
 }
 
 impl Topology {
-    /// Builds `n` routers `r1..rN` (not started) and a client `c` on one bridge.
+    /// Builds `n` routers `r1..rN` (not started) running `daemon`, and a client `c`, on one
+    /// bridge.
     pub fn new(tag: &str, n: usize, daemon: &Daemon) -> io::Result<Topology> {
+        Topology::with_daemons(tag, &vec![daemon.clone(); n])
+    }
+
+    /// Like [`Topology::new`] with one daemon per router (`r1` runs `daemons[0]`...), e.g.
+    /// keepalived next to alived for interoperability runs.
+    pub fn with_daemons(tag: &str, daemons: &[Daemon]) -> io::Result<Topology> {
+        let n = daemons.len();
         let mut lab = Lab::new(tag);
         let k = SUBNETS.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
@@ -60,8 +68,9 @@ impl Topology {
             let host = u8::try_from(i + 1).unwrap_or(u8::MAX);
             let addr = format!("{}/24", topo.addr(host));
             lab.ip(ns, &["addr", "add", &addr, "dev", "eth0"])?;
+            let daemon = daemons.get(i).cloned().unwrap_or_else(Daemon::keepalived);
             topo.routers
-                .push(Router::new(name, ns, "eth0", daemon.clone(), &topo.dir));
+                .push(Router::new(name, ns, "eth0", daemon, &topo.dir));
         }
         let addr = format!("{}/24", topo.client_addr());
         lab.ip(&client, &["addr", "add", &addr, "dev", "eth0"])?;

@@ -5,7 +5,8 @@
 //!
 //! The daemon under test is this package's `alived` binary. `ALIVED_TEST_DAEMON=keepalived`
 //! (or a path to a keepalived binary) runs the same scenarios against keepalived 2.2.7,
-//! which is how the harness itself is validated.
+//! which is how the harness itself is validated; `ALIVED_TEST_DAEMONS=keepalived,alived`
+//! mixes them router by router (interoperability).
 #![allow(dead_code, unused_imports)]
 
 #[path = "../../src/demo/conf.rs"]
@@ -31,27 +32,42 @@ pub const FAST: Duration = Duration::from_secs(10);
 /// Generous bound for VRRPv2 timings (Master_Down_Interval about 3.6 s).
 pub const SLOW: Duration = Duration::from_secs(30);
 
-/// The daemon selected by `ALIVED_TEST_DAEMON` (`alived` by default).
-pub fn daemon_under_test() -> Daemon {
-    match std::env::var("ALIVED_TEST_DAEMON").ok().as_deref() {
-        None | Some("") | Some("alived") => {
-            Daemon::Alived(PathBuf::from(env!("CARGO_BIN_EXE_alived")))
-        }
-        Some("keepalived") => Daemon::keepalived(),
-        Some(path) if path.contains("keepalived") => Daemon::Keepalived(PathBuf::from(path)),
-        Some(path) => Daemon::Alived(PathBuf::from(path)),
+/// `alived`, `keepalived`, or a path to either.
+pub fn parse_daemon(name: &str) -> Daemon {
+    match name.trim() {
+        "" | "alived" => Daemon::Alived(PathBuf::from(env!("CARGO_BIN_EXE_alived"))),
+        "keepalived" => Daemon::keepalived(),
+        path if path.contains("keepalived") => Daemon::Keepalived(PathBuf::from(path)),
+        path => Daemon::Alived(PathBuf::from(path)),
     }
 }
 
-/// A topology of `n` routers and a client running the daemon under test.
+/// The daemon selected by `ALIVED_TEST_DAEMON` (`alived` by default).
+pub fn daemon_under_test() -> Daemon {
+    parse_daemon(&std::env::var("ALIVED_TEST_DAEMON").unwrap_or_default())
+}
+
+/// The daemons for routers r1..rN: `ALIVED_TEST_DAEMONS=keepalived,alived` assigns them in
+/// turn (r1 keepalived, r2 alived, r3 keepalived...) for interoperability runs; otherwise
+/// every router runs [`daemon_under_test`].
+pub fn daemons(n: usize) -> Vec<Daemon> {
+    let list = std::env::var("ALIVED_TEST_DAEMONS").unwrap_or_default();
+    let names: Vec<&str> = list.split(',').filter(|s| !s.trim().is_empty()).collect();
+    if names.is_empty() {
+        return vec![daemon_under_test(); n];
+    }
+    (0..n)
+        .map(|i| parse_daemon(names[i % names.len()]))
+        .collect()
+}
+
+/// A topology of `n` routers and a client running the daemons under test.
 pub fn topology(tag: &str, n: usize) -> Topology {
-    let daemon = daemon_under_test();
-    eprintln!(
-        "daemon under test: {} ({})",
-        daemon.label(),
-        daemon.path().display()
-    );
-    Topology::new(tag, n, &daemon).expect("build the lab")
+    let daemons = daemons(n);
+    for (i, d) in daemons.iter().enumerate() {
+        eprintln!("r{}: {} ({})", i + 1, d.label(), d.path().display());
+    }
+    Topology::with_daemons(tag, &daemons).expect("build the lab")
 }
 
 /// Waits for `pattern` in the current run of `r`, panicking with a clear message.

@@ -1,20 +1,27 @@
 //! alived: a keepalived-compatible high-availability daemon.
+//!
+//! One binary, three processes (behaviour spec 4.1): the parent checks the configuration,
+//! writes its pid file and supervises a VRRP child and a checker child, each the same binary
+//! re-executed with the hidden `--role` flag.
 #![forbid(unsafe_code)]
 
 mod cli;
+mod daemon;
 mod logging;
 mod pidfile;
 mod supervisor;
+mod vrrp;
 
 use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
-    if cli.opts.version {
+    let opts = &cli.opts;
+    if opts.version {
         println!("alived v{}", env!("CARGO_PKG_VERSION"));
         return;
     }
-    if let Some(name) = &cli.opts.signum {
+    if let Some(name) = &opts.signum {
         match cli::signum(name) {
             Some(n) => println!("{n}"),
             None => {
@@ -22,5 +29,23 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        return;
     }
+    if let Some(cli::Command::Demo) = cli.command {
+        eprintln!("alived demo is not part of this build yet");
+        std::process::exit(1);
+    }
+    if opts.config_test.is_some() {
+        std::process::exit(daemon::config_test(opts));
+    }
+    let code = match opts.role.as_deref() {
+        Some("vrrp") => daemon::vrrp_child(opts),
+        Some("check") => daemon::checker_child(opts),
+        Some(other) => {
+            eprintln!("unknown role {other}");
+            1
+        }
+        None => daemon::parent(opts),
+    };
+    std::process::exit(code);
 }

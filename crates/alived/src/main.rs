@@ -1,24 +1,28 @@
 //! alived: a keepalived-compatible high-availability daemon.
+//!
+//! One binary, three processes (behaviour spec 4.1): the parent checks the configuration,
+//! writes its pid file and supervises a VRRP child and a checker child, each the same binary
+//! re-executed with the hidden `--role` flag.
 #![forbid(unsafe_code)]
 
 mod cli;
+mod daemon;
 mod demo;
 mod logging;
 mod pidfile;
 mod supervisor;
+mod vrrp;
 
 use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
-    if let Some(cli::Command::Demo(args)) = &cli.command {
-        std::process::exit(demo::run(args));
-    }
-    if cli.opts.version {
+    let opts = &cli.opts;
+    if opts.version {
         println!("alived v{}", env!("CARGO_PKG_VERSION"));
         return;
     }
-    if let Some(name) = &cli.opts.signum {
+    if let Some(name) = &opts.signum {
         match cli::signum(name) {
             Some(n) => println!("{n}"),
             None => {
@@ -26,5 +30,22 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        return;
     }
+    if let Some(cli::Command::Demo(args)) = &cli.command {
+        std::process::exit(demo::run(args));
+    }
+    if opts.config_test.is_some() {
+        std::process::exit(daemon::config_test(opts));
+    }
+    let code = match opts.role.as_deref() {
+        Some("vrrp") => daemon::vrrp_child(opts),
+        Some("check") => daemon::checker_child(opts),
+        Some(other) => {
+            eprintln!("unknown role {other}");
+            1
+        }
+        None => daemon::parent(opts),
+    };
+    std::process::exit(code);
 }

@@ -11,6 +11,9 @@ use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
 
+/// Set to `1` in the environment of a child the parent restarts.
+pub const RESPAWN_ENV: &str = "ALIVED_RESPAWN";
+
 /// A child process kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChildKind {
@@ -91,13 +94,18 @@ fn spawn(
     kind: ChildKind,
     slot: usize,
     exits: &tokio::sync::mpsc::UnboundedSender<Exit>,
+    respawned: bool,
 ) -> std::io::Result<nix::unistd::Pid> {
     let args: Vec<_> = std::env::args_os().skip(1).collect();
-    let mut child: Child = Command::new("/proc/self/exe")
-        .args(args)
-        .arg("--role")
-        .arg(kind.role())
-        .spawn()?;
+    let mut cmd = Command::new("/proc/self/exe");
+    cmd.args(args).arg("--role").arg(kind.role());
+    // A restarted child adopts the state it finds (the VRRP child keeps VIPs in place).
+    if respawned {
+        cmd.env(RESPAWN_ENV, "1");
+    } else {
+        cmd.env_remove(RESPAWN_ENV);
+    }
+    let mut child: Child = cmd.spawn()?;
     let raw = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
     info!("Starting {} child process, pid={raw}", kind.start_name());
     let exits = exits.clone();
@@ -122,7 +130,7 @@ pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
     let (tx, mut exits) = tokio::sync::mpsc::unbounded_channel::<Exit>();
     let mut children = Vec::new();
     for (slot, &kind) in kinds.iter().enumerate() {
-        let pid = spawn(kind, slot, &tx)?;
+        let pid = spawn(kind, slot, &tx, false)?;
         children.push(Running {
             kind,
             pid,
@@ -168,7 +176,7 @@ pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
                     );
                     tokio::time::sleep(delay).await;
                 }
-                r.pid = spawn(r.kind, slot, &tx)?;
+                r.pid = spawn(r.kind, slot, &tx, true)?;
                 r.started = tokio::time::Instant::now();
             }
         }

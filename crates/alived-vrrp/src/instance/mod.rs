@@ -90,6 +90,12 @@ pub enum Input {
     },
     /// Shutdown (RFC 5798 §6.4.3 Shutdown event): a master sends priority 0.
     Stop,
+    /// Start-up of a VRRP process restarted by its parent that found this instance's VIPs
+    /// still on its interface: resume as MASTER at once (advert, VIPs kept, GARPs) instead of
+    /// waiting a Master_Down_Interval with no VIP (ARCHITECTURE.md section 1). A fault present
+    /// wins as in [`Input::Start`]; a peer with a higher priority takes over with its next
+    /// advert as usual.
+    Resume,
 }
 
 /// Why a fault is present.
@@ -118,6 +124,8 @@ pub enum Reason {
     /// The sync group moved us.
     SyncGroup,
     Shutdown,
+    /// A restarted VRRP process resumed the mastership it found (see [`Input::Resume`]).
+    Resumed,
 }
 
 /// Which rule a GARP burst comes from.
@@ -287,6 +295,7 @@ impl Instance {
     pub fn handle(&mut self, now: Timestamp, input: Input) {
         match input {
             Input::Start => self.start(now),
+            Input::Resume => self.resume(now),
             Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
             Input::Advert { src, advert } => self.receive(now, src, &advert),
             Input::LinkUp(link) | Input::LinkDown(link) => {
@@ -360,6 +369,19 @@ impl Instance {
                 kind: DownKind::Fixed,
             });
         }
+    }
+
+    /// [`Input::Resume`]: INIT -> MASTER directly, unless a fault is present (then as Start).
+    fn resume(&mut self, now: Timestamp) {
+        if !matches!(self.state, State::Init | State::Stop) {
+            return;
+        }
+        if self.fault_reason().is_some() {
+            self.start(now);
+            return;
+        }
+        self.state = State::Init;
+        self.change_state(now, State::Master, Reason::Resumed);
     }
 
     /// RFC 5798 §6.4.2: Master_Down_Timer fires -> MASTER. In a sync group the instance only

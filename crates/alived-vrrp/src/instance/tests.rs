@@ -137,6 +137,46 @@ fn start_with_fault_enters_fault_init() {
     assert_eq!(i.poll_timeout(), None);
 }
 
+// ARCHITECTURE.md section 1: a restarted VRRP process that finds its VIPs resumes MASTER at
+// once: advert first, VIPs (re)asserted, GARP burst, then adverts every interval.
+#[test]
+fn resume_goes_master_at_once_with_advert_vips_and_garps() {
+    let mut i = Instance::new(cfg(100)).unwrap();
+    i.handle(at_ms(500), Input::Resume);
+    let a = drain(&mut i);
+    assert_eq!(i.state(), State::Master);
+    assert_eq!(
+        a.first(),
+        Some(&Action::SendAdvert {
+            priority: Priority(100)
+        })
+    );
+    assert!(a.contains(&Action::AddVips));
+    assert!(a.iter().any(|x| matches!(x, Action::SendGarps { .. })));
+    assert!(a.contains(&Action::Transition {
+        from: State::Init,
+        to: State::Master,
+        reason: Reason::Resumed
+    }));
+    assert_eq!(logs(&a)[0], "(VI_1) Entering MASTER STATE");
+    // The next advert is one interval later.
+    assert_eq!(i.poll_timeout(), Some(at_ms(1500)));
+    // A higher-priority peer still takes over.
+    i.handle(at_ms(600), from("10.99.0.2", &cfg(100), 200));
+    assert_eq!(i.state(), State::Backup);
+}
+
+// A fault present at resume wins: FAULT (init), no VIPs.
+#[test]
+fn resume_with_fault_enters_fault() {
+    let mut i = Instance::new(cfg(100)).unwrap();
+    i.handle(at_ms(0), Input::LinkDown(Link::Own));
+    i.handle(at_ms(0), Input::Resume);
+    let a = drain(&mut i);
+    assert_eq!(i.state(), State::Fault);
+    assert!(!a.contains(&Action::AddVips));
+}
+
 // Spec 5.3 / RFC 5798 §6.4.2: priority 0 -> the down timer becomes Skew_Time.
 #[test]
 fn backup_priority_zero_takes_over_after_skew() {

@@ -1,0 +1,293 @@
+//! The kernel side of one instance: its interface (index, MAC, our address), its VMAC, and its
+//! virtual addresses (behaviour spec 2.3, 5.8).
+
+use super::spec::{InstanceSpec, VipSpec};
+use alived_sys::NetlinkError;
+use alived_sys::netlink::{Addr, AddrSpec, Link, Netlink, set_vmac_sysctls, vmac_mac};
+use std::net::{IpAddr, Ipv6Addr};
+use tracing::{debug, info, warn};
+
+/// IFA_F_SECONDARY: not the primary address of its subnet.
+const IFA_F_SECONDARY: u32 = 0x01;
+const EEXIST: i32 = 17;
+const EADDRNOTAVAIL: i32 = 99;
+
+/// Why an instance cannot start on this host.
+#[derive(Debug, thiserror::Error)]
+pub enum IfaceError {
+    #[error("({instance}) interface {interface}: {source}")]
+    Link {
+        instance: String,
+        interface: String,
+        source: NetlinkError,
+    },
+    #[error("({instance}) no {family} address on {interface} to send adverts from")]
+    NoAddress {
+        instance: String,
+        interface: String,
+        family: &'static str,
+    },
+    #[error("({instance}) VMAC {name}: {source}")]
+    Vmac {
+        instance: String,
+        name: String,
+        source: NetlinkError,
+    },
+}
+
+/// An instance's interface, resolved.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The configured interface (link state of this one is the instance's own link).
+    pub base: Link,
+    /// The VMAC, when `use_vmac` (VIPs and GARPs go there; adverts too unless
+    /// `vmac_xmit_base`).
+    pub vmac: Option<Link>,
+    /// Our advert source and tie-break address.
+    pub our_addr: IpAddr,
+}
+
+impl Resolved {
+    /// Where adverts are sent and received.
+    pub fn xmit_ifindex(&self, spec: &InstanceSpec) -> u32 {
+        match &self.vmac {
+            Some(v) if !spec.vmac_xmit_base => v.index,
+            _ => self.base.index,
+        }
+    }
+    /// Where VIPs without `dev` go, and GARPs leave from.
+    pub fn vip_link(&self) -> &Link {
+        self.vmac.as_ref().unwrap_or(&self.base)
+    }
+    /// The Ethernet source of GARPs / NAs.
+    pub fn mac(&self) -> [u8; 6] {
+        let m = &self.vip_link().mac;
+        let mut out = [0u8; 6];
+        if m.len() == 6 {
+            out.copy_from_slice(m);
+        }
+        out
+    }
+}
+
+fn is_link_local_v6(a: &Ipv6Addr) -> bool {
+    a.segments()[0] & 0xffc0 == 0xfe80
+}
+
+/// The address keepalived uses as ours (spec 5.4): the configured source, else the
+/// interface's primary IPv4 address, or its IPv6 link-local address. VIPs are never ours.
+pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Option<IpAddr> {
+    if let Some(a) = spec.src_ip {
+        return Some(a);
+    }
+    let is_vip = |a: &IpAddr| spec.vips.iter().any(|v| v.addr == *a);
+    let mine = addrs
+        .iter()
+        .filter(|a| a.ifindex == ifindex && !is_vip(&a.addr));
+    if spec.is_ipv6() {
+        mine.filter_map(|a| match a.addr {
+            IpAddr::V6(v6) if is_link_local_v6(&v6) => Some(a.addr),
+            _ => None,
+        })
+        .next()
+    } else {
+        mine.filter(|a| a.addr.is_ipv4() && a.flags & IFA_F_SECONDARY == 0)
+            .map(|a| a.addr)
+            .next()
+    }
+}
+
+/// Looks the interface up, creates the VMAC if configured, and finds our address.
+pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<Resolved, IfaceError> {
+    let link_err = |source| IfaceError::Link {
+        instance: spec.name.clone(),
+        interface: spec.interface.clone(),
+        source,
+    };
+    let base = nl.link_by_name(&spec.interface).await.map_err(link_err)?;
+    let addrs = nl.addresses(Some(base.index)).await.map_err(link_err)?;
+    let our_addr =
+        pick_our_addr(spec, &addrs, base.index).ok_or_else(|| IfaceError::NoAddress {
+            instance: spec.name.clone(),
+            interface: spec.interface.clone(),
+            family: if spec.is_ipv6() {
+                "IPv6 link-local"
+            } else {
+                "IPv4"
+            },
+        })?;
+    let vmac = match &spec.use_vmac {
+        None => None,
+        Some(v) => Some(vmac(nl, spec, &base, &v.name).await?),
+    };
+    Ok(Resolved {
+        base,
+        vmac,
+        our_addr,
+    })
+}
+
+/// Creates (or, after a restart, adopts) the instance's VMAC: macvlan private mode, MAC
+/// 00:00:5e:00:01:VRID (00:00:5e:00:02:VRID for IPv6), keepalived's sysctls (spec 5.8).
+async fn vmac(
+    nl: &Netlink,
+    spec: &InstanceSpec,
+    base: &Link,
+    name: &str,
+) -> Result<Link, IfaceError> {
+    let err = |source| IfaceError::Vmac {
+        instance: spec.name.clone(),
+        name: name.to_owned(),
+        source,
+    };
+    let mac = vmac_mac(spec.vrid.get(), spec.is_ipv6());
+    let link = match nl.link_by_name(name).await {
+        Ok(l) if l.parent == Some(base.index) && l.mac == mac => l,
+        Ok(l) => {
+            // A stale link of that name that is not our VMAC: replace it.
+            nl.delete_link(l.index).await.map_err(err)?;
+            nl.create_macvlan(base.index, name, mac)
+                .await
+                .map_err(err)?
+        }
+        Err(_) => nl
+            .create_macvlan(base.index, name, mac)
+            .await
+            .map_err(err)?,
+    };
+    set_vmac_sysctls(name, &base.name).map_err(err)?;
+    info!("({}): Success creating VMAC interface {name}", spec.name);
+    Ok(link)
+}
+
+/// Deletes the VMAC at stop.
+pub async fn remove_vmac(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) {
+    if let Some(v) = &r.vmac {
+        match nl.delete_link(v.index).await {
+            Ok(()) => info!(
+                "({}): Success removing VMAC interface {}",
+                spec.name, v.name
+            ),
+            Err(e) => warn!("({}) cannot remove VMAC {}: {e}", spec.name, v.name),
+        }
+    }
+}
+
+/// The netlink address of a VIP (keepalived defaults: /32 or /128, global scope, IPv6
+/// without DAD and, for /128, preferred_lft 0).
+pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpec, NetlinkError> {
+    let ifindex = match &v.dev {
+        Some(dev) if *dev != r.base.name => nl.link_by_name(dev).await?.index,
+        _ => r.vip_link().index,
+    };
+    let mut a = AddrSpec::new(ifindex, v.addr, v.prefix);
+    a.label = v.label.clone();
+    a.broadcast = v.broadcast;
+    if v.addr.is_ipv6() && v.prefix == 128 {
+        a.preferred_lft = Some(0);
+    }
+    Ok(a)
+}
+
+/// The netlink addresses of every VIP of an instance (those that can be resolved).
+pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Vec<AddrSpec> {
+    let mut out = Vec::new();
+    for v in &spec.vips {
+        match vip_addr(nl, r, v).await {
+            Ok(a) => out.push(a),
+            Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),
+        }
+    }
+    out
+}
+
+/// Adds the VIPs (present ones are kept: a restart or a repeat is not an error).
+pub async fn add_vips(nl: &Netlink, name: &str, vips: &[AddrSpec]) {
+    for a in vips {
+        match nl.add_address(a).await {
+            Ok(()) => debug!("({name}) added VIP {}/{}", a.addr, a.prefix),
+            Err(e) if e.errno() == Some(EEXIST) => {}
+            Err(e) => warn!("({name}) cannot add VIP {}/{}: {e}", a.addr, a.prefix),
+        }
+    }
+}
+
+/// Removes the VIPs (absent ones are fine).
+pub async fn remove_vips(nl: &Netlink, name: &str, vips: &[AddrSpec]) {
+    for a in vips {
+        match nl.del_address(a).await {
+            Ok(()) => debug!("({name}) removed VIP {}/{}", a.addr, a.prefix),
+            Err(e) if e.errno() == Some(EADDRNOTAVAIL) => {}
+            Err(e) => warn!("({name}) cannot remove VIP {}/{}: {e}", a.addr, a.prefix),
+        }
+    }
+}
+
+/// Whether every VIP is present on its link (a restarted VRRP process then resumes MASTER).
+pub async fn all_present(nl: &Netlink, vips: &[AddrSpec]) -> bool {
+    let Ok(present) = nl.addresses(None).await else {
+        return false;
+    };
+    !vips.is_empty()
+        && vips.iter().all(|v| {
+            present
+                .iter()
+                .any(|p| p.ifindex == v.ifindex && p.addr == v.addr && p.prefix == v.prefix)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(ifindex: u32, a: &str, flags: u32) -> Addr {
+        Addr {
+            ifindex,
+            addr: a.parse().unwrap(),
+            prefix: 24,
+            broadcast: None,
+            scope: 0,
+            label: None,
+            flags,
+            preferred_lft: None,
+        }
+    }
+
+    fn spec(vip: &str) -> InstanceSpec {
+        let t = super::super::tmpconf::parse(
+            &format!(
+                "vrrp_instance V {{\n interface e\n virtual_router_id 1\n \
+                 virtual_ipaddress {{\n {vip}\n }}\n}}\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        super::super::build::instances(&t).unwrap().remove(0)
+    }
+
+    #[test]
+    fn our_address_is_the_primary_ipv4_not_a_vip_nor_a_secondary() {
+        let s = spec("10.0.0.100");
+        let addrs = [
+            addr(3, "10.0.0.100", 0),
+            addr(3, "10.0.0.7", IFA_F_SECONDARY),
+            addr(2, "10.0.1.1", 0),
+            addr(3, "10.0.0.2", 0),
+        ];
+        assert_eq!(
+            pick_our_addr(&s, &addrs, 3),
+            Some("10.0.0.2".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn ipv6_instances_use_the_link_local_address() {
+        let s = spec("2001:db8::1");
+        let addrs = [addr(3, "2001:db8::2", 0), addr(3, "fe80::2", 0)];
+        assert_eq!(
+            pick_our_addr(&s, &addrs, 3),
+            Some("fe80::2".parse().unwrap())
+        );
+        assert_eq!(pick_our_addr(&s, &addrs[..1], 3), None);
+    }
+}

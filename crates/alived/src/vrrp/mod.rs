@@ -1,0 +1,69 @@
+//! The VRRP child process (behaviour spec 4.1): reads the configuration, runs every
+//! `vrrp_instance` on one current-thread runtime, and on TERM sends priority 0 and removes
+//! its VIPs.
+//!
+//! Files: `build.rs` (configuration -> [`spec::InstanceSpec`]), `iface.rs` (interfaces, VIPs,
+//! VMAC), `rx.rs` (receive validation), `tx.rs` (adverts, GARPs), `driver.rs` (event loop).
+
+pub mod build;
+pub mod driver;
+pub mod iface;
+pub mod rx;
+pub mod spec;
+pub mod tmpconf;
+pub mod tx;
+
+use std::path::Path;
+
+/// What the processes need from the configuration file.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub instances: Vec<spec::InstanceSpec>,
+    pub has_virtual_servers: bool,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Tree(#[from] tmpconf::TreeError),
+    #[error("{0}")]
+    Build(#[from] build::BuildError),
+}
+
+/// Reads the configuration file.
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let tree = tmpconf::read(path)?;
+    Ok(Loaded {
+        instances: build::instances(&tree)?,
+        has_virtual_servers: build::has_virtual_servers(&tree),
+    })
+}
+
+/// Runs the VRRP process; returns its exit code (keepalived's: 0 stopped, 1 fatal, 2 config).
+pub fn run(config: &Path, opts: driver::RunOptions) -> i32 {
+    let loaded = match load(config) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 2;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    match rt.block_on(driver::run(loaded.instances, opts)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Receiving: a packet from the socket pool -> parse -> validate against the instance's
+//! expectations (behaviour spec 5.7) -> `Input::Advert`. Drops are counted by keepalived's
+//! counter names and logged in keepalived's wording, rate-limited per cause.
+
+use super::spec::{AuthSpec, InstanceSpec};
+use alived_sys::Received;
+use alived_vrrp::instance::Input;
+use alived_vrrp::wire::{self, AhReplay, DropReason, Expect, ExpectAuth, RxPacket};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Duration;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+/// How often one cause of drop or warning may be logged per instance.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Per-instance receive state: AH replay window, counters, log rate limits.
+#[derive(Debug, Default)]
+pub struct RxState {
+    pub ah_replay: AhReplay,
+    /// keepalived's counter names -> count.
+    pub counters: BTreeMap<&'static str, u64>,
+    last_logged: BTreeMap<String, Instant>,
+    suppressed: BTreeMap<String, u64>,
+}
+
+impl RxState {
+    /// Logs `msg` unless the same cause was logged less than [`LOG_EVERY`] ago.
+    fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
+        let now = Instant::now();
+        let due = self
+            .last_logged
+            .get(cause)
+            .is_none_or(|t| now.duration_since(*t) >= LOG_EVERY);
+        if !due {
+            *self.suppressed.entry(cause.to_owned()).or_default() += 1;
+            return;
+        }
+        self.last_logged.insert(cause.to_owned(), now);
+        let extra = match self.suppressed.remove(cause) {
+            Some(n) if n > 0 => format!(" ({n} more suppressed)"),
+            _ => String::new(),
+        };
+        if warning {
+            warn!("{msg}{extra}");
+        } else {
+            debug!("{msg}{extra}");
+        }
+    }
+
+    fn count(&mut self, name: &'static str) {
+        *self.counters.entry(name).or_default() += 1;
+    }
+}
+
+/// The expectations an advert for `spec` is checked against.
+fn expect<'a>(spec: &'a InstanceSpec, vips: &'a [IpAddr], replay: AhReplay) -> Expect<'a> {
+    let mut e = Expect::new(spec.vrid, spec.version);
+    e.auth = match spec.auth {
+        None => ExpectAuth::None,
+        Some(AuthSpec::Pass(p)) => ExpectAuth::Pass(p),
+        Some(AuthSpec::Ah(k)) => ExpectAuth::Ah(k),
+    };
+    e.adver_int = spec.adver_int;
+    e.addrs = vips;
+    e.unicast = spec.is_unicast();
+    e.unicast_peers = &spec.unicast_peers;
+    e.ah_replay = replay;
+    e
+}
+
+/// Turns one received packet into an input for the instance, or counts and logs the drop.
+pub fn decode(
+    spec: &InstanceSpec,
+    vips: &[IpAddr],
+    st: &mut RxState,
+    pkt: &Received,
+) -> Option<Input> {
+    let parsed = match pkt.info.src {
+        IpAddr::V4(_) => RxPacket::parse_ipv4(&pkt.bytes),
+        IpAddr::V6(src) => {
+            let dst = match pkt.info.dst {
+                Some(IpAddr::V6(d)) => d,
+                _ => Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            };
+            RxPacket::from_ipv6(src, dst, pkt.info.hop_limit.unwrap_or(0), &pkt.bytes)
+        }
+    };
+    let result = parsed.and_then(|rx| wire::validate(&rx, &expect(spec, vips, st.ah_replay)));
+    match result {
+        Ok(valid) => {
+            if let Some(seq) = valid.ah_seq {
+                st.ah_replay.accept(seq);
+            }
+            for w in &valid.warnings {
+                if let Some(c) = w.counter_name() {
+                    st.count(c);
+                }
+                let msg = w.log_message(&spec.name);
+                // The v3 interval note is a detail line in keepalived.
+                let warning = !matches!(w, wire::Warning::IntervalV3 { .. });
+                st.log_limited(&format!("{w:?}"), &msg, warning);
+            }
+            Some(Input::Advert {
+                src: pkt.info.src,
+                advert: valid.advert,
+            })
+        }
+        Err(reason) => {
+            st.count(reason.counter_name());
+            // Unknown VRIDs are ignored silently, as keepalived does without
+            // `log_unknown_vrids`.
+            if !matches!(reason, DropReason::UnknownVrid { .. }) {
+                let msg = reason.log_message(&spec.name);
+                st.log_limited(reason.counter_name(), &msg, true);
+            }
+            None
+        }
+    }
+}

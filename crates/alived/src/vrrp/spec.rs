@@ -1,0 +1,126 @@
+//! What the VRRP driver needs to run one `vrrp_instance`, before the kernel is asked anything
+//! (interface index, MAC and our address are resolved at start-up by `iface.rs`). Built from the
+//! configuration by `build.rs`, the only file that knows the configuration's shape.
+
+use alived_vrrp::instance::TrackerId;
+use alived_vrrp::instance::{GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig};
+use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// One `virtual_ipaddress` line (behaviour spec 2.3), the parts the driver applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipSpec {
+    pub addr: IpAddr,
+    /// Default /32 (IPv4) or /128 (IPv6).
+    pub prefix: u8,
+    /// `dev`: defaults to the instance interface (or its VMAC).
+    pub dev: Option<String>,
+    pub label: Option<String>,
+    pub broadcast: Option<std::net::Ipv4Addr>,
+}
+
+/// `authentication { auth_type PASS|AH; auth_pass X }` (v2 only), the password as the 8-byte
+/// field (truncated / zero padded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthSpec {
+    Pass([u8; 8]),
+    Ah([u8; 8]),
+}
+
+/// `use_vmac [NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmacSpec {
+    /// Default `vrrp.<VRID>`.
+    pub name: String,
+}
+
+/// `track_interface { IF [weight W [reverse]] }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackIf {
+    pub name: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One instance, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSpec {
+    pub name: String,
+    pub interface: String,
+    pub vrid: Vrid,
+    pub version: Version,
+    pub priority: Priority,
+    pub adver_int: Centisecs,
+    pub preempt: bool,
+    pub preempt_delay: Duration,
+    pub vips: Vec<VipSpec>,
+    /// `unicast_src_ip` / `mcast_src_ip`: our source and tie-break address.
+    pub src_ip: Option<IpAddr>,
+    /// Non-empty: unicast mode, one advert copy per peer.
+    pub unicast_peers: Vec<IpAddr>,
+    /// `unicast_ttl` (255).
+    pub unicast_ttl: u8,
+    pub auth: Option<AuthSpec>,
+    pub track_interfaces: Vec<TrackIf>,
+    pub garp: GarpConfig,
+    pub use_vmac: Option<VmacSpec>,
+    /// `vmac_xmit_base`: adverts on the base interface even with a VMAC.
+    pub vmac_xmit_base: bool,
+    pub dont_track_primary: bool,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub down_timer_adverts: u32,
+}
+
+impl InstanceSpec {
+    /// The family of the instance: that of its first VIP, else of its source address.
+    pub fn is_ipv6(&self) -> bool {
+        self.vips
+            .first()
+            .map(|v| v.addr.is_ipv6())
+            .or(self.src_ip.map(|a| a.is_ipv6()))
+            .or(self.unicast_peers.first().map(IpAddr::is_ipv6))
+            .unwrap_or(false)
+    }
+
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
+    }
+
+    /// The tracker id of `track_interface` entry `i` (ids are positions, from 1).
+    pub fn track_if_id(i: usize) -> TrackerId {
+        TrackerId(u32::try_from(i + 1).unwrap_or(u32::MAX))
+    }
+
+    /// The state machine's configuration, once our address is known.
+    pub fn instance_config(&self, our_addr: IpAddr) -> InstanceConfig {
+        let mut c = InstanceConfig::new(self.name.clone(), self.vrid, our_addr);
+        c.version = self.version;
+        c.priority = self.priority;
+        c.adver_int = self.adver_int;
+        c.preempt = self.preempt;
+        c.preempt_delay = self.preempt_delay;
+        c.interface = self.interface.clone();
+        c.vips = self.vips.iter().map(|v| v.addr).collect();
+        c.garp = self.garp.clone();
+        c.down_timer_adverts = self.down_timer_adverts;
+        c.lower_prio_no_advert = self.lower_prio_no_advert;
+        c.higher_prio_send_advert = self.higher_prio_send_advert;
+        c.dont_track_primary = self.dont_track_primary;
+        c.trackers = self
+            .track_interfaces
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TrackerConfig {
+                id: Self::track_if_id(i),
+                name: t.name.clone(),
+                kind: TrackKind::Interface,
+                weight: t.weight,
+                reverse: t.reverse,
+                initial: TrackStatus::Up,
+            })
+            .collect();
+        c
+    }
+}

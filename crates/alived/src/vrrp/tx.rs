@@ -1,0 +1,144 @@
+//! Sending: adverts (behaviour spec 5.9: IPv4 header as keepalived builds it, one copy per
+//! unicast peer, v6 through the kernel) and GARP / unsolicited NA bursts (spec 5.6).
+
+use super::spec::{AuthSpec, InstanceSpec};
+use alived_sys::{PacketSocket, SocketError, VrrpSocket};
+use alived_vrrp::types::Priority;
+use alived_vrrp::wire::ipv4::{self, VRRP_TTL};
+use alived_vrrp::wire::{Advert, AhSeq, AhTx, Auth, Family, Ipv4Tx, PseudoHeader};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use tracing::debug;
+
+/// VRRP multicast groups (RFC 5798 §5.1.1.2, §5.1.2.2).
+pub const GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+
+/// Why an advert could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    #[error("cannot build advert: {0:?}")]
+    Emit(alived_vrrp::wire::EmitError),
+    #[error("{0}")]
+    Socket(#[from] SocketError),
+}
+
+/// The advert sender of one instance.
+pub struct AdvertTx {
+    sock: Arc<VrrpSocket>,
+    /// The group, or each unicast peer in turn.
+    dests: Vec<IpAddr>,
+    src: IpAddr,
+    ttl: u8,
+    /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
+    ident: u16,
+    ah_seq: AhSeq,
+    template: Advert,
+    ah_key: Option<[u8; 8]>,
+    buf: Vec<u8>,
+}
+
+impl AdvertTx {
+    pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
+        let dests = if spec.is_unicast() {
+            spec.unicast_peers.clone()
+        } else if src.is_ipv6() {
+            vec![IpAddr::V6(GROUP_V6)]
+        } else {
+            vec![IpAddr::V4(GROUP_V4)]
+        };
+        let (auth, ah_key) = match spec.auth {
+            None => (Auth::None, None),
+            Some(AuthSpec::Pass(p)) => (Auth::Pass(p), None),
+            Some(AuthSpec::Ah(k)) => (Auth::Ah, Some(k)),
+        };
+        AdvertTx {
+            sock,
+            dests,
+            src,
+            ttl: if spec.is_unicast() {
+                spec.unicast_ttl
+            } else {
+                VRRP_TTL
+            },
+            ident: 0,
+            ah_seq: AhSeq::default(),
+            template: Advert {
+                version: spec.version,
+                vrid: spec.vrid,
+                priority: spec.priority,
+                adver_int: spec.adver_int,
+                auth,
+                addrs: spec.vips.iter().map(|v| v.addr).collect(),
+            },
+            ah_key,
+            buf: vec![0; 9216],
+        }
+    }
+
+    /// Sends one advert with `priority` to every destination.
+    pub async fn send(&mut self, priority: Priority) -> Result<(), TxError> {
+        self.template.priority = priority;
+        for i in 0..self.dests.len() {
+            let dst = self.dests[i];
+            match (self.src, dst) {
+                (IpAddr::V4(src), IpAddr::V4(d)) => {
+                    self.ident = ipv4::next_ident(self.ident);
+                    let tx = Ipv4Tx {
+                        src,
+                        dst: d,
+                        ttl: self.ttl,
+                        ident: self.ident,
+                    };
+                    let ah = self.ah_key.map(|key| AhTx {
+                        seq: self.ah_seq.next_seq(),
+                        key,
+                        unicast: !d.is_multicast(),
+                    });
+                    let n = ipv4::emit_advert_packet(&mut self.buf, &tx, &self.template, ah)
+                        .map_err(TxError::Emit)?;
+                    self.sock.send_v4(&self.buf[..n], d).await?;
+                }
+                (IpAddr::V6(src), IpAddr::V6(d)) => {
+                    let pseudo = PseudoHeader::for_advert(self.template.version, src.into(), dst);
+                    let bytes = self
+                        .template
+                        .to_bytes(Family::V6, pseudo)
+                        .map_err(TxError::Emit)?;
+                    self.sock.send_v6(&bytes, Some(src), d).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends `count` GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs) per VIP, back to back
+/// (keepalived's default `vrrp_garp_interval` 0), logging each with -D as keepalived does.
+pub async fn garps(
+    sock: &PacketSocket,
+    ifname: &str,
+    mac: [u8; 6],
+    vips: &[IpAddr],
+    count: u32,
+    router: bool,
+) -> Result<(), SocketError> {
+    for _ in 0..count {
+        for vip in vips {
+            match vip {
+                IpAddr::V4(v4) => {
+                    debug!("Sending gratuitous ARP on {ifname} for {v4}");
+                    sock.send(&alived_vrrp::wire::arp::garp_frame(mac, *v4))
+                        .await?;
+                }
+                IpAddr::V6(v6) => {
+                    debug!("Sending unsolicited Neighbour Advert on {ifname} for {v6}");
+                    sock.send(&alived_vrrp::wire::ndisc::unsolicited_na(mac, *v6, router))
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -142,3 +142,18 @@ fn ctrl_c_during_the_demo_removes_the_lab() {
     assert_eq!(rc, 130);
     assert_eq!(leftovers(pid), Vec::<String>::new());
 }
+
+#[test]
+fn demo_with_a_missing_daemon_fails_clearly_and_leaves_nothing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_alived"))
+        .args(["demo", "--daemon", "/nonexistent/keepalived"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("daemon executable /nonexistent/keepalived not found"),
+        "stderr: {err}"
+    );
+}

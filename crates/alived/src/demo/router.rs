@@ -17,6 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 /// keepalived's usual install path.
@@ -227,6 +228,9 @@ impl Router {
             self.ns
         ));
         self.run_start = self.log.len();
+        // Orphans of a killed daemon (its VRRP/checker children) are re-parented to us, not
+        // to init, so kill_group can reap them at once.
+        let _ = nix::sys::prctl::set_child_subreaper(true);
         let mut child = cmd.spawn()?;
         self.started_at = Some(Instant::now());
         if let Some(out) = child.stdout.take() {
@@ -264,9 +268,10 @@ impl Router {
             .take()
             .ok_or_else(|| io::Error::other(format!("{} is not running", self.name)))?;
         let at = Instant::now();
-        kill_group(&child);
+        let _ = killpg(group(&child), Signal::SIGKILL);
         self.log.push("--- lab: SIGKILL to the process group");
         reap(&mut child, Duration::from_secs(10))?;
+        kill_group(&child);
         Ok(at)
     }
 
@@ -362,8 +367,9 @@ impl Router {
 impl Drop for Router {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            kill_group(&child);
+            let _ = killpg(group(&child), Signal::SIGKILL);
             let _ = reap(&mut child, Duration::from_secs(5));
+            kill_group(&child);
         }
     }
 }
@@ -384,10 +390,26 @@ pub fn ip_out(args: &[&str]) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// SIGKILL to the child's process group, then reaps every member that was re-parented to us
+/// (see [`Router::start`]: we are a child subreaper), so that no zombie keeps a pid from a
+/// daemon's pid file alive when it restarts.
 fn kill_group(child: &Child) {
-    if let Ok(pgid) = i32::try_from(child.id()) {
-        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    let Ok(pgid) = i32::try_from(child.id()) else {
+        return;
+    };
+    let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        match waitpid(Pid::from_raw(-pgid), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => thread::sleep(Duration::from_millis(5)),
+            Ok(_) => {}
+            Err(_) => break, // ECHILD: nobody of that group is left to reap
+        }
     }
+}
+
+fn group(child: &Child) -> Pid {
+    Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX))
 }
 
 /// Waits up to `timeout` for `child` to exit; kills the group if it has not.
@@ -398,7 +420,7 @@ fn reap(child: &mut Child, timeout: Duration) -> io::Result<()> {
             return Ok(());
         }
         if Instant::now() >= end {
-            kill_group(child);
+            let _ = killpg(group(child), Signal::SIGKILL);
             let _ = child.wait();
             return Err(io::Error::other(format!(
                 "pid {} did not exit within {timeout:?}; killed",

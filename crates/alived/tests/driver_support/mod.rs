@@ -1,7 +1,7 @@
 //! Root-test harness for the daemon: routers in their own namespaces on one bridged LAN,
 //! each running the real `alived` binary (`-n -l -D -G`) in its own process group, killed by
 //! that group on drop. Every wait is bounded.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alived_sys::testnet::{Lab, wait_until};
 use nix::sys::signal::{Signal, kill, killpg};

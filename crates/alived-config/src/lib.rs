@@ -10,5 +10,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod keywords;
+pub mod model;
 pub mod schema;
 pub mod span;

@@ -1,0 +1,423 @@
+//! The validated, typed configuration (ARCHITECTURE.md section 4 rule 7: text -> AST with spans
+//! -> this model). Built from the [`crate::ast::Node`] tree with keepalived 2.2.7's defaults,
+//! corrections and messages; every item keeps its [`Span`].
+
+pub mod addr;
+mod complete;
+pub mod global;
+pub mod lvs;
+mod lvs_check;
+pub mod route;
+pub mod track;
+pub mod values;
+pub mod vrrp;
+
+pub use addr::{Family, IpAddress};
+pub use global::GlobalDefs;
+pub use lvs::{Checker, RealServer, SslConfig, VirtualServer, VirtualServerGroup};
+pub use route::{Route, Rule};
+pub use track::{Track, TrackFile, TrackProcess, VrrpScript, Weight};
+pub use values::{Interval, RawSetting, Script};
+pub use vrrp::{InitialState, Priority, Vrid, VrrpInstance};
+
+use crate::ast::{Body, Node};
+use crate::diag::{Diagnostics, Severity};
+use crate::span::Span;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use values::Cx;
+use vrrp::{Notify, Tracking, value_lines};
+
+/// `vrrp_sync_group NAME { group { VI... } ... }` (spec 2.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncGroup {
+    pub name: String,
+    /// Member instance names, each known.
+    pub group: Vec<String>,
+    pub track: Tracking,
+    pub notify: Notify,
+    pub smtp_alert: Option<bool>,
+    pub notify_priority_changes: Option<bool>,
+    pub sync_group_tracking_weight: bool,
+    pub span: Span,
+}
+
+/// `garp_group { garp_interval S; gna_interval S; interface IF | interfaces { ... } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GarpGroup {
+    pub garp_interval: Option<Interval>,
+    pub gna_interval: Option<Interval>,
+    pub interfaces: Vec<String>,
+    pub span: Span,
+}
+
+/// `track_group NAME { group { VI... } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackGroup {
+    pub name: String,
+    pub group: Vec<String>,
+    pub span: Span,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub vrrp_scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub instances: Vec<VrrpInstance>,
+    pub static_addresses: Vec<IpAddress>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
+    pub garp_groups: Vec<GarpGroup>,
+    pub track_groups: Vec<TrackGroup>,
+    pub linkbeat_interfaces: Vec<RawSetting>,
+    pub interface_up_down_delays: Vec<RawSetting>,
+    pub bfd_instances: Vec<RawSetting>,
+    pub ssl: Option<SslConfig>,
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    pub virtual_servers: Vec<VirtualServer>,
+    /// Top-level settings kept as written (`net_namespace`, `instance`, `child_wait_time`...).
+    pub top_level: Vec<RawSetting>,
+}
+
+/// Host facts the pure model may check against; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    /// Names of the interfaces that exist. `None`: do not check (keepalived checks them and
+    /// reports `WARNING - interface X for vrrp_instance V doesn't exist`).
+    pub interfaces: Option<BTreeSet<String>>,
+}
+
+fn body(n: &Node) -> &[Node] {
+    match &n.body {
+        Body::Keywords(b) => b,
+        _ => &[],
+    }
+}
+
+/// Builds the model from the top-level nodes.
+pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Config {
+    let mut cx = Cx { diags };
+    let mut c = Config::default();
+    // global_defs is applied first: its values are defaults for everything else.
+    for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
+        global::apply(&mut cx, &mut c.global, body(n));
+    }
+    let mut raw_instances = Vec::new();
+    let mut raw_groups = Vec::new();
+    let mut static_rule_pref = 16384;
+    for n in nodes {
+        match n.keyword.text.as_str() {
+            "global_defs" => {}
+            "vrrp_script" => {
+                if let Some(s) = track::parse_vrrp_script(&mut cx, n, body(n)) {
+                    c.vrrp_scripts.push(s);
+                }
+            }
+            "track_file" | "vrrp_track_file" => {
+                c.track_files
+                    .push(track::parse_track_file(&mut cx, n, body(n)))
+            }
+            "vrrp_track_process" => {
+                c.track_processes
+                    .push(track::parse_track_process(&mut cx, n, body(n)))
+            }
+            "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
+            "vrrp_sync_group" => raw_groups.push(n),
+            "static_ipaddress" => {
+                for l in value_lines(n) {
+                    if let Some(a) = addr::parse_ip_address(&mut cx, l, true) {
+                        c.static_addresses.push(a);
+                    }
+                }
+            }
+            "static_routes" => {
+                for l in value_lines(n) {
+                    if let Some(r) = route::parse_route(&mut cx, l, true) {
+                        c.static_routes.push(r);
+                    }
+                }
+            }
+            "static_rules" => {
+                for l in value_lines(n) {
+                    if let Some(r) = route::parse_rule(&mut cx, l, true, &mut static_rule_pref) {
+                        c.static_rules.push(r);
+                    }
+                }
+            }
+            "garp_group" => c.garp_groups.push(garp_group(&mut cx, n)),
+            "track_group" => {
+                let mut group = Vec::new();
+                for m in body(n) {
+                    if m.keyword.text == "group" {
+                        group.extend(value_lines(m).iter().flatten().map(|t| t.text.clone()));
+                    }
+                }
+                c.track_groups.push(TrackGroup {
+                    name: n.args.first().map(|t| t.text.clone()).unwrap_or_default(),
+                    group,
+                    span: n.span,
+                });
+            }
+            "linkbeat_interfaces" => c.linkbeat_interfaces.extend(raw_lines(n)),
+            "interface_up_down_delays" => c.interface_up_down_delays.extend(raw_lines(n)),
+            "bfd_instance" => c.bfd_instances.push(RawSetting::from_node(n)),
+            "SSL" => c.ssl = Some(lvs::parse_ssl(n, body(n))),
+            "virtual_server_group" => c
+                .virtual_server_groups
+                .push(lvs::parse_vs_group(&mut cx, n)),
+            "virtual_server" => {
+                if let Some(vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                    c.virtual_servers.push(vs);
+                }
+            }
+            _ => c.top_level.push(RawSetting::from_node(n)),
+        }
+    }
+    for r in raw_instances {
+        if let Some(i) = complete::complete(&mut cx, &c.global, r) {
+            c.instances.push(i);
+        }
+    }
+    for n in raw_groups {
+        c.sync_groups.push(sync_group(&mut cx, n, &c.instances));
+    }
+    resolve_tracks(&mut cx, &mut c);
+    lvs::complete_all(&mut cx, &mut c);
+    if let Some(ifs) = &host.interfaces
+        && !c.global.dynamic_interfaces
+    {
+        check_interfaces(&mut cx, &c, ifs);
+    }
+    c
+}
+
+fn raw_lines(n: &Node) -> impl Iterator<Item = RawSetting> + '_ {
+    value_lines(n).iter().filter_map(|l| {
+        let (first, rest) = l.split_first()?;
+        Some(RawSetting {
+            keyword: first.text.clone(),
+            args: rest.iter().map(|t| t.text.clone()).collect(),
+            span: first.span,
+        })
+    })
+}
+
+fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
+    let mut g = GarpGroup {
+        garp_interval: None,
+        gna_interval: None,
+        interfaces: Vec::new(),
+        span: n.span,
+    };
+    for m in body(n) {
+        match m.keyword.text.as_str() {
+            "garp_interval" | "gna_interval" => {
+                let Some(t) = cx.arg1(m) else { continue };
+                let v = cx.timer(t, 0, 4_294_967_295);
+                if m.keyword.text == "garp_interval" {
+                    g.garp_interval = v;
+                } else {
+                    g.gna_interval = v;
+                }
+            }
+            "interface" => g.interfaces.extend(m.args.first().map(|t| t.text.clone())),
+            "interfaces" => g
+                .interfaces
+                .extend(value_lines(m).iter().flatten().map(|t| t.text.clone())),
+            _ => {}
+        }
+    }
+    g
+}
+
+fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &[VrrpInstance]) -> SyncGroup {
+    let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+    let me = format!("({name})");
+    let mut g = SyncGroup {
+        name,
+        group: Vec::new(),
+        track: Tracking::default(),
+        notify: Notify::default(),
+        smtp_alert: None,
+        notify_priority_changes: None,
+        sync_group_tracking_weight: false,
+        span: n.span,
+    };
+    for m in body(n) {
+        let kw = m.keyword.text.as_str();
+        if g.notify.set(kw, m) || g.track.read(cx, &me, kw, m) {
+            continue;
+        }
+        match kw {
+            "group" => {
+                for t in value_lines(m).iter().flatten() {
+                    if instances.iter().any(|i| i.name == t.text) {
+                        g.group.push(t.text.clone());
+                    } else {
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Virtual router {} specified in sync group {} doesn't exist - ignoring",
+                                t.text, g.name
+                            ),
+                        );
+                    }
+                }
+            }
+            "smtp_alert" => g.smtp_alert = cx.bool_arg(m, "vrrp_sync_group smtp_alert"),
+            "notify_priority_changes" => g.notify_priority_changes = cx.bool_arg(m, kw),
+            "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            _ => {}
+        }
+    }
+    g
+}
+
+/// `track_script`/`track_file`/`track_process` lines must name a defined object.
+fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
+    let scripts: HashMap<&str, ()> = c
+        .vrrp_scripts
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let files: HashMap<&str, ()> = c
+        .track_files
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let procs: HashMap<&str, ()> = c
+        .track_processes
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let fix = |cx: &mut Cx<'_>, me: &str, t: &mut Tracking| {
+        t.scripts.retain(|s| {
+            let ok = scripts.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track script {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+        t.files.retain(|s| {
+            let ok = files.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track file {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+        t.processes.retain(|s| {
+            let ok = procs.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track process {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+    };
+    for i in &mut c.instances {
+        let me = format!("({})", i.name);
+        fix(cx, &me, &mut i.track);
+    }
+    for g in &mut c.sync_groups {
+        let me = format!("({})", g.name);
+        fix(cx, &me, &mut g.track);
+    }
+}
+
+/// keepalived's start-up interface checks (warnings; the run needs `dynamic_interfaces`).
+fn check_interfaces(cx: &mut Cx<'_>, c: &Config, ifs: &BTreeSet<String>) {
+    let mut missing = false;
+    let mut check = |cx: &mut Cx<'_>, name: &str, span: Span, msg: String| {
+        if !ifs.contains(name) {
+            cx.diags.push(Severity::Warning, Some(span), msg);
+            missing = true;
+        }
+    };
+    for r in &c.static_addresses {
+        if let Some(d) = &r.dev {
+            check(
+                cx,
+                d,
+                r.span,
+                format!(
+                    "WARNING - interface {d} for ip address {} doesn't exist",
+                    r.addr
+                ),
+            );
+        }
+    }
+    for r in &c.static_routes {
+        route_ifs(cx, r, &mut check);
+    }
+    for i in &c.instances {
+        for r in &i.vroutes {
+            route_ifs(cx, r, &mut check);
+        }
+        if let Some(d) = &i.interface {
+            check(
+                cx,
+                d,
+                i.span,
+                format!(
+                    "WARNING - interface {d} for vrrp_instance {} doesn't exist",
+                    i.name
+                ),
+            );
+        }
+        for t in &i.track.interfaces {
+            check(
+                cx,
+                &t.name,
+                t.span,
+                format!("({}) tracked interface {} doesn't exist", i.name, t.name),
+            );
+        }
+        for a in i.vips.iter().chain(&i.evips) {
+            if let Some(d) = &a.dev {
+                check(
+                    cx,
+                    d,
+                    a.span,
+                    format!(
+                        "WARNING - interface {d} for ip address {} doesn't exist",
+                        a.addr
+                    ),
+                );
+            }
+        }
+    }
+    if missing {
+        cx.global_err("Non-existent interface specified in configuration");
+    }
+}
+
+fn route_ifs(cx: &mut Cx<'_>, r: &Route, check: &mut impl FnMut(&mut Cx<'_>, &str, Span, String)) {
+    for d in r
+        .dev
+        .iter()
+        .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+    {
+        check(
+            cx,
+            d,
+            r.span,
+            format!("WARNING - interface {d} for VROUTE nexthop doesn't exist"),
+        );
+    }
+}
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;

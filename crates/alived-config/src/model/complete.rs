@@ -30,6 +30,18 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         return None;
     };
     i.vrid = Vrid(vrid);
+    if let Some(own) = i.interface.clone() {
+        i.track.interfaces.retain(|t| {
+            let keep = t.name != own;
+            if !keep {
+                cx.err(
+                    t.span,
+                    format!("{me} Ignoring track_interface {own} since own interface"),
+                );
+            }
+            keep
+        });
+    }
     if i.interface.is_none() && i.unicast_src_ip.is_none() {
         cx.global_err(format!("{me} Unknown interface!"));
     }

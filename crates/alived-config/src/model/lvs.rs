@@ -205,6 +205,8 @@ pub struct VirtualServer {
     lb_algo_set: bool,
     #[serde(skip)]
     lb_kind_set: bool,
+    #[serde(skip)]
+    protocol_given: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -448,6 +450,7 @@ pub(crate) fn parse_virtual_server(
         span: n.span,
         lb_algo_set: false,
         lb_kind_set: false,
+        protocol_given: false,
     };
     let mut protocol_given = false;
     for m in body {
@@ -571,17 +574,7 @@ pub(crate) fn parse_virtual_server(
             _ => vs.other.push(RawSetting::from_node(m)),
         }
     }
-    if matches!(vs.target, VsTarget::Fwmark(_)) && protocol_given {
-        cx.diags.push(
-            crate::diag::Severity::Warning,
-            Some(vs.span),
-            format!(
-                "Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored",
-                vs_name(&vs)
-            ),
-        );
-        vs.protocol = None;
-    }
+    vs.protocol_given = protocol_given;
     Some(vs)
 }
 
@@ -712,7 +705,28 @@ pub(crate) fn common_keyword(cx: &mut Cx<'_>, c: &mut Checker, n: &Node) -> bool
 /// Virtual-server completion: defaults with keepalived's messages, DR/TUN port rule,
 /// checker timing inheritance (spec 3.2 to 3.4).
 pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
+    c.virtual_servers.retain(|vs| {
+        let keep = !vs.real_servers.is_empty();
+        if !keep {
+            cx.global_err(format!(
+                "Virtual server {} has no real servers - ignoring",
+                vs_name(vs)
+            ));
+        }
+        keep
+    });
     for vs in &mut c.virtual_servers {
+        if matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol_given {
+            cx.diags.push(
+                crate::diag::Severity::Warning,
+                Some(vs.span),
+                format!(
+                    "Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored",
+                    vs_name(vs)
+                ),
+            );
+            vs.protocol = None;
+        }
         if let VsTarget::Group(g) = &vs.target
             && !c.virtual_server_groups.iter().any(|x| &x.name == g)
         {

@@ -24,7 +24,7 @@ use crate::ast::{Body, Node};
 use crate::diag::{Diagnostics, Severity};
 use crate::span::Span;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use values::Cx;
 use vrrp::{Notify, Tracking, value_lines};
 
@@ -182,9 +182,20 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
             c.instances.push(i);
         }
     }
+    let names: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    let mut groups = Vec::with_capacity(raw_groups.len());
     for n in raw_groups {
-        c.sync_groups.push(sync_group(&mut cx, n, &c.instances));
+        groups.push(sync_group(&mut cx, n, &names));
     }
+    for g in &groups {
+        if g.group.len() == 1 {
+            cx.global_err(format!(
+                "Sync group {} has only 1 virtual router(s) - this probably isn't what you want",
+                g.name
+            ));
+        }
+    }
+    c.sync_groups = groups;
     resolve_tracks(&mut cx, &mut c);
     lvs::complete_all(&mut cx, &mut c);
     if let Some(ifs) = &host.interfaces
@@ -234,7 +245,7 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
     g
 }
 
-fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &[VrrpInstance]) -> SyncGroup {
+fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup {
     let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
     let me = format!("({name})");
     let mut g = SyncGroup {
@@ -255,7 +266,7 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &[VrrpInstance]) -> SyncGrou
         match kw {
             "group" => {
                 for t in value_lines(m).iter().flatten() {
-                    if instances.iter().any(|i| i.name == t.text) {
+                    if instances.contains(t.text.as_str()) {
                         g.group.push(t.text.clone());
                     } else {
                         cx.err(

@@ -342,27 +342,42 @@ fn unicast_peer_family_and_ttl() {
 fn track_script_rules() {
     let text = format!(
         "vrrp_script chk {{\n script \"/bin/true\"\n}}\n{}",
-        inst(" track_script {\n chk weight 300\n nosuch\n chk weight -10 reverse\n chk\n }")
+        inst(
+            " track_script {\n chk weight 300\n nosuch\n chk weight -10 reverse\n chk2 weight -10 reverse\n }"
+        )
+    );
+    let text = text.replace(
+        "vrrp_script chk {",
+        "vrrp_script chk2 {\n script /bin/false\n}\nvrrp_script chk {",
     );
     let (c, msgs, _) = load(&text);
     assert!(has(&msgs, "number '300' outside range [-254, 254]"));
+    assert!(has(
+        &msgs,
+        "(VI_1) track script chk: weight must be between [-253..253] inclusive, ignoring..."
+    ));
     assert!(has(&msgs, "(VI_1) duplicate track_script chk - ignoring"));
     assert!(has(
         &msgs,
         "(VI_1) track script nosuch not found, ignoring..."
     ));
     let t = &c.instances[0].track.scripts;
-    assert_eq!(t.len(), 1);
-    assert_eq!((t[0].weight, t[0].reverse), (Some(Weight(-10)), true));
+    assert_eq!(t.len(), 2);
+    assert_eq!((t[0].weight, t[0].reverse), (None, false));
+    assert_eq!((t[1].weight, t[1].reverse), (Some(Weight(-10)), true));
 }
 
 // Spec 2.5: track_interface weight 254 clamped to 253.
 #[test]
 fn track_interface_weight_clamped() {
-    let (c, msgs, _) = load(&inst(" track_interface {\n eth0 weight -254\n }"));
+    let (c, msgs, _) = load(&inst(" track_interface {\n eth1 weight -254\n eth0\n }"));
     assert!(has(
         &msgs,
-        "(VI_1) weight for eth0 cannot be +/-254. Setting to +/-253"
+        "(VI_1) weight for eth1 cannot be +/-254. Setting to +/-253"
+    ));
+    assert!(has(
+        &msgs,
+        "(VI_1) Ignoring track_interface eth0 since own interface"
     ));
     assert_eq!(
         c.instances[0].track.interfaces[0].weight,
@@ -571,7 +586,7 @@ fn virtual_server_errors_and_dr_ports() {
 #[test]
 fn virtual_server_targets() {
     let (c, msgs, _) = load(
-        "virtual_server fwmark 1 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n}\nvirtual_server 10.0.0.999 80 {\n}\nvirtual_server group G {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n}\n",
+        "virtual_server fwmark 1 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.999 80 {\n}\nvirtual_server group G {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n}\n",
     );
     assert!(has(
         &msgs,
@@ -580,6 +595,10 @@ fn virtual_server_targets() {
     assert!(has(
         &msgs,
         "Invalid virtual server IP address/port 10.0.0.999/80 - skipping"
+    ));
+    assert!(has(
+        &msgs,
+        "Virtual server [10.0.0.1]:tcp:80 has no real servers - ignoring"
     ));
     assert_eq!(c.virtual_servers.len(), 2);
     assert_eq!(c.virtual_servers[0].target, VsTarget::Fwmark(1));
@@ -701,4 +720,27 @@ fn config_serialises() {
     let j = serde_json::to_value(&c).unwrap();
     assert_eq!(j["instances"][0]["vrid"], 51);
     assert_eq!(j["instances"][0]["vips"][0]["prefix"], 24);
+}
+
+#[test]
+#[ignore]
+fn dump_broken() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/broken");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let (_, msgs, d) = load(&text);
+        println!(
+            "== {} {}",
+            d.exit_code(),
+            p.file_name().unwrap().to_string_lossy()
+        );
+        for (m, i) in msgs.iter().zip(&d.items) {
+            println!("   {}: {m}", i.span.map(|s| s.line).unwrap_or(0));
+        }
+    }
 }

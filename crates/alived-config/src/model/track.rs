@@ -67,16 +67,17 @@ pub(crate) fn parse_track(
                         tok.span,
                         format!("{owner} {} {}: missing weight", kind.noun(), t.name),
                     );
-                    return None;
+                    return Some(t);
                 };
-                let v = cx.int(w, -254, 254)?;
-                let max = if kind == TrackKind::File || kind == TrackKind::Process {
+                // 253 for interfaces, scripts and BFD; 254 for files and processes.
+                let max: i64 = if matches!(kind, TrackKind::File | TrackKind::Process) {
                     254
                 } else {
                     253
                 };
-                if v.abs() > max {
-                    if kind == TrackKind::Interface {
+                match cx.int(w, -254, 254) {
+                    Some(v) if v.abs() <= max => t.weight = Some(Weight(v as i32)),
+                    Some(v) if kind == TrackKind::Interface => {
                         cx.err(
                             w.span,
                             format!(
@@ -85,19 +86,22 @@ pub(crate) fn parse_track(
                             ),
                         );
                         t.weight = Some(Weight(if v < 0 { -253 } else { 253 }));
-                    } else {
-                        cx.err(
-                            w.span,
-                            format!(
-                                "{owner} {} {}: weight must be between [-{max}..{max}] inclusive, ignoring...",
-                                kind.noun(),
-                                t.name
-                            ),
-                        );
-                        return None;
                     }
-                } else {
-                    t.weight = Some(Weight(v as i32));
+                    _ if kind == TrackKind::Interface => cx.err(
+                        w.span,
+                        format!(
+                            "{owner} weight {} for {} must be between [-{max}..{max}] inclusive. Ignoring...",
+                            w.text, t.name
+                        ),
+                    ),
+                    _ => cx.err(
+                        w.span,
+                        format!(
+                            "{owner} {} {}: weight must be between [-{max}..{max}] inclusive, ignoring...",
+                            kind.noun(),
+                            t.name
+                        ),
+                    ),
                 }
                 i += 1;
             }

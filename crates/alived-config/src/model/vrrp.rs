@@ -125,15 +125,16 @@ impl Tracking {
             _ => return false,
         };
         for line in value_lines(node) {
+            let Some(first) = line.first() else { continue };
+            if list.iter().any(|o| o.name == first.text) {
+                cx.err(
+                    first.span,
+                    format!("{owner} duplicate {kw} {} - ignoring", first.text),
+                );
+                continue;
+            }
             if let Some(t) = parse_track(cx, owner, kind, line) {
-                if list.iter().any(|o| o.name == t.name) {
-                    cx.err(
-                        t.span,
-                        format!("{owner} duplicate {kw} {} - ignoring", t.name),
-                    );
-                } else {
-                    list.push(t);
-                }
+                list.push(t);
             }
         }
         true

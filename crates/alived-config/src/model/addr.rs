@@ -306,5 +306,13 @@ pub(crate) fn parse_ip_address(
         }
         i += 1;
     }
+    if let Some(d) = &a.dev {
+        let _ = cx.check_interface(d, span, || {
+            format!(
+                "WARNING - interface {d} for ip address {} doesn't exist",
+                a.addr
+            )
+        });
+    }
     Some(a)
 }

@@ -21,7 +21,7 @@ pub use values::{Interval, RawSetting, Script};
 pub use vrrp::{InitialState, Priority, Vrid, VrrpInstance};
 
 use crate::ast::{Body, Node};
-use crate::diag::{Diagnostics, Severity};
+use crate::diag::Diagnostics;
 use crate::span::Span;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -100,15 +100,17 @@ fn body(n: &Node) -> &[Node] {
 
 /// Builds the model from the top-level nodes.
 pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Config {
-    let mut cx = Cx { diags };
+    let mut cx = Cx::new(diags);
     let mut c = Config::default();
     // global_defs is applied first: its values are defaults for everything else.
     for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
         global::apply(&mut cx, &mut c.global, body(n));
     }
+    if !c.global.dynamic_interfaces {
+        cx.interfaces = host.interfaces.as_ref();
+    }
     let mut raw_instances = Vec::new();
     let mut raw_groups = Vec::new();
-    let mut static_rule_pref = 16384;
     for n in nodes {
         match n.keyword.text.as_str() {
             "global_defs" => {}
@@ -143,7 +145,7 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
             }
             "static_rules" => {
                 for l in value_lines(n) {
-                    if let Some(r) = route::parse_rule(&mut cx, l, true, &mut static_rule_pref) {
+                    if let Some(r) = route::parse_rule(&mut cx, l, true) {
                         c.static_rules.push(r);
                     }
                 }
@@ -198,10 +200,8 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
     c.sync_groups = groups;
     resolve_tracks(&mut cx, &mut c);
     lvs::complete_all(&mut cx, &mut c);
-    if let Some(ifs) = &host.interfaces
-        && !c.global.dynamic_interfaces
-    {
-        check_interfaces(&mut cx, &c, ifs);
+    if cx.missing_interface {
+        cx.global_err("Non-existent interface specified in configuration");
     }
     c
 }
@@ -347,87 +347,6 @@ fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
     }
 }
 
-/// keepalived's start-up interface checks (warnings; the run needs `dynamic_interfaces`).
-fn check_interfaces(cx: &mut Cx<'_>, c: &Config, ifs: &BTreeSet<String>) {
-    let mut missing = false;
-    let mut check = |cx: &mut Cx<'_>, name: &str, span: Span, msg: String| {
-        if !ifs.contains(name) {
-            cx.diags.push(Severity::Warning, Some(span), msg);
-            missing = true;
-        }
-    };
-    for r in &c.static_addresses {
-        if let Some(d) = &r.dev {
-            check(
-                cx,
-                d,
-                r.span,
-                format!(
-                    "WARNING - interface {d} for ip address {} doesn't exist",
-                    r.addr
-                ),
-            );
-        }
-    }
-    for r in &c.static_routes {
-        route_ifs(cx, r, &mut check);
-    }
-    for i in &c.instances {
-        for r in &i.vroutes {
-            route_ifs(cx, r, &mut check);
-        }
-        if let Some(d) = &i.interface {
-            check(
-                cx,
-                d,
-                i.span,
-                format!(
-                    "WARNING - interface {d} for vrrp_instance {} doesn't exist",
-                    i.name
-                ),
-            );
-        }
-        for t in &i.track.interfaces {
-            check(
-                cx,
-                &t.name,
-                t.span,
-                format!("({}) tracked interface {} doesn't exist", i.name, t.name),
-            );
-        }
-        for a in i.vips.iter().chain(&i.evips) {
-            if let Some(d) = &a.dev {
-                check(
-                    cx,
-                    d,
-                    a.span,
-                    format!(
-                        "WARNING - interface {d} for ip address {} doesn't exist",
-                        a.addr
-                    ),
-                );
-            }
-        }
-    }
-    if missing {
-        cx.global_err("Non-existent interface specified in configuration");
-    }
-}
-
-fn route_ifs(cx: &mut Cx<'_>, r: &Route, check: &mut impl FnMut(&mut Cx<'_>, &str, Span, String)) {
-    for d in r
-        .dev
-        .iter()
-        .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
-    {
-        check(
-            cx,
-            d,
-            r.span,
-            format!("WARNING - interface {d} for VROUTE nexthop doesn't exist"),
-        );
-    }
-}
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -340,6 +340,15 @@ pub(crate) fn parse_route(
         }
         i += 1;
     }
+    for d in r
+        .dev
+        .iter()
+        .chain(r.nexthops.iter().filter_map(|n| n.dev.as_ref()))
+    {
+        let _ = cx.check_interface(d, span, || {
+            format!("WARNING - interface {d} for VROUTE nexthop doesn't exist")
+        });
+    }
     Some(r)
 }
 
@@ -377,13 +386,8 @@ fn num_hex(s: &str) -> Option<u32> {
     }
 }
 
-/// Parses one rule line. `next_pref` is keepalived's running default preference.
-pub(crate) fn parse_rule(
-    cx: &mut Cx<'_>,
-    line: &[Token],
-    allow_track_group: bool,
-    next_pref: &mut u32,
-) -> Option<Rule> {
+/// Parses one rule line.
+pub(crate) fn parse_rule(cx: &mut Cx<'_>, line: &[Token], allow_track_group: bool) -> Option<Rule> {
     let span = line.first()?.span;
     let mut r = Rule {
         invert: false,
@@ -504,14 +508,14 @@ pub(crate) fn parse_rule(
     r.preference = match pref {
         Some(p) => p,
         None => {
-            let p = *next_pref;
+            let p = cx.rule_pref;
             cx.err(
                 span,
                 format!(
                     "Rule has no preference specified - setting to {p}. This is probably not what you want."
                 ),
             );
-            *next_pref = next_pref.saturating_sub(1);
+            cx.rule_pref = cx.rule_pref.saturating_sub(1);
             p
         }
     };

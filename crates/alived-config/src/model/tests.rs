@@ -744,3 +744,42 @@ fn dump_broken() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn dump_samples() {
+    let dir = "/usr/share/doc/keepalived/samples";
+    let ifs = std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let host = HostFacts {
+        interfaces: Some(ifs),
+    };
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names {
+        if !p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("keepalived.conf")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut d = crate::diag::Diagnostics::default();
+        let _ = build(&super::testutil::nodes(&text), &host, &mut d);
+        println!(
+            "== {} {}",
+            d.exit_code(),
+            p.file_name().unwrap().to_string_lossy()
+        );
+        for i in &d.items {
+            println!("   {}: {}", i.span.map(|s| s.line).unwrap_or(0), i.message);
+        }
+    }
+}

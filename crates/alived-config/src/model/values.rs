@@ -26,12 +26,47 @@ impl Interval {
     }
 }
 
-/// Context for reading one keyword line: the diagnostics sink.
+/// Context for reading the configuration: the diagnostics sink and load-wide state.
 pub(crate) struct Cx<'d> {
     pub diags: &'d mut Diagnostics,
+    /// Interfaces that exist, when the caller wants them checked (and no
+    /// `dynamic_interfaces`).
+    pub interfaces: Option<&'d std::collections::BTreeSet<String>>,
+    /// Set when an interface check failed.
+    pub missing_interface: bool,
+    /// keepalived's default rule preference: 16384, one less for each rule without one,
+    /// shared by `static_rules` and every `virtual_rules`.
+    pub rule_pref: u32,
 }
 
-impl Cx<'_> {
+impl<'d> Cx<'d> {
+    pub fn new(diags: &'d mut Diagnostics) -> Self {
+        Cx {
+            diags,
+            interfaces: None,
+            missing_interface: false,
+            rule_pref: 16384,
+        }
+    }
+
+    /// keepalived's start-up interface check: a warning naming the user of the interface.
+    /// Returns false when the interface is known to be missing.
+    pub fn check_interface(
+        &mut self,
+        name: &str,
+        span: Span,
+        msg: impl FnOnce() -> String,
+    ) -> bool {
+        if let Some(ifs) = self.interfaces
+            && !ifs.contains(name)
+        {
+            self.diags.push(Severity::Warning, Some(span), msg());
+            self.missing_interface = true;
+            return false;
+        }
+        true
+    }
+
     pub fn err(&mut self, span: Span, msg: impl Into<String>) {
         self.diags.push(Severity::Error, Some(span), msg);
     }
@@ -254,7 +289,7 @@ mod tests {
     #[test]
     fn unsigned_out_of_range_message() {
         let mut d = Diagnostics::default();
-        let mut cx = Cx { diags: &mut d };
+        let mut cx = Cx::new(&mut d);
         assert_eq!(cx.unsigned(&tok("300"), 1, 255), None);
         assert_eq!(cx.unsigned(&tok("abc"), 1, 255), None);
         assert_eq!(cx.unsigned(&tok("-1"), 0, 10), None);
@@ -280,7 +315,7 @@ mod tests {
         assert_eq!(parse_decimal_micros("1.x"), None);
         assert_eq!(parse_decimal_micros("."), None);
         let mut d = Diagnostics::default();
-        let mut cx = Cx { diags: &mut d };
+        let mut cx = Cx::new(&mut d);
         assert_eq!(cx.timer(&tok("2000"), 0, 1_000_000_000), None);
         assert_eq!(
             d.items[0].message,

@@ -133,6 +133,14 @@ impl Tracking {
                 );
                 continue;
             }
+            // keepalived drops a tracked interface that does not exist (a warning).
+            if kind == TrackKind::Interface
+                && !cx.check_interface(&first.text, first.span, || {
+                    format!("{owner} tracked interface {} doesn't exist", first.text)
+                })
+            {
+                continue;
+            }
             if let Some(t) = parse_track(cx, owner, kind, line) {
                 list.push(t);
             }
@@ -296,14 +304,13 @@ pub(crate) fn read_instance(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> RawI
         interface_span: None,
         unicast_configured: false,
     };
-    let mut rule_pref = 16384;
     for n in body {
-        read_keyword(cx, &me, &mut r, n, &mut rule_pref);
+        read_keyword(cx, &me, &mut r, n);
     }
     r
 }
 
-fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node, rule_pref: &mut u32) {
+fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
     let kw = n.keyword.text.as_str();
     let i = &mut r.i;
     if i.notify.set(kw, n) || i.track.read(cx, me, kw, n) {
@@ -319,6 +326,12 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node, rule_p
                 );
                 return;
             }
+            let _ = cx.check_interface(&t.text, t.span, || {
+                format!(
+                    "WARNING - interface {} for vrrp_instance {} doesn't exist",
+                    t.text, i.name
+                )
+            });
             i.interface = Some(t.text.clone());
             r.interface_span = Some(t.span);
         }
@@ -439,7 +452,7 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node, rule_p
         }
         "virtual_rules" => {
             for line in value_lines(n) {
-                if let Some(rl) = parse_rule(cx, line, false, rule_pref) {
+                if let Some(rl) = parse_rule(cx, line, false) {
                     i.vrules.push(rl);
                 }
             }

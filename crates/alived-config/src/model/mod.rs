@@ -98,8 +98,9 @@ fn body(n: &Node) -> &[Node] {
     }
 }
 
-/// Builds the model from the top-level nodes.
-pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Config {
+/// Builds the model from the top-level nodes. The nodes are consumed one by one, so the
+/// syntax tree's memory is released while the model grows.
+pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Config {
     let mut cx = Cx::new(diags);
     let mut c = Config::default();
     // global_defs is applied first: its values are defaults for everything else.
@@ -112,6 +113,7 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
     let mut raw_instances = Vec::new();
     let mut raw_groups = Vec::new();
     for n in nodes {
+        let n = &n;
         match n.keyword.text.as_str() {
             "global_defs" => {}
             "vrrp_script" => {
@@ -128,7 +130,7 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
                     .push(track::parse_track_process(&mut cx, n, body(n)))
             }
             "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
-            "vrrp_sync_group" => raw_groups.push(n),
+            "vrrp_sync_group" => raw_groups.push(n.clone()),
             "static_ipaddress" => {
                 for l in value_lines(n) {
                     if let Some(a) = addr::parse_ip_address(&mut cx, l, true) {
@@ -186,7 +188,7 @@ pub fn build(nodes: &[Node], host: &HostFacts, diags: &mut Diagnostics) -> Confi
     }
     let names: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
     let mut groups = Vec::with_capacity(raw_groups.len());
-    for n in raw_groups {
+    for n in &raw_groups {
         groups.push(sync_group(&mut cx, n, &names));
     }
     for g in &groups {
@@ -351,3 +353,99 @@ fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
 mod tests;
 #[cfg(test)]
 pub(crate) mod testutil;
+
+/// One script the configuration would run, with where it came from: the input to the
+/// script-security check (spec 2.6 `check_script_secure()`).
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptUse<'a> {
+    /// e.g. `vrrp_script chk`, `vrrp_instance VI_1 notify_master`, `MISC_CHECK`.
+    pub context: &'a str,
+    pub owner: &'a str,
+    pub script: &'a Script,
+}
+
+impl Config {
+    /// Every script the configuration names, in file order per kind.
+    pub fn scripts(&self) -> Vec<ScriptUse<'_>> {
+        let mut v = Vec::new();
+        let g = &self.global;
+        for (ctx, s) in [
+            ("startup_script", &g.startup_script),
+            ("shutdown_script", &g.shutdown_script),
+        ] {
+            if let Some(s) = s {
+                v.push(ScriptUse {
+                    context: ctx,
+                    owner: "global_defs",
+                    script: s,
+                });
+            }
+        }
+        for (ctx, f) in [
+            ("notify_fifo_script", &g.notify_fifo),
+            ("vrrp_notify_fifo_script", &g.vrrp_notify_fifo),
+            ("lvs_notify_fifo_script", &g.lvs_notify_fifo),
+        ] {
+            if let Some(s) = f.as_ref().and_then(|f| f.script.as_ref()) {
+                v.push(ScriptUse {
+                    context: ctx,
+                    owner: "global_defs",
+                    script: s,
+                });
+            }
+        }
+        for s in &self.vrrp_scripts {
+            v.push(ScriptUse {
+                context: "vrrp_script",
+                owner: &s.name,
+                script: &s.script,
+            });
+        }
+        for i in &self.instances {
+            for s in i.notify.all() {
+                v.push(ScriptUse {
+                    context: "vrrp_instance",
+                    owner: &i.name,
+                    script: s,
+                });
+            }
+        }
+        for gr in &self.sync_groups {
+            for s in gr.notify.all() {
+                v.push(ScriptUse {
+                    context: "vrrp_sync_group",
+                    owner: &gr.name,
+                    script: s,
+                });
+            }
+        }
+        for vs in &self.virtual_servers {
+            for s in vs.quorum_up.iter().chain(vs.quorum_down.iter()) {
+                v.push(ScriptUse {
+                    context: "virtual_server",
+                    owner: "quorum",
+                    script: s,
+                });
+            }
+            for rs in &vs.real_servers {
+                for s in rs.notify_up.iter().chain(rs.notify_down.iter()) {
+                    v.push(ScriptUse {
+                        context: "real_server",
+                        owner: "notify",
+                        script: s,
+                    });
+                }
+                for c in &rs.checkers {
+                    if let lvs::CheckerKind::Misc { path: Some(s), .. } = &c.kind {
+                        v.push(ScriptUse {
+                            context: "MISC_CHECK",
+                            owner: "misc_path",
+                            script: s,
+                        });
+                    }
+                }
+            }
+        }
+        v
+    }
+}

@@ -436,11 +436,13 @@ fn notify_script_user_group() {
     ));
     let n = &c.instances[0].notify;
     let m = n
-        .master
-        .as_ref()
+        .get(vrrp::NotifyKind::Master)
         .map(|s| (s.command.as_str(), s.user.as_deref(), s.group.as_deref()));
     assert_eq!(m, Some(("/x.sh a b", Some("nobody"), Some("nogroup"))));
-    assert_eq!(n.notify.as_ref().map(|s| s.command.as_str()), Some("/y.sh"));
+    assert_eq!(
+        n.get(vrrp::NotifyKind::Any).map(|s| s.command.as_str()),
+        Some("/y.sh")
+    );
 }
 
 // Spec 1.1: BOOL values; an invalid one is reported.
@@ -701,7 +703,7 @@ fn missing_interfaces_reported() {
         interfaces: Some(["eth0".to_string()].into_iter().collect()),
     };
     let text = "vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 1\n track_interface {\n eth2\n }\n}\n";
-    let _ = build(&super::testutil::nodes(text), &host, &mut d);
+    let _ = build(super::testutil::nodes(text), &host, &mut d);
     let msgs: Vec<_> = d.items.iter().map(|i| i.message.as_str()).collect();
     assert_eq!(
         msgs,
@@ -772,7 +774,7 @@ fn dump_samples() {
         }
         let text = std::fs::read_to_string(&p).unwrap();
         let mut d = crate::diag::Diagnostics::default();
-        let _ = build(&super::testutil::nodes(&text), &host, &mut d);
+        let _ = build(super::testutil::nodes(&text), &host, &mut d);
         println!(
             "== {} {}",
             d.exit_code(),
@@ -782,4 +784,85 @@ fn dump_samples() {
             println!("   {}: {}", i.span.map(|s| s.line).unwrap_or(0), i.message);
         }
     }
+}
+
+/// Generates the benchmark shape: N instances and M virtual servers.
+pub(crate) fn big_config(n: usize, m: usize) -> String {
+    let mut s = String::from(
+        "global_defs {\n router_id bench\n}\nvrrp_script chk {\n script \"/bin/true\"\n}\n",
+    );
+    for i in 0..n {
+        let v = i % 255 + 1;
+        let (a, b) = (i / 250 % 250, i % 250);
+        s.push_str(&format!(
+            "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {v}\n priority 100\n advert_int 1\n authentication {{\n auth_type PASS\n auth_pass pw{v}\n }}\n track_script {{\n chk weight -10\n }}\n virtual_ipaddress {{\n 10.{a}.{b}.1/24 dev eth0\n 10.{a}.{b}.2/24 dev eth0\n }}\n}}\n"
+        ));
+    }
+    for j in 0..m {
+        let (a, b) = (j / 250 % 250, j % 250);
+        s.push_str(&format!(
+            "virtual_server 172.16.{a}.{b} 80 {{\n delay_loop 6\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 192.168.{a}.{b} 80 {{\n weight 1\n TCP_CHECK {{\n connect_timeout 3\n }}\n }}\n real_server 192.168.{a}.{b} 81 {{\n weight 1\n HTTP_GET {{\n url {{\n path /\n status_code 200\n }}\n }}\n }}\n}}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+#[ignore]
+fn bench_model() {
+    let text = big_config(10_000, 1_000);
+    let nodes = super::testutil::nodes(&text);
+    let t = std::time::Instant::now();
+    let mut d = crate::diag::Diagnostics::default();
+    let c = build(nodes, &HostFacts::default(), &mut d);
+    println!(
+        "model build: {:?} for {} instances, {} vs, {} diags",
+        t.elapsed(),
+        c.instances.len(),
+        c.virtual_servers.len(),
+        d.items.len()
+    );
+    std::fs::write("/tmp/kp/big.conf", &text).unwrap();
+}
+
+#[test]
+#[ignore]
+fn sizes() {
+    println!(
+        "VrrpInstance {} IpAddress {} Node {} Token {} VirtualServer {} RealServer {} Checker {}",
+        std::mem::size_of::<VrrpInstance>(),
+        std::mem::size_of::<IpAddress>(),
+        std::mem::size_of::<crate::ast::Node>(),
+        std::mem::size_of::<crate::ast::Token>(),
+        std::mem::size_of::<VirtualServer>(),
+        std::mem::size_of::<RealServer>(),
+        std::mem::size_of::<Checker>()
+    );
+}
+
+// Spec 2.6: every script is listed for the security check.
+#[test]
+fn script_inventory() {
+    let text = format!(
+        "global_defs {{\n enable_script_security\n notify_fifo /tmp/f\n notify_fifo_script /fifo.sh\n}}\nvrrp_script chk {{\n script /chk.sh\n}}\n{}virtual_server 10.0.0.1 80 {{\n protocol TCP\n lb_algo rr\n lb_kind NAT\n quorum_up /up.sh\n real_server 10.0.0.2 80 {{\n notify_down /down.sh\n MISC_CHECK {{\n misc_path \"/misc.sh arg\"\n }}\n }}\n}}\n",
+        inst(" notify_master /m.sh root")
+    );
+    let (c, _, _) = load(&text);
+    let s: Vec<_> = c
+        .scripts()
+        .iter()
+        .map(|u| u.script.command.clone())
+        .collect();
+    assert_eq!(
+        s,
+        [
+            "/fifo.sh",
+            "/chk.sh",
+            "/m.sh",
+            "/up.sh",
+            "/down.sh",
+            "/misc.sh arg"
+        ]
+    );
+    assert!(c.global.enable_script_security);
 }

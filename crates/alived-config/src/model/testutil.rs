@@ -133,7 +133,7 @@ pub(crate) fn nodes(text: &str) -> Vec<Node> {
 /// Builds the model from text; returns the config and the diagnostic messages.
 pub(crate) fn load(text: &str) -> (super::Config, Vec<String>, Diagnostics) {
     let mut d = Diagnostics::default();
-    let c = super::build(&nodes(text), &super::HostFacts::default(), &mut d);
+    let c = super::build(nodes(text), &super::HostFacts::default(), &mut d);
     let msgs = d.items.iter().map(|i| i.message.clone()).collect();
     (c, msgs, d)
 }

@@ -59,47 +59,64 @@ pub struct Vmac {
     pub span: Span,
 }
 
-/// Notify scripts (spec 2.6).
+/// Which notify keyword a script came from (spec 2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyKind {
+    Master,
+    Backup,
+    Fault,
+    Stop,
+    Deleted,
+    /// `notify`: called with `INSTANCE|GROUP NAME STATE PRIORITY` appended.
+    Any,
+    MasterRxLowerPri,
+}
+
+impl NotifyKind {
+    fn from_keyword(kw: &str) -> Option<NotifyKind> {
+        Some(match kw {
+            "notify_master" => NotifyKind::Master,
+            "notify_backup" => NotifyKind::Backup,
+            "notify_fault" => NotifyKind::Fault,
+            "notify_stop" => NotifyKind::Stop,
+            "notify_deleted" => NotifyKind::Deleted,
+            "notify" => NotifyKind::Any,
+            "notify_master_rx_lower_pri" => NotifyKind::MasterRxLowerPri,
+            _ => return None,
+        })
+    }
+}
+
+/// Notify scripts (spec 2.6), kept as a short list: most instances have none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
 pub struct Notify {
-    pub master: Option<Script>,
-    pub backup: Option<Script>,
-    pub fault: Option<Script>,
-    pub stop: Option<Script>,
-    pub deleted: Option<Script>,
-    /// Called with `INSTANCE|GROUP NAME STATE PRIORITY` appended.
-    pub notify: Option<Script>,
-    pub master_rx_lower_pri: Option<Script>,
+    pub scripts: Vec<(NotifyKind, Script)>,
 }
 
 impl Notify {
-    /// Sets the script for a notify keyword; false if `kw` is not one.
+    /// Sets the script for a notify keyword (a later line wins); false if `kw` is not one.
     pub(crate) fn set(&mut self, kw: &str, node: &Node) -> bool {
-        let slot = match kw {
-            "notify_master" => &mut self.master,
-            "notify_backup" => &mut self.backup,
-            "notify_fault" => &mut self.fault,
-            "notify_stop" => &mut self.stop,
-            "notify_deleted" => &mut self.deleted,
-            "notify" => &mut self.notify,
-            "notify_master_rx_lower_pri" => &mut self.master_rx_lower_pri,
-            _ => return false,
+        let Some(kind) = NotifyKind::from_keyword(kw) else {
+            return false;
         };
-        *slot = Script::from_node(node);
+        self.scripts.retain(|(k, _)| *k != kind);
+        if let Some(s) = Script::from_node(node) {
+            self.scripts.push((kind, s));
+        }
         true
     }
+
+    pub fn get(&self, kind: NotifyKind) -> Option<&Script> {
+        self.scripts
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| s)
+    }
+
     pub fn all(&self) -> impl Iterator<Item = &Script> {
-        [
-            &self.master,
-            &self.backup,
-            &self.fault,
-            &self.stop,
-            &self.deleted,
-            &self.notify,
-            &self.master_rx_lower_pri,
-        ]
-        .into_iter()
-        .flatten()
+        self.scripts.iter().map(|(_, s)| s)
     }
 }
 

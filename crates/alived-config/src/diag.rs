@@ -40,7 +40,12 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     pub fn push(&mut self, severity: Severity, span: Option<Span>, message: impl Into<String>) {
-        self.items.push(Diagnostic { severity, message: message.into(), span, help: None });
+        self.items.push(Diagnostic {
+            severity,
+            message: message.into(),
+            span,
+            help: None,
+        });
     }
 
     pub fn push_help(

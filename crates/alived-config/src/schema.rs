@@ -37,11 +37,20 @@ impl Schema {
 
 /// Shorthand constructors, so tables read as data.
 pub const fn leaf(name: &'static str) -> Keyword {
-    Keyword { name, kind: Kind::Leaf }
+    Keyword {
+        name,
+        kind: Kind::Leaf,
+    }
 }
 pub const fn block(name: &'static str, schema: &'static Schema) -> Keyword {
-    Keyword { name, kind: Kind::Block(schema) }
+    Keyword {
+        name,
+        kind: Kind::Block(schema),
+    }
 }
 pub const fn values(name: &'static str) -> Keyword {
-    Keyword { name, kind: Kind::Values }
+    Keyword {
+        name,
+        kind: Kind::Values,
+    }
 }

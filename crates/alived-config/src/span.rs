@@ -33,18 +33,26 @@ pub struct SourceMap {
 impl SourceMap {
     pub fn add(&mut self, path: String, text: &str) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        let lines = text.lines().map(|l| l.trim_end_matches('\r').to_owned()).collect();
+        let lines = text
+            .lines()
+            .map(|l| l.trim_end_matches('\r').to_owned())
+            .collect();
         self.files.push(SourceFile { path, lines });
         id
     }
 
     pub fn path(&self, id: FileId) -> &str {
-        self.files.get(id.0 as usize).map(|f| f.path.as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(id.0 as usize)
+            .map(|f| f.path.as_str())
+            .unwrap_or("<unknown>")
     }
 
     /// The text of a 1-based line, if it exists.
     pub fn line(&self, span: Span) -> Option<&str> {
         let file = self.files.get(span.file.0 as usize)?;
-        file.lines.get((span.line as usize).checked_sub(1)?).map(String::as_str)
+        file.lines
+            .get((span.line as usize).checked_sub(1)?)
+            .map(String::as_str)
     }
 }

@@ -25,8 +25,9 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         ..
     } = r;
     let me = format!("({})", i.name);
+    let span = i.span;
     let Some(vrid) = vrid else {
-        cx.global_err(format!("{me} the virtual router id must be set"));
+        cx.err(span, format!("{me} the virtual router id must be set"));
         return None;
     };
     i.vrid = Vrid(vrid);
@@ -43,7 +44,7 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         });
     }
     if i.interface.is_none() && i.unicast_src_ip.is_none() {
-        cx.global_err(format!("{me} Unknown interface!"));
+        cx.err(span, format!("{me} Unknown interface!"));
     }
 
     // Family: first VIP, else unicast source or peers (spec 2.2 "Instance family").
@@ -77,9 +78,10 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         g.vrrp_version
     });
     if fam == Family::Inet6 && ver == 2 && strict {
-        cx.global_err(format!(
-            "{me} cannot use IPv6 with VRRP version 2; setting version 3"
-        ));
+        cx.err(
+            span,
+            format!("{me} cannot use IPv6 with VRRP version 2; setting version 3"),
+        );
         ver = 3;
     }
     i.version = ver;
@@ -92,7 +94,10 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
 
     if strict {
         if (i.state == InitialState::Master) != (prio == 255) {
-            cx.global_err(format!("{me} State MASTER must match being address owner"));
+            cx.err(
+                span,
+                format!("{me} State MASTER must match being address owner"),
+            );
             i.state = if prio == 255 {
                 InitialState::Master
             } else {
@@ -100,15 +105,17 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
             };
         }
         if i.auth.is_some() {
-            cx.global_err(format!(
-                "{me} Strict mode does not support authentication. Ignoring."
-            ));
+            cx.err(
+                span,
+                format!("{me} Strict mode does not support authentication. Ignoring."),
+            );
             i.auth = None;
         }
         if i.preempt_delay.is_some() {
-            cx.global_err(format!(
-                "{me} preempt_delay is incompatible with strict mode - resetting"
-            ));
+            cx.err(
+                span,
+                format!("{me} preempt_delay is incompatible with strict mode - resetting"),
+            );
             i.preempt_delay = None;
         }
         i.garp_lower_prio_delay = Some(0);
@@ -117,26 +124,31 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         i.higher_prio_send_advert = Some(false);
     }
     if i.nopreempt && i.preempt_delay.is_some() {
-        cx.global_err(format!(
-            "{me} preempt_delay is incompatible with nopreempt mode - resetting"
-        ));
+        cx.err(
+            span,
+            format!("{me} preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
         i.preempt_delay = None;
     }
     if i.nopreempt && prio == 255 {
-        cx.global_err(format!(
-            "{me} nopreempt is incompatible with priority 255. resetting nopreempt"
-        ));
+        cx.err(
+            span,
+            format!("{me} nopreempt is incompatible with priority 255. resetting nopreempt"),
+        );
         i.nopreempt = false;
     }
     if i.state == InitialState::Master {
         if i.nopreempt {
-            cx.global_err(format!(
-                "{me} Warning - nopreempt will not work with initial state MASTER - clearing"
-            ));
+            cx.err(
+                span,
+                format!(
+                    "{me} Warning - nopreempt will not work with initial state MASTER - clearing"
+                ),
+            );
             i.nopreempt = false;
         }
         if i.preempt_delay.is_some() {
-            cx.global_err(format!(
+            cx.err(span, format!(
                 "{me} Warning - preempt delay will not work with initial state MASTER - clearing"
             ));
             i.preempt_delay = None;
@@ -144,14 +156,18 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
     }
     if let Some(a) = &i.auth {
         if ver == 3 {
-            cx.global_err(format!(
-                "{me} VRRP version 3 does not support authentication. Ignoring."
-            ));
+            cx.err(
+                span,
+                format!("{me} VRRP version 3 does not support authentication. Ignoring."),
+            );
             i.auth = None;
         } else if a.auth_type == AuthType::Ah && i.state == InitialState::Master {
-            cx.global_err(format!(
-                "{me} Initial state master is incompatible with AH authentication - clearing"
-            ));
+            cx.err(
+                span,
+                format!(
+                    "{me} Initial state master is incompatible with AH authentication - clearing"
+                ),
+            );
             i.state = InitialState::Backup;
         }
     }
@@ -163,25 +179,31 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
     let adv = advert_int.unwrap_or(Interval::from_secs(1));
     i.advert_int = if ver == 2 {
         if adv.0 % 1_000_000 != 0 {
-            cx.global_err(format!(
-                "{me} VRRPv2 advertisement interval {}s must be an integer. rounding",
-                fmt_micros(adv.0)
-            ));
+            cx.err(
+                span,
+                format!(
+                    "{me} VRRPv2 advertisement interval {}s must be an integer. rounding",
+                    fmt_micros(adv.0)
+                ),
+            );
             Interval(((adv.0 + 500_000) / 1_000_000).max(1) * 1_000_000)
         } else {
             adv
         }
     } else if adv.0 >= 40_960_000 {
-        cx.global_err(format!(
+        cx.err(span, format!(
             "{me} VRRPv3 advertisement interval {:.2}s is out of range. Must be less than 40.96s. Setting to 40.95s",
             adv.0 as f64 / 1e6
         ));
         Interval(40_950_000)
     } else if adv.0 % 10_000 != 0 {
-        cx.global_err(format!(
-            "{me} VRRPv3 advertisement interval {}s must be in units of 10ms - rounding",
-            fmt_micros(adv.0)
-        ));
+        cx.err(
+            span,
+            format!(
+                "{me} VRRPv3 advertisement interval {}s must be in units of 10ms - rounding",
+                fmt_micros(adv.0)
+            ),
+        );
         Interval(((adv.0 + 5_000) / 10_000).max(1) * 10_000)
     } else {
         adv
@@ -189,7 +211,7 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
 
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
     if i.vips.len() > MAX_VIPS {
-        cx.global_err(format!(
+        cx.err(span, format!(
             "Number of VIPs ({}) exceeds maximum/space available in packet (max {MAX_VIPS} addresses) - excess moved to eVIPs",
             i.vips.len()
         ));
@@ -202,9 +224,10 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         let ll = matches!(first.addr, IpAddr::V6(a) if (a.segments()[0] & 0xffc0) == 0xfe80);
         if !ll {
             if strict {
-                cx.global_err(format!(
-                    "{me} the first IPv6 VIP address must be link local"
-                ));
+                cx.err(
+                    span,
+                    format!("{me} the first IPv6 VIP address must be link local"),
+                );
             } else {
                 cx.note(
                     None,

@@ -708,10 +708,13 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
     c.virtual_servers.retain(|vs| {
         let keep = !vs.real_servers.is_empty();
         if !keep {
-            cx.global_err(format!(
-                "Virtual server {} has no real servers - ignoring",
-                vs_name(vs)
-            ));
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {} has no real servers - ignoring",
+                    vs_name(vs)
+                ),
+            );
         }
         keep
     });
@@ -736,23 +739,32 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             );
         }
         if !matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol.is_none() {
-            cx.global_err(format!(
-                "Virtual server {}: no protocol set - defaulting to UDP",
-                vs_name(vs)
-            ));
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: no protocol set - defaulting to UDP",
+                    vs_name(vs)
+                ),
+            );
             vs.protocol = Some(Protocol::Udp);
         }
         if !vs.lb_algo_set {
-            cx.global_err(format!(
-                "Virtual server {}: no scheduler set, setting default 'wlc'",
-                vs_name(vs)
-            ));
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: no scheduler set, setting default 'wlc'",
+                    vs_name(vs)
+                ),
+            );
         }
         if !vs.lb_kind_set {
-            cx.global_err(format!(
-                "Virtual server {}: no forwarding method set, setting default NAT",
-                vs_name(vs)
-            ));
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: no forwarding method set, setting default NAT",
+                    vs_name(vs)
+                ),
+            );
         }
         let name = vs_name(vs);
         let vs_port = match vs.target {
@@ -767,7 +779,7 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
                 && vp != 0
                 && rs.port != vp
             {
-                cx.global_err(format!(
+                cx.warn(rs.span, format!(
                         "WARNING - virtual server {name} and real server [{}]:{p}:{} ports don't match - resetting",
                         rs.ip, rs.port
                     ));

@@ -193,7 +193,7 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
     }
     for g in &groups {
         if g.group.len() == 1 {
-            cx.global_err(format!(
+            cx.err(g.span, format!(
                 "Sync group {} has only 1 virtual router(s) - this probably isn't what you want",
                 g.name
             ));

@@ -724,68 +724,6 @@ fn config_serialises() {
     assert_eq!(j["instances"][0]["vips"][0]["prefix"], 24);
 }
 
-#[test]
-#[ignore]
-fn dump_broken() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/broken");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    for p in names {
-        let text = std::fs::read_to_string(&p).unwrap();
-        let (_, msgs, d) = load(&text);
-        println!(
-            "== {} {}",
-            d.exit_code(),
-            p.file_name().unwrap().to_string_lossy()
-        );
-        for (m, i) in msgs.iter().zip(&d.items) {
-            println!("   {}: {m}", i.span.map(|s| s.line).unwrap_or(0));
-        }
-    }
-}
-
-#[test]
-#[ignore]
-fn dump_samples() {
-    let dir = "/usr/share/doc/keepalived/samples";
-    let ifs = std::fs::read_dir("/sys/class/net")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    let host = HostFacts {
-        interfaces: Some(ifs),
-    };
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    for p in names {
-        if !p
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("keepalived.conf")
-        {
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
-        let mut d = crate::diag::Diagnostics::default();
-        let _ = build(super::testutil::nodes(&text), &host, &mut d);
-        println!(
-            "== {} {}",
-            d.exit_code(),
-            p.file_name().unwrap().to_string_lossy()
-        );
-        for i in &d.items {
-            println!("   {}: {}", i.span.map(|s| s.line).unwrap_or(0), i.message);
-        }
-    }
-}
-
 /// Generates the benchmark shape: N instances and M virtual servers.
 pub(crate) fn big_config(n: usize, m: usize) -> String {
     let mut s = String::from(
@@ -822,25 +760,8 @@ fn bench_model() {
         c.virtual_servers.len(),
         d.items.len()
     );
-    std::fs::write("/tmp/kp/big.conf", &text).unwrap();
 }
 
-#[test]
-#[ignore]
-fn sizes() {
-    println!(
-        "VrrpInstance {} IpAddress {} Node {} Token {} VirtualServer {} RealServer {} Checker {}",
-        std::mem::size_of::<VrrpInstance>(),
-        std::mem::size_of::<IpAddress>(),
-        std::mem::size_of::<crate::ast::Node>(),
-        std::mem::size_of::<crate::ast::Token>(),
-        std::mem::size_of::<VirtualServer>(),
-        std::mem::size_of::<RealServer>(),
-        std::mem::size_of::<Checker>()
-    );
-}
-
-// Spec 2.6: every script is listed for the security check.
 #[test]
 fn script_inventory() {
     let text = format!(

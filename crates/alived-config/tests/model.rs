@@ -155,3 +155,85 @@ fn sample_models_json() {
         insta::assert_json_snapshot!(format!("json_{s}"), loaded.config);
     }
 }
+
+/// The benchmark shape: `n` instances and `m` virtual servers.
+fn big_config(n: usize, m: usize) -> String {
+    let mut s = String::from(
+        "global_defs {\n router_id bench\n}\nvrrp_script chk {\n script \"/bin/true\"\n}\n",
+    );
+    for i in 0..n {
+        let v = i % 255 + 1;
+        let (a, b) = (i / 250 % 250, i % 250);
+        s.push_str(&format!(
+            "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {v}\n priority 100\n advert_int 1\n authentication {{\n auth_type PASS\n auth_pass pw{v}\n }}\n track_script {{\n chk weight -10\n }}\n virtual_ipaddress {{\n 10.{a}.{b}.1/24 dev eth0\n 10.{a}.{b}.2/24 dev eth0\n }}\n}}\n"
+        ));
+    }
+    for j in 0..m {
+        let (a, b) = (j / 250 % 250, j % 250);
+        s.push_str(&format!(
+            "virtual_server 172.16.{a}.{b} 80 {{\n delay_loop 6\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 192.168.{a}.{b} 80 {{\n weight 1\n TCP_CHECK {{\n connect_timeout 3\n }}\n }}\n real_server 192.168.{a}.{b} 81 {{\n weight 1\n HTTP_GET {{\n url {{\n path /\n status_code 200\n }}\n }}\n }}\n}}\n"
+        ));
+    }
+    s
+}
+
+// Scale: 10,000 instances and 1,000 virtual servers load cleanly (run with --ignored in
+// release mode to see the time; `ALIVED_BENCH_OUT=FILE` also writes the config for
+// `keepalived -t -f FILE`).
+#[test]
+#[ignore]
+fn bench_big_config() {
+    let text = big_config(10_000, 1_000);
+    if let Ok(out) = std::env::var("ALIVED_BENCH_OUT") {
+        let _ = std::fs::write(out, &text);
+    }
+    let t = std::time::Instant::now();
+    let loaded = alived_config::load_str("big.conf", &text, &LoadOptions::default());
+    let el = t.elapsed();
+    println!(
+        "load_str: {el:?}: {} instances, {} virtual servers, {} diagnostics",
+        loaded.config.instances.len(),
+        loaded.config.virtual_servers.len(),
+        loaded.diags.items.len()
+    );
+    assert_eq!(loaded.config.instances.len(), 10_000);
+    assert_eq!(loaded.config.virtual_servers.len(), 1_000);
+    assert_eq!(
+        loaded.diags.exit_code(),
+        0,
+        "{:?}",
+        loaded.diags.items.first()
+    );
+}
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore]
+fn bench_big_config_memory() {
+    let text = big_config(10_000, 1_000);
+    println!("peak after text: {} kB", rss_kb());
+    let p = alived_config::parse_str(
+        "big.conf",
+        &text,
+        &Default::default(),
+        &alived_config::keywords::ROOT,
+    );
+    println!("peak after parse: {} kB", rss_kb());
+    let mut d = p.diags;
+    let c = alived_config::model::build(p.nodes, &Default::default(), &mut d);
+    println!(
+        "peak after build: {} kB ({} instances)",
+        rss_kb(),
+        c.instances.len()
+    );
+}

@@ -22,6 +22,9 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         advert_int,
         family,
         accept,
+        unicast_configured,
+        unicast_ttl_span,
+        vrf_span,
         ..
     } = r;
     let me = format!("({})", i.name);
@@ -66,6 +69,39 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
         } else {
             i.unicast_peers.push(p);
         }
+    }
+
+    if let Some(sp) = vrf_span
+        && i.interface.is_some()
+    {
+        cx.err(
+            sp,
+            format!("{me} Cannot specify VRF interface and interface - ignoring"),
+        );
+    }
+    if i.unicast_peers.is_empty() {
+        if let Some(sp) = unicast_ttl_span {
+            cx.err(
+                sp,
+                format!("{me}: Cannot use unicast_ttl without unicast peers - resetting"),
+            );
+            i.unicast_ttl = 255;
+        }
+        if unicast_configured && !i.unicast_fault_no_peer {
+            cx.err(
+                span,
+                format!(
+                    "{me} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+                ),
+            );
+        }
+    }
+    if i.vmac_xmit_base && i.use_vmac.is_none() {
+        cx.err(
+            span,
+            format!("{me} vmac_xmit_base is only valid with a vmac"),
+        );
+        i.vmac_xmit_base = false;
     }
 
     let strict = g.vrrp_strict || i.strict_mode;
@@ -208,6 +244,14 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
     } else {
         adv
     };
+
+    if i.vips.is_empty() {
+        let how = if ver == 3 { "required" } else { "sensible" };
+        cx.err(
+            span,
+            format!("{me} No VIP specified; at least one is {how}"),
+        );
+    }
 
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
     if i.vips.len() > MAX_VIPS {

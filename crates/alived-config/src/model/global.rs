@@ -375,6 +375,20 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
             "enable_dbus" => g.enable_dbus = true,
             "startup_script" => g.startup_script = Script::from_node(n),
             "shutdown_script" => g.shutdown_script = Script::from_node(n),
+            "vrrp_vmac_garp_intvl" => {
+                cx.err(
+                    n.keyword.span,
+                    "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
+                );
+                g.other.push(RawSetting::from_node(n));
+            }
+            "vrrp_iptables" => {
+                cx.err(
+                    n.keyword.span,
+                    "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option",
+                );
+                g.other.push(RawSetting::from_node(n));
+            }
             _ => g.other.push(RawSetting::from_node(n)),
         }
     }

@@ -40,6 +40,9 @@ pub struct SyncGroup {
     pub notify_priority_changes: Option<bool>,
     pub sync_group_tracking_weight: bool,
     pub span: Span,
+    /// Whether `group { }` named any member (decides keepalived's wording when none exists).
+    #[serde(skip)]
+    named_members: bool,
 }
 
 /// `garp_group { garp_interval S; gna_interval S; interface IF | interfaces { ... } }`.
@@ -191,6 +194,21 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
     for n in &raw_groups {
         groups.push(sync_group(&mut cx, n, &names));
     }
+    groups.retain(|g| {
+        let keep = !g.group.is_empty();
+        if !keep && g.named_members {
+            cx.err(
+                g.span,
+                format!(
+                    "Sync group {}, no matching virtual router found in group declaration - removing",
+                    g.name
+                ),
+            );
+        } else if !keep {
+            cx.err(g.span, format!("Sync group {} has no virtual router(s). removing", g.name));
+        }
+        keep
+    });
     for g in &groups {
         if g.group.len() == 1 {
             cx.err(g.span, format!(
@@ -259,6 +277,7 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup
         notify_priority_changes: None,
         sync_group_tracking_weight: false,
         span: n.span,
+        named_members: false,
     };
     for m in body(n) {
         let kw = m.keyword.text.as_str();
@@ -268,6 +287,7 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup
         match kw {
             "group" => {
                 for t in value_lines(m).iter().flatten() {
+                    g.named_members = true;
                     if instances.contains(t.text.as_str()) {
                         g.group.push(t.text.clone());
                     } else {
@@ -284,6 +304,12 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup
             "smtp_alert" => g.smtp_alert = cx.bool_arg(m, "vrrp_sync_group smtp_alert"),
             "notify_priority_changes" => g.notify_priority_changes = cx.bool_arg(m, kw),
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            "global_tracking" => cx.err(
+                m.keyword.span,
+                format!(
+                    "{me} global_tracking is deprecated. Use track_interface/script/file on the sync group"
+                ),
+            ),
             _ => {}
         }
     }

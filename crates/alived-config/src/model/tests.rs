@@ -7,8 +7,15 @@ use crate::model::addr::Broadcast;
 use crate::model::lvs::{CheckerKind, LbKind, Protocol, VsTarget};
 use crate::model::vrrp::AuthType;
 
+/// An instance with `body`; a VIP is added when `body` has none (keepalived complains about
+/// an instance without VIPs).
 fn inst(body: &str) -> String {
-    format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}\n}}\n")
+    let vip = if body.contains("virtual_ipaddress {") {
+        ""
+    } else {
+        "\n virtual_ipaddress {\n 10.9.9.9\n }"
+    };
+    format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}{vip}\n}}\n")
 }
 
 fn has(msgs: &[String], m: &str) -> bool {
@@ -702,7 +709,7 @@ fn missing_interfaces_reported() {
     let host = HostFacts {
         interfaces: Some(["eth0".to_string()].into_iter().collect()),
     };
-    let text = "vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 1\n track_interface {\n eth2\n }\n}\n";
+    let text = "vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 1\n track_interface {\n eth2\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
     let _ = build(super::testutil::nodes(text), &host, &mut d);
     let msgs: Vec<_> = d.items.iter().map(|i| i.message.as_str()).collect();
     assert_eq!(
@@ -786,4 +793,22 @@ fn script_inventory() {
         ]
     );
     assert!(c.global.enable_script_security);
+}
+
+// keepalived 2.2.7: an instance without VIPs, unicast keywords without peers, vmac_xmit_base
+// without a VMAC are reported.
+#[test]
+fn instance_completion_warnings() {
+    let (_, msgs, _) = load(
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n unicast_ttl 5\n check_unicast_src\n vmac_xmit_base\n}\n",
+    );
+    assert_eq!(
+        msgs,
+        [
+            "(VI_1): Cannot use unicast_ttl without unicast peers - resetting",
+            "(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",
+            "(VI_1) vmac_xmit_base is only valid with a vmac",
+            "(VI_1) No VIP specified; at least one is sensible",
+        ]
+    );
 }

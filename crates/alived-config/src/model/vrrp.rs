@@ -240,6 +240,8 @@ pub(crate) struct RawInstance {
     pub accept: Option<bool>,
     pub interface_span: Option<Span>,
     pub unicast_configured: bool,
+    pub unicast_ttl_span: Option<Span>,
+    pub vrf_span: Option<Span>,
 }
 
 fn ip_arg(cx: &mut Cx<'_>, node: &Node) -> Option<IpAddr> {
@@ -320,6 +322,8 @@ pub(crate) fn read_instance(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> RawI
         accept: None,
         interface_span: None,
         unicast_configured: false,
+        unicast_ttl_span: None,
+        vrf_span: None,
     };
     for n in body {
         read_keyword(cx, &me, &mut r, n);
@@ -553,7 +557,10 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
         "unicast_ttl" => {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 0, 255) {
-                Some(v) => i.unicast_ttl = v as u8,
+                Some(v) => {
+                    i.unicast_ttl = v as u8;
+                    r.unicast_ttl_span = Some(n.span);
+                }
                 None => cx.err(
                     t.span,
                     format!("{me}: TTL '{}' not valid - must be between 0 & 255", t.text),
@@ -561,7 +568,10 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             }
         }
         "unicast_fault_no_peer" => i.unicast_fault_no_peer = true,
-        "check_unicast_src" => i.check_unicast_src = true,
+        "check_unicast_src" => {
+            r.unicast_configured = true;
+            i.check_unicast_src = true;
+        }
         "track_src_ip" => i.track_src_ip = true,
         "use_vmac" => {
             let mut v = Vmac {
@@ -639,6 +649,25 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                 format!("{me} Specifying lvs_sync_daemon_interface against a vrrp is deprecated."),
             );
             cx.err(n.span, "        Please use global lvs_sync_daemon");
+            i.other.push(RawSetting::from_node(n));
+        }
+        "old_unicast_checksum" => {
+            r.unicast_configured = true;
+            i.other.push(RawSetting::from_node(n));
+        }
+        "vmac_garp_intvl" => {
+            cx.err(
+                n.keyword.span,
+                "Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"",
+            );
+            i.other.push(RawSetting::from_node(n));
+        }
+        "linkbeat_use_polling" => cx.err(
+            n.keyword.span,
+            format!("{me} 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"),
+        ),
+        "vrf" => {
+            r.vrf_span = Some(n.span);
             i.other.push(RawSetting::from_node(n));
         }
         _ => i.other.push(RawSetting::from_node(n)),

@@ -254,15 +254,18 @@ mod tests {
     }
 
     fn spec(vip: &str) -> InstanceSpec {
-        let t = super::super::tmpconf::parse(
-            &format!(
-                "vrrp_instance V {{\n interface e\n virtual_router_id 1\n \
-                 virtual_ipaddress {{\n {vip}\n }}\n}}\n"
-            ),
-            "t",
-        )
-        .unwrap();
-        super::super::build::instances(&t).unwrap().remove(0)
+        super::super::build::tests::load(&format!(
+            "vrrp_instance V {{
+ interface e
+ virtual_router_id 1
+ \
+             virtual_ipaddress {{
+ {vip}
+ }}
+}}
+"
+        ))
+        .remove(0)
     }
 
     #[test]

@@ -44,6 +44,11 @@ impl Router {
     /// Starts `alived -n -l -D -G -f CONF -p PID -r VPID -c CPID` in the namespace, in its own
     /// process group; the log is appended to.
     pub fn start(&mut self) {
+        self.start_bin(BIN);
+    }
+
+    /// Like [`Router::start`] with another daemon binary taking the same options (keepalived).
+    pub fn start_bin(&mut self, bin: &str) {
         assert!(self.proc.is_none(), "{} already running", self.ns);
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -52,7 +57,7 @@ impl Router {
             .unwrap();
         let d = self.dir.path();
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns, BIN, "-n", "-l", "-D", "-G", "-f"])
+            .args(["netns", "exec", &self.ns, bin, "-n", "-l", "-D", "-G", "-f"])
             .arg(&self.conf)
             .arg("-p")
             .arg(self.pid_path())

@@ -304,3 +304,115 @@ fn a_killed_vrrp_child_is_restarted_and_keeps_the_vip_without_an_outage() {
     assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
     assert!(!r2.has_addr(&n.lab, vip));
 }
+
+#[test]
+fn use_vmac_puts_the_vip_on_a_vrrp_mac_interface_removed_at_stop() {
+    let mut n = net("vmac", 2, 89);
+    let vip = "10.89.0.100";
+    n.routers[0].configure(&v3_conf(150, 59, vip, "  use_vmac"));
+    n.routers[1].configure(&v3_conf(100, 59, vip, "  use_vmac"));
+    n.routers[0].start();
+    n.routers[1].start();
+    let r1 = &n.routers[0];
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(r1.wait_log("(VI_1): Success creating VMAC interface vrrp.59", 1, T));
+    let vmac = n
+        .lab
+        .ip(&r1.ns, &["-br", "addr", "show", "dev", "vrrp.59"])
+        .unwrap();
+    assert!(vmac.contains(vip), "{vmac}");
+    assert_eq!(
+        n.lab.mac(&r1.ns, "vrrp.59").unwrap(),
+        [0x00, 0x00, 0x5e, 0x00, 0x01, 59]
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    n.routers[0].stop();
+    let r1 = &n.routers[0];
+    assert!(
+        r1.log_text()
+            .contains("Success removing VMAC interface vrrp.59")
+    );
+    assert!(
+        n.lab
+            .ip(&r1.ns, &["link", "show", "dev", "vrrp.59"])
+            .is_err()
+    );
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+}
+
+#[test]
+fn a_tracked_interface_going_down_puts_the_master_in_fault() {
+    let mut n = net("trk", 2, 90);
+    let vip = "10.90.0.100";
+    let r1ns = n.routers[0].ns.clone();
+    // A veth pair inside r1 (no dummy module here): up0 is running while both ends are up.
+    n.lab.veth(&r1ns, "up0", &r1ns, "up0p").unwrap();
+    let track = "  track_interface {\n    up0\n  }";
+    n.routers[0].configure(&v3_conf(150, 60, vip, track));
+    n.routers[1].configure(&v3_conf(100, 60, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    n.lab.ip(&r1ns, &["link", "set", "up0", "down"]).unwrap();
+    let r1 = &n.routers[0];
+    assert!(
+        r1.wait_log("Netlink reports up0 down", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(
+        r1.wait_log("(VI_1) Entering FAULT STATE", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+    n.lab.ip(&r1ns, &["link", "set", "up0", "up"]).unwrap();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+}
+
+#[test]
+fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
+    let mut n = net("v2k", 2, 93);
+    let vip = "10.93.0.100";
+    let conf = |prio: u8| {
+        format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 63\n  priority {prio}\n  \
+             advert_int 1\n  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+        )
+    };
+    n.routers[0].configure(&conf(150));
+    n.routers[1].configure(&conf(100));
+    n.routers[1].start();
+    n.routers[0].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    // Let the backup hear a few adverts.
+    assert!(wait_until(T, || n.routers[0]
+        .lines_with("Entering MASTER")
+        .len()
+        == 1));
+    std::thread::sleep(Duration::from_millis(2500));
+    let killed_at = monotonic();
+    n.routers[0].kill_group();
+    let r2 = &n.routers[1];
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    let took = r2.transition_at("MASTER", 0).unwrap() - killed_at;
+    // RFC 3768 §6.1: 3 × Advertisement_Interval + (256 − Priority) / 256.
+    let mdi = 3.0 + (256.0 - 100.0) / 256.0;
+    eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
+    assert!(took > mdi - 1.5 && took < mdi + 3.0, "took {took}");
+}

@@ -416,3 +416,42 @@ fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
     eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
     assert!(took > mdi - 1.5 && took < mdi + 3.0, "took {took}");
 }
+
+#[test]
+fn virtual_routes_and_rules_follow_the_master() {
+    let mut n = net("vrt", 2, 94);
+    let vip = "10.94.0.100";
+    let extra = "  virtual_routes {\n    192.168.94.0/24 via 10.94.0.254 table 94\n  }\n  \
+                 virtual_rules {\n    from 10.94.0.100 table 94 preference 194\n  }";
+    n.routers[0].configure(&v3_conf(150, 64, vip, extra));
+    n.routers[1].configure(&v3_conf(100, 64, vip, extra));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    let routes = |r: &Router| {
+        n.lab
+            .ip(&r.ns, &["route", "show", "table", "94"])
+            .unwrap_or_default()
+    };
+    let rules = |r: &Router| n.lab.ip(&r.ns, &["rule", "show"]).unwrap_or_default();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_until(T, || routes(r1).contains("192.168.94.0/24 via 10.94.0.254")));
+    assert!(
+        rules(r1).contains("194:\tfrom 10.94.0.100 lookup 94"),
+        "{}",
+        rules(r1)
+    );
+    assert!(!routes(r2).contains("192.168.94.0/24"));
+    assert!(!rules(r2).contains("lookup 94"));
+    n.routers[0].stop();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(!routes(r1).contains("192.168.94.0/24"), "{}", routes(r1));
+    assert!(!rules(r1).contains("lookup 94"), "{}", rules(r1));
+    assert!(wait_until(T, || routes(r2).contains("192.168.94.0/24 via 10.94.0.254")));
+    assert!(rules(r2).contains("from 10.94.0.100 lookup 94"));
+}

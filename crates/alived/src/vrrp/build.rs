@@ -3,10 +3,13 @@
 //! completion rules (priority 255 for `state MASTER` without a priority, v3 for IPv6, v2
 //! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
-use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec};
+use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec, VrouteSpec};
 use alived_config::model::addr::Broadcast;
+use alived_config::model::route::RouteType;
 use alived_config::model::vrrp::AuthType;
 use alived_config::model::{Config, GlobalDefs, VrrpInstance};
+use alived_config::model::{Route, Rule};
+use alived_sys::netlink::{RouteSpec, RuleSpec};
 use alived_vrrp::instance::GarpConfig;
 use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
 use std::net::IpAddr;
@@ -19,6 +22,8 @@ pub enum BuildError {
     NoInterface(String),
     #[error("({0}) virtual_router_id 0")]
     VridZero(String),
+    #[error("({0}) {1} is not supported yet")]
+    Unsupported(String, String),
 }
 
 /// Every `vrrp_instance` of the configuration, in order.
@@ -72,6 +77,64 @@ fn broadcast(addr: IpAddr, prefix: u8, b: &Broadcast) -> Option<std::net::Ipv4Ad
         Broadcast::HostBitsSet => Some((u32::from(a) | host_mask).into()),
         Broadcast::HostBitsClear => Some((u32::from(a) & !host_mask).into()),
     }
+}
+
+/// A `virtual_routes` line as a netlink route: plain unicast routes with `via`, `src`, `dev`,
+/// `table`, `metric`, `scope` and `protocol`; anything else is refused by name.
+fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
+    let unsupported = |what: &str| {
+        BuildError::Unsupported(
+            name.to_owned(),
+            format!("virtual_routes {what} ({})", r.dst_text()),
+        )
+    };
+    if r.route_type != RouteType::Unicast {
+        return Err(unsupported("route type"));
+    }
+    if !r.nexthops.is_empty() {
+        return Err(unsupported("nexthop"));
+    }
+    let (dst, prefix) = match (&r.dst, r.via) {
+        (Some(p), _) => (p.addr, p.len),
+        (None, Some(IpAddr::V6(_))) => (IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0),
+        (None, _) => (IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0),
+    };
+    let mut route = RouteSpec::new(dst, prefix);
+    route.gateway = r.via;
+    route.pref_src = r.src;
+    route.table = r.table.unwrap_or(254);
+    route.metric = r.metric;
+    if let Some(s) = r.scope {
+        route.scope = s.0;
+    } else if r.via.is_none() && r.dev.is_some() {
+        route.scope = alived_sys::netlink::scope::LINK;
+    }
+    if let Some(p) = r.protocol {
+        route.protocol = p;
+    }
+    Ok(VrouteSpec {
+        route,
+        dev: r.dev.clone(),
+    })
+}
+
+/// A `virtual_rules` line as a netlink rule (from, to, table, preference, fwmark).
+fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
+    if r.invert || r.iif.is_some() || r.oif.is_some() || r.goto.is_some() || r.action.is_some() {
+        return Err(BuildError::Unsupported(
+            name.to_owned(),
+            "virtual_rules with not/iif/oif/goto/action".into(),
+        ));
+    }
+    let ipv6 = r.from.or(r.to).is_some_and(|p| p.addr.is_ipv6());
+    Ok(RuleSpec {
+        ipv6,
+        from: r.from.map(|p| (p.addr, p.len)),
+        to: r.to.map(|p| (p.addr, p.len)),
+        table: r.table.unwrap_or(254),
+        priority: Some(r.preference),
+        fwmark: r.fwmark.map(|m| (m, r.fwmask)),
+    })
 }
 
 fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError> {
@@ -144,6 +207,16 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             .higher_prio_send_advert
             .unwrap_or(g.vrrp_higher_prio_send_advert),
         down_timer_adverts: i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts),
+        vroutes: i
+            .vroutes
+            .iter()
+            .map(|r| vroute(&i.name, r))
+            .collect::<Result<_, _>>()?,
+        vrules: i
+            .vrules
+            .iter()
+            .map(|r| vrule(&i.name, r))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -208,6 +281,25 @@ pub(crate) mod tests {
         assert_eq!(s.garp.lower_prio_delay, Duration::from_secs(1));
         assert_eq!(s.vips[0].label.as_deref(), Some("eth0:1"));
         assert_eq!(s.vips[0].broadcast, Some("10.0.0.255".parse().unwrap()));
+    }
+
+    #[test]
+    fn virtual_routes_and_rules() {
+        let s = load(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n \
+             virtual_routes {\n 192.168.50.0/24 via 10.0.0.254 table 100 metric 5\n \
+             default via 10.0.0.254\n }\n \
+             virtual_rules {\n from 10.0.0.1 table 100 preference 200\n }\n}\n",
+        )
+        .remove(0);
+        let r = &s.vroutes[0].route;
+        assert_eq!((r.dst, r.prefix), ("192.168.50.0".parse().unwrap(), 24));
+        assert_eq!(r.gateway, Some("10.0.0.254".parse().unwrap()));
+        assert_eq!((r.table, r.metric), (100, Some(5)));
+        assert_eq!(s.vroutes[1].route.prefix, 0);
+        assert_eq!(s.vrules[0].from, Some(("10.0.0.1".parse().unwrap(), 32)));
+        assert_eq!((s.vrules[0].table, s.vrules[0].priority), (100, Some(200)));
     }
 
     #[test]

@@ -13,8 +13,11 @@ pub fn default_config_id() -> Option<String> {
 
 pub fn load_options(opts: &Options) -> alived_config::LoadOptions {
     alived_config::LoadOptions {
-        config_id: opts.config_id.clone().or_else(default_config_id),
-        all_config: opts.all_config,
+        parse: alived_config::Options {
+            config_id: opts.config_id.clone().or_else(default_config_id),
+            all_config: opts.all_config,
+        },
+        host: Default::default(),
     }
 }
 

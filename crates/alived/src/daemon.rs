@@ -84,24 +84,12 @@ fn children(opts: &Options, loaded: &vrrp::Loaded) -> Vec<ChildKind> {
     kinds
 }
 
-/// `-t`, TEMPORARY until the config model lands (then `check.rs` takes over): 0 if the
-/// driver can build every instance, 4 (cannot run) otherwise, with the reason on stderr.
-pub fn config_test(opts: &Options) -> i32 {
-    match vrrp::load(&opts.use_file) {
-        Ok(_) => 0,
-        Err(e) => {
-            eprintln!("{}: {e}", opts.use_file.display());
-            4
-        }
-    }
-}
-
 /// The parent process.
 pub fn parent(opts: &Options) -> i32 {
-    let loaded = match vrrp::load(&opts.use_file) {
+    let loaded = match vrrp::load(opts) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("{}: {e}", opts.use_file.display());
+            eprint!("{e}");
             return 1;
         }
     };
@@ -131,6 +119,9 @@ pub fn parent(opts: &Options) -> i32 {
     }
     info!("Starting alived v{}", env!("CARGO_PKG_VERSION"));
     info!("Configuration file {}", opts.use_file.display());
+    for line in loaded.report.lines().filter(|l| !l.trim().is_empty()) {
+        warn!("{line}");
+    }
     let path = opts
         .pid
         .clone()
@@ -181,7 +172,7 @@ pub fn vrrp_child(opts: &Options) -> i32 {
         respawned: std::env::var_os(RESPAWN_ENV).is_some_and(|v| v == "1"),
         release_vips: !opts.dont_release_vrrp,
     };
-    vrrp::run(&opts.use_file, run)
+    vrrp::run(opts, run)
 }
 
 /// The checker child. Health checking is a later issue: it says so and waits for TERM.

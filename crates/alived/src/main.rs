@@ -5,6 +5,7 @@
 //! re-executed with the hidden `--role` flag.
 #![forbid(unsafe_code)]
 
+mod check;
 mod cli;
 mod daemon;
 mod demo;
@@ -35,8 +36,8 @@ fn main() {
     if let Some(cli::Command::Demo(args)) = &cli.command {
         std::process::exit(demo::run(args));
     }
-    if opts.config_test.is_some() {
-        std::process::exit(daemon::config_test(opts));
+    if let Some(log_file) = &opts.config_test {
+        std::process::exit(check::run(opts, log_file));
     }
     let code = match opts.role.as_deref() {
         Some("vrrp") => daemon::vrrp_child(opts),

@@ -1,308 +1,258 @@
-//! Configuration -> [`InstanceSpec`]s: the only code that knows the configuration's shape.
-//!
-//! TEMPORARY: reads the minimal tree of `tmpconf.rs` until `alived_config`'s typed model
-//! (`load_file`) lands in main; then this file translates `alived_config::model::VrrpInstance`
-//! instead, and `tmpconf.rs` goes. Defaults are keepalived 2.2.7's (behaviour spec 2.1, 2.2).
+//! Configuration model -> [`InstanceSpec`]s: the only code of the VRRP driver that knows the
+//! shape of `alived_config::model`. The model already applied keepalived 2.2.7's defaults and
+//! completion rules (priority 255 for `state MASTER` without a priority, v3 for IPv6, v2
+//! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
-use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec};
-use super::tmpconf::Node;
+use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec, VrouteSpec};
+use alived_config::model::addr::Broadcast;
+use alived_config::model::route::RouteType;
+use alived_config::model::vrrp::AuthType;
+use alived_config::model::{Config, GlobalDefs, VrrpInstance};
+use alived_config::model::{Route, Rule};
+use alived_sys::netlink::{RouteSpec, RuleSpec};
 use alived_vrrp::instance::GarpConfig;
 use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// A configuration the driver cannot run.
+/// An instance the driver cannot run although the model accepted it.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("({instance}) line {line}: {what}")]
-    Bad {
-        instance: String,
-        line: usize,
-        what: String,
-    },
-}
-
-fn bad(inst: &str, n: &Node, what: impl Into<String>) -> BuildError {
-    BuildError::Bad {
-        instance: inst.to_owned(),
-        line: n.line,
-        what: what.into(),
-    }
-}
-
-/// Global defaults that instances inherit (`global_defs`).
-#[derive(Debug, Clone)]
-struct Globals {
-    version: Version,
-    garp: GarpConfig,
-    lower_prio_no_advert: bool,
-    higher_prio_send_advert: bool,
-}
-
-fn secs(n: &Node) -> Option<Duration> {
-    n.arg()?
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .map(Duration::from_secs_f64)
-}
-
-fn num<T: std::str::FromStr>(n: &Node) -> Option<T> {
-    n.arg()?.parse().ok()
-}
-
-/// `[BOOL]` keywords: no word = true.
-fn flag(n: &Node) -> bool {
-    !matches!(n.arg(), Some("false" | "off" | "no" | "0"))
-}
-
-fn apply_garp(g: &mut GarpConfig, prefix: &str, n: &Node) {
-    let Some(k) = n.keyword.strip_prefix(prefix) else {
-        return;
-    };
-    match k {
-        "garp_master_delay" => g.master_delay = secs(n).unwrap_or(g.master_delay),
-        "garp_master_repeat" => g.master_repeat = num(n).unwrap_or(g.master_repeat),
-        "garp_master_refresh" => g.master_refresh = secs(n).unwrap_or(g.master_refresh),
-        "garp_master_refresh_repeat" => {
-            g.master_refresh_repeat = num(n).unwrap_or(g.master_refresh_repeat)
-        }
-        "garp_lower_prio_delay" => g.lower_prio_delay = secs(n).unwrap_or(g.lower_prio_delay),
-        "garp_lower_prio_repeat" => g.lower_prio_repeat = num(n).unwrap_or(g.lower_prio_repeat),
-        _ => {}
-    }
-}
-
-fn globals(nodes: &[Node]) -> Globals {
-    let mut g = Globals {
-        version: Version::V2,
-        garp: GarpConfig::default(),
-        lower_prio_no_advert: false,
-        higher_prio_send_advert: false,
-    };
-    for gd in nodes.iter().filter(|n| n.keyword == "global_defs") {
-        for n in gd.children() {
-            match n.keyword.as_str() {
-                "vrrp_version" if n.arg() == Some("3") => g.version = Version::V3,
-                "vrrp_lower_prio_no_advert" => g.lower_prio_no_advert = flag(n),
-                "vrrp_higher_prio_send_advert" => g.higher_prio_send_advert = flag(n),
-                _ => apply_garp(&mut g.garp, "vrrp_", n),
-            }
-        }
-    }
-    g
+    #[error("({0}) has no interface (unicast without an interface is not supported yet)")]
+    NoInterface(String),
+    #[error("({0}) virtual_router_id 0")]
+    VridZero(String),
+    #[error("({0}) {1} is not supported yet")]
+    Unsupported(String, String),
 }
 
 /// Every `vrrp_instance` of the configuration, in order.
-pub fn instances(nodes: &[Node]) -> Result<Vec<InstanceSpec>, BuildError> {
-    let g = globals(nodes);
-    nodes
+pub fn instances(config: &Config) -> Result<Vec<InstanceSpec>, BuildError> {
+    config
+        .instances
         .iter()
-        .filter(|n| n.keyword == "vrrp_instance")
-        .map(|n| instance(&g, n))
+        .map(|i| instance(&config.global, i))
         .collect()
 }
 
 /// Whether the configuration has anything for the checker process.
-pub fn has_virtual_servers(nodes: &[Node]) -> bool {
-    nodes.iter().any(|n| n.keyword == "virtual_server")
+pub fn has_virtual_servers(config: &Config) -> bool {
+    !config.virtual_servers.is_empty()
 }
 
-fn vip(name: &str, n: &Node) -> Result<VipSpec, BuildError> {
-    let (addr, prefix) = match n.keyword.split_once('/') {
-        Some((a, p)) => (a, Some(p)),
-        None => (n.keyword.as_str(), None),
-    };
-    let addr: IpAddr = addr
-        .parse()
-        .map_err(|_| bad(name, n, format!("bad virtual address {}", n.keyword)))?;
-    let max = if addr.is_ipv6() { 128 } else { 32 };
-    let prefix = match prefix {
-        None => max,
-        Some(p) => p
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= max)
-            .ok_or_else(|| bad(name, n, format!("bad prefix in {}", n.keyword)))?,
-    };
-    let mut v = VipSpec {
-        addr,
-        prefix,
-        dev: None,
-        label: None,
-        broadcast: None,
-    };
-    let mut words = n.args.iter();
-    while let Some(w) = words.next() {
-        match w.as_str() {
-            "dev" => v.dev = words.next().cloned(),
-            "label" => v.label = words.next().cloned(),
-            "brd" => v.broadcast = words.next().and_then(|b| b.parse().ok()),
-            // Accepted and not applied by this temporary reader.
-            "scope" | "preferred_lft" | "peer" => {
-                words.next();
-            }
-            _ => {}
-        }
-    }
-    Ok(v)
+fn secs(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
 }
 
-fn instance(g: &Globals, node: &Node) -> Result<InstanceSpec, BuildError> {
-    let name = node.arg().unwrap_or("").to_owned();
-    let req = |kw: &str| {
-        node.child(kw)
-            .ok_or_else(|| bad(&name, node, format!("{kw} missing")))
-    };
-    let interface = req("interface")?.arg().unwrap_or("").to_owned();
-    let vrid_node = req("virtual_router_id")?;
-    let vrid = num::<u8>(vrid_node)
-        .and_then(Vrid::new)
-        .ok_or_else(|| bad(&name, vrid_node, "virtual_router_id must be 1-255"))?;
-    let mut vips = Vec::new();
-    if let Some(b) = node.child("virtual_ipaddress") {
-        for n in b.children() {
-            vips.push(vip(&name, n)?);
-        }
+/// The GARP schedule: instance keywords, else `vrrp_garp_*` from `global_defs`.
+fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
+    let master_delay = i.garp_master_delay.unwrap_or(g.vrrp_garp_master_delay);
+    let master_repeat = i.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat);
+    GarpConfig {
+        master_delay: secs(master_delay),
+        master_repeat,
+        master_refresh: secs(i.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh)),
+        master_refresh_repeat: i
+            .garp_master_refresh_repeat
+            .unwrap_or(g.vrrp_garp_master_refresh_repeat),
+        lower_prio_delay: secs(
+            i.garp_lower_prio_delay
+                .or(g.vrrp_garp_lower_prio_delay)
+                .unwrap_or(master_delay),
+        ),
+        lower_prio_repeat: i
+            .garp_lower_prio_repeat
+            .or(g.vrrp_garp_lower_prio_repeat)
+            .unwrap_or(master_repeat),
     }
-    let ipv6 = vips.first().is_some_and(|v| v.addr.is_ipv6());
-    let version = match node.child("version").and_then(Node::arg) {
-        Some("2") => Version::V2,
-        Some("3") => Version::V3,
-        _ if ipv6 => Version::V3,
-        _ => g.version,
+}
+
+/// `brd ADDR|+|-` as an IPv4 broadcast address (spec 2.3: `+`/`-` set/clear the host bits).
+fn broadcast(addr: IpAddr, prefix: u8, b: &Broadcast) -> Option<std::net::Ipv4Addr> {
+    let IpAddr::V4(a) = addr else { return None };
+    let host_mask = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
+    match b {
+        Broadcast::Addr(IpAddr::V4(b)) => Some(*b),
+        Broadcast::Addr(IpAddr::V6(_)) => None,
+        Broadcast::HostBitsSet => Some((u32::from(a) | host_mask).into()),
+        Broadcast::HostBitsClear => Some((u32::from(a) & !host_mask).into()),
+    }
+}
+
+/// A `virtual_routes` line as a netlink route: plain unicast routes with `via`, `src`, `dev`,
+/// `table`, `metric`, `scope` and `protocol`; anything else is refused by name.
+fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
+    let unsupported = |what: &str| {
+        BuildError::Unsupported(
+            name.to_owned(),
+            format!("virtual_routes {what} ({})", r.dst_text()),
+        )
     };
-    let master = node.child("state").and_then(Node::arg) == Some("MASTER");
-    let priority = match node.child("priority") {
-        Some(p) => num::<u8>(p)
-            .filter(|p| *p > 0)
-            .ok_or_else(|| bad(&name, p, "priority must be 1-255"))?,
-        None if master => 255,
-        None => 100,
+    if r.route_type != RouteType::Unicast {
+        return Err(unsupported("route type"));
+    }
+    if !r.nexthops.is_empty() {
+        return Err(unsupported("nexthop"));
+    }
+    let (dst, prefix) = match (&r.dst, r.via) {
+        (Some(p), _) => (p.addr, p.len),
+        (None, Some(IpAddr::V6(_))) => (IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0),
+        (None, _) => (IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0),
     };
-    let adv = node
-        .child("advert_int")
-        .and_then(secs)
-        .unwrap_or(Duration::from_secs(1));
-    let adver_int = match version {
-        Version::V2 => Centisecs((adv.as_secs_f64().round().max(1.0) as u32) * 100),
-        Version::V3 => Centisecs(((adv.as_secs_f64() * 100.0).round() as u32).max(1)),
+    let mut route = RouteSpec::new(dst, prefix);
+    route.gateway = r.via;
+    route.pref_src = r.src;
+    route.table = r.table.unwrap_or(254);
+    route.metric = r.metric;
+    if let Some(s) = r.scope {
+        route.scope = s.0;
+    } else if r.via.is_none() && r.dev.is_some() {
+        route.scope = alived_sys::netlink::scope::LINK;
+    }
+    if let Some(p) = r.protocol {
+        route.protocol = p;
+    }
+    Ok(VrouteSpec {
+        route,
+        dev: r.dev.clone(),
+    })
+}
+
+/// A `virtual_rules` line as a netlink rule (from, to, table, preference, fwmark).
+fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
+    if r.invert || r.iif.is_some() || r.oif.is_some() || r.goto.is_some() || r.action.is_some() {
+        return Err(BuildError::Unsupported(
+            name.to_owned(),
+            "virtual_rules with not/iif/oif/goto/action".into(),
+        ));
+    }
+    let ipv6 = r.from.or(r.to).is_some_and(|p| p.addr.is_ipv6());
+    Ok(RuleSpec {
+        ipv6,
+        from: r.from.map(|p| (p.addr, p.len)),
+        to: r.to.map(|p| (p.addr, p.len)),
+        table: r.table.unwrap_or(254),
+        priority: Some(r.preference),
+        fwmark: r.fwmark.map(|m| (m, r.fwmask)),
+    })
+}
+
+fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError> {
+    let interface = i
+        .interface
+        .clone()
+        .ok_or_else(|| BuildError::NoInterface(i.name.clone()))?;
+    let vrid = Vrid::new(i.vrid.0).ok_or_else(|| BuildError::VridZero(i.name.clone()))?;
+    let version = if i.version == 3 {
+        Version::V3
+    } else {
+        Version::V2
     };
-    let addr_list = |kw: &str| -> Vec<IpAddr> {
-        node.child(kw)
-            .map(|b| {
-                b.children()
-                    .iter()
-                    .filter_map(|n| n.keyword.parse().ok())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let auth = node.child("authentication").and_then(|a| {
-        let pass = a.child("auth_pass").and_then(Node::arg).unwrap_or("");
-        let field = alived_vrrp::wire::vrrp::pass_field(pass.as_bytes());
-        match a.child("auth_type").and_then(Node::arg) {
-            Some("PASS") => Some(AuthSpec::Pass(field)),
-            Some("AH") => Some(AuthSpec::Ah(field)),
-            _ => None,
+    // The model's interval is in µs: whole seconds for v2, 10 ms steps for v3.
+    let cs = u32::try_from(i.advert_int.micros() / 10_000).unwrap_or(u32::MAX);
+    let auth = i.auth.as_ref().and_then(|a| {
+        let field = alived_vrrp::wire::vrrp::pass_field(a.password.as_bytes());
+        match (version, a.auth_type) {
+            (Version::V3, _) => None,
+            (Version::V2, AuthType::Pass) => Some(AuthSpec::Pass(field)),
+            (Version::V2, AuthType::Ah) => Some(AuthSpec::Ah(field)),
         }
     });
-    let track_interfaces = node
-        .child("track_interface")
-        .map(|b| {
-            b.children()
-                .iter()
-                .map(|n| TrackIf {
-                    name: n.keyword.clone(),
-                    weight: n
-                        .args
-                        .iter()
-                        .position(|w| w == "weight")
-                        .and_then(|i| n.args.get(i + 1))
-                        .and_then(|w| w.parse().ok())
-                        .unwrap_or(0),
-                    reverse: n.args.iter().any(|w| w == "reverse"),
-                })
-                .collect()
+    let vips = i
+        .vips
+        .iter()
+        .map(|v| VipSpec {
+            addr: v.addr,
+            prefix: v.prefix,
+            dev: v.dev.clone(),
+            label: v.label.clone(),
+            broadcast: v.brd.as_ref().and_then(|b| broadcast(v.addr, v.prefix, b)),
         })
-        .unwrap_or_default();
-    let mut garp = g.garp.clone();
-    for n in node.children() {
-        apply_garp(&mut garp, "", n);
-    }
-    let use_vmac = node.child("use_vmac").map(|n| VmacSpec {
-        name: n
-            .arg()
-            .map_or_else(|| format!("vrrp.{vrid}"), str::to_owned),
-    });
-    let has = |kw: &str| node.child(kw).is_some();
+        .collect();
+    let track_interfaces = i
+        .track
+        .interfaces
+        .iter()
+        .map(|t| TrackIf {
+            name: t.name.clone(),
+            weight: t.weight.map_or(0, |w| w.0),
+            reverse: t.reverse,
+        })
+        .collect();
     Ok(InstanceSpec {
-        name: name.clone(),
+        name: i.name.clone(),
         interface,
         vrid,
         version,
-        priority: Priority(priority),
-        adver_int,
-        // nopreempt is cleared by `state MASTER` and by an owner (spec 2.2).
-        preempt: !has("nopreempt") || master || priority == 255,
-        preempt_delay: node
-            .child("preempt_delay")
-            .and_then(secs)
-            .unwrap_or_default(),
+        priority: Priority(i.priority.0),
+        adver_int: Centisecs(cs.max(1)),
+        preempt: !i.nopreempt,
+        preempt_delay: i.preempt_delay.map(|d| d.as_duration()).unwrap_or_default(),
         vips,
-        src_ip: node
-            .child("unicast_src_ip")
-            .or(node.child("mcast_src_ip"))
-            .and_then(|n| n.arg()?.parse().ok()),
-        unicast_peers: addr_list("unicast_peer"),
-        unicast_ttl: node.child("unicast_ttl").and_then(num).unwrap_or(255),
-        auth: if version == Version::V2 { auth } else { None },
+        src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
+        unicast_peers: i.unicast_peers.iter().map(|p| p.addr).collect(),
+        unicast_ttl: i.unicast_ttl,
+        auth,
         track_interfaces,
-        garp,
-        use_vmac,
-        vmac_xmit_base: has("vmac_xmit_base"),
-        dont_track_primary: has("dont_track_primary"),
-        lower_prio_no_advert: node
-            .child("lower_prio_no_advert")
-            .map_or(g.lower_prio_no_advert, flag),
-        higher_prio_send_advert: node
-            .child("higher_prio_send_advert")
-            .map_or(g.higher_prio_send_advert, flag),
-        down_timer_adverts: node.child("down_timer_adverts").and_then(num).unwrap_or(3),
+        garp: garp(g, i),
+        use_vmac: i.use_vmac.as_ref().map(|v| VmacSpec {
+            name: v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")),
+        }),
+        vmac_xmit_base: i.vmac_xmit_base,
+        dont_track_primary: i.dont_track_primary,
+        lower_prio_no_advert: i
+            .lower_prio_no_advert
+            .unwrap_or(g.vrrp_lower_prio_no_advert),
+        higher_prio_send_advert: i
+            .higher_prio_send_advert
+            .unwrap_or(g.vrrp_higher_prio_send_advert),
+        down_timer_adverts: i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts),
+        vroutes: i
+            .vroutes
+            .iter()
+            .map(|r| vroute(&i.name, r))
+            .collect::<Result<_, _>>()?,
+        vrules: i
+            .vrules
+            .iter()
+            .map(|r| vrule(&i.name, r))
+            .collect::<Result<_, _>>()?,
     })
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::vrrp::tmpconf::parse;
 
-    fn one(text: &str) -> InstanceSpec {
-        let t = parse(text, "t").unwrap();
-        instances(&t).unwrap().remove(0)
+    pub(crate) fn load(text: &str) -> Vec<InstanceSpec> {
+        let loaded = alived_config::load_str("t.conf", text, &Default::default());
+        instances(&loaded.config).unwrap()
     }
 
     #[test]
     fn defaults_are_keepalived_s() {
-        let s = one(
+        let s = load(
             "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
              virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
-        );
+        )
+        .remove(0);
         assert_eq!(s.version, Version::V2);
         assert_eq!(s.priority, Priority(100));
         assert_eq!(s.adver_int, Centisecs(100));
         assert!(s.preempt);
         assert_eq!(s.vips[0].prefix, 32);
         assert_eq!(s.garp, GarpConfig::default());
+        assert_eq!(s.down_timer_adverts, 3);
         assert!(!s.is_unicast());
     }
 
     #[test]
     fn state_master_without_priority_is_owner_and_v6_is_v3() {
-        let s = one(
+        let s = load(
             "vrrp_instance V6 {\n state MASTER\n interface eth0\n virtual_router_id 7\n \
              advert_int 0.1\n virtual_ipaddress {\n fe80::7\n 2001:db8::7/64\n }\n}\n",
-        );
+        )
+        .remove(0);
         assert_eq!(s.priority, Priority(255));
         assert_eq!(s.version, Version::V3);
         assert_eq!(s.adver_int, Centisecs(10));
@@ -311,25 +261,57 @@ mod tests {
     }
 
     #[test]
-    fn unicast_auth_tracking_and_vmac() {
-        let s = one("global_defs {\n vrrp_garp_master_delay 1\n}\n\
+    fn unicast_auth_tracking_vmac_and_global_garp() {
+        let s = load(
+            "global_defs {\n vrrp_garp_master_delay 1\n}\n\
              vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n nopreempt\n \
              unicast_src_ip 10.0.0.2\n unicast_peer {\n 10.0.0.3\n }\n \
-             authentication {\n auth_type PASS\n auth_pass secret12345\n }\n \
+             authentication {\n auth_type PASS\n auth_pass secret12\n }\n \
              track_interface {\n eth1 weight -20\n }\n use_vmac\n \
-             virtual_ipaddress {\n 10.0.0.1/24 dev eth0 label eth0:1\n }\n}\n");
+             virtual_ipaddress {\n 10.0.0.1/24 brd + dev eth0 label eth0:1\n }\n}\n",
+        )
+        .remove(0);
         assert!(!s.preempt);
         assert_eq!(s.unicast_peers, ["10.0.0.3".parse::<IpAddr>().unwrap()]);
+        assert_eq!(s.src_ip, Some("10.0.0.2".parse().unwrap()));
         assert_eq!(s.auth, Some(AuthSpec::Pass(*b"secret12")));
         assert_eq!(s.track_interfaces[0].weight, -20);
         assert_eq!(s.use_vmac.as_ref().unwrap().name, "vrrp.51");
         assert_eq!(s.garp.master_delay, Duration::from_secs(1));
+        assert_eq!(s.garp.lower_prio_delay, Duration::from_secs(1));
         assert_eq!(s.vips[0].label.as_deref(), Some("eth0:1"));
+        assert_eq!(s.vips[0].broadcast, Some("10.0.0.255".parse().unwrap()));
     }
 
     #[test]
-    fn missing_vrid_is_an_error() {
-        let t = parse("vrrp_instance X {\n interface eth0\n}\n", "t").unwrap();
-        assert!(instances(&t).is_err());
+    fn virtual_routes_and_rules() {
+        let s = load(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n \
+             virtual_routes {\n 192.168.50.0/24 via 10.0.0.254 table 100 metric 5\n \
+             default via 10.0.0.254\n }\n \
+             virtual_rules {\n from 10.0.0.1 table 100 preference 200\n }\n}\n",
+        )
+        .remove(0);
+        let r = &s.vroutes[0].route;
+        assert_eq!((r.dst, r.prefix), ("192.168.50.0".parse().unwrap(), 24));
+        assert_eq!(r.gateway, Some("10.0.0.254".parse().unwrap()));
+        assert_eq!((r.table, r.metric), (100, Some(5)));
+        assert_eq!(s.vroutes[1].route.prefix, 0);
+        assert_eq!(s.vrules[0].from, Some(("10.0.0.1".parse().unwrap(), 32)));
+        assert_eq!((s.vrules[0].table, s.vrules[0].priority), (100, Some(200)));
+    }
+
+    #[test]
+    fn brd_minus_clears_host_bits() {
+        let a: IpAddr = "192.168.7.9".parse().unwrap();
+        assert_eq!(
+            broadcast(a, 24, &Broadcast::HostBitsClear),
+            Some("192.168.7.0".parse().unwrap())
+        );
+        assert_eq!(
+            broadcast(a, 32, &Broadcast::HostBitsSet),
+            Some("192.168.7.9".parse().unwrap())
+        );
     }
 }

@@ -31,6 +31,7 @@ struct Vr {
     res: Resolved,
     vips: Vec<AddrSpec>,
     vip_list: Vec<IpAddr>,
+    routes: Vec<alived_sys::netlink::RouteSpec>,
     tx: AdvertTx,
     garp: Option<PacketSocket>,
     /// IPv6 forwarding on: the NA router flag.
@@ -99,6 +100,7 @@ async fn start_one(
 ) -> Result<Vr, StartError> {
     let res = iface::resolve(nl, &spec).await?;
     let vips = iface::vip_addrs(nl, &spec, &res).await;
+    let routes = iface::vroutes(nl, &spec).await;
     let resume = opts.respawned && iface::all_present(nl, &vips).await;
     if !resume {
         // A fresh start removes VIPs a crashed earlier run left behind.
@@ -170,6 +172,7 @@ async fn start_one(
         inst,
         res,
         vips,
+        routes,
         tx,
         garp,
         router,
@@ -186,9 +189,13 @@ async fn drain(nl: &Netlink, vr: &mut Vr, release_vips: bool) {
                     warn!("({}) cannot send advert: {e}", vr.spec.name);
                 }
             }
-            Action::AddVips => iface::add_vips(nl, &vr.spec.name, &vr.vips).await,
+            Action::AddVips => {
+                iface::add_vips(nl, &vr.spec.name, &vr.vips).await;
+                iface::add_routes(nl, &vr.spec.name, &vr.routes, &vr.spec.vrules).await;
+            }
             Action::RemoveVips => {
                 if release_vips || vr.inst.state() != State::Stop {
+                    iface::remove_routes(nl, &vr.spec.name, &vr.routes, &vr.spec.vrules).await;
                     iface::remove_vips(nl, &vr.spec.name, &vr.vips).await;
                 }
             }

@@ -3,7 +3,9 @@
 
 use super::spec::{InstanceSpec, VipSpec};
 use alived_sys::NetlinkError;
-use alived_sys::netlink::{Addr, AddrSpec, Link, Netlink, set_vmac_sysctls, vmac_mac};
+use alived_sys::netlink::{
+    Addr, AddrSpec, Link, Netlink, RouteSpec, RuleSpec, set_vmac_sysctls, vmac_mac,
+};
 use std::net::{IpAddr, Ipv6Addr};
 use tracing::{debug, info, warn};
 
@@ -11,6 +13,8 @@ use tracing::{debug, info, warn};
 const IFA_F_SECONDARY: u32 = 0x01;
 const EEXIST: i32 = 17;
 const EADDRNOTAVAIL: i32 = 99;
+const ENOENT: i32 = 2;
+const ESRCH: i32 = 3;
 
 /// Why an instance cannot start on this host.
 #[derive(Debug, thiserror::Error)]
@@ -223,6 +227,62 @@ pub async fn remove_vips(nl: &Netlink, name: &str, vips: &[AddrSpec]) {
     }
 }
 
+/// The instance's `virtual_routes` with their `dev` resolved (default: none, the kernel picks
+/// the interface from the gateway).
+pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Vec<RouteSpec> {
+    let mut out = Vec::new();
+    for v in &spec.vroutes {
+        let mut r = v.route.clone();
+        if let Some(dev) = &v.dev {
+            match nl.link_by_name(dev).await {
+                Ok(l) => r.oif = Some(l.index),
+                Err(e) => {
+                    warn!("({}) virtual route {}/{}: {e}", spec.name, r.dst, r.prefix);
+                    continue;
+                }
+            }
+        }
+        out.push(r);
+    }
+    out
+}
+
+/// Adds `virtual_routes` then `virtual_rules` (present ones are fine).
+pub async fn add_routes(nl: &Netlink, name: &str, routes: &[RouteSpec], rules: &[RuleSpec]) {
+    for r in routes {
+        match nl.add_route(r).await {
+            Ok(()) => debug!("({name}) added route {}/{}", r.dst, r.prefix),
+            Err(e) if e.errno() == Some(EEXIST) => {}
+            Err(e) => warn!("({name}) cannot add route {}/{}: {e}", r.dst, r.prefix),
+        }
+    }
+    for r in rules {
+        match nl.add_rule(r).await {
+            Ok(()) => debug!("({name}) added rule {r:?}"),
+            Err(e) if e.errno() == Some(EEXIST) => {}
+            Err(e) => warn!("({name}) cannot add rule {r:?}: {e}"),
+        }
+    }
+}
+
+/// Removes `virtual_rules` then `virtual_routes` (absent ones are fine).
+pub async fn remove_routes(nl: &Netlink, name: &str, routes: &[RouteSpec], rules: &[RuleSpec]) {
+    for r in rules {
+        match nl.del_rule(r).await {
+            Ok(()) => debug!("({name}) removed rule {r:?}"),
+            Err(e) if matches!(e.errno(), Some(ENOENT | ESRCH)) => {}
+            Err(e) => warn!("({name}) cannot remove rule {r:?}: {e}"),
+        }
+    }
+    for r in routes {
+        match nl.del_route(r).await {
+            Ok(()) => debug!("({name}) removed route {}/{}", r.dst, r.prefix),
+            Err(e) if matches!(e.errno(), Some(ENOENT | ESRCH)) => {}
+            Err(e) => warn!("({name}) cannot remove route {}/{}: {e}", r.dst, r.prefix),
+        }
+    }
+}
+
 /// Whether every VIP is present on its link (a restarted VRRP process then resumes MASTER).
 pub async fn all_present(nl: &Netlink, vips: &[AddrSpec]) -> bool {
     let Ok(present) = nl.addresses(None).await else {
@@ -254,15 +314,18 @@ mod tests {
     }
 
     fn spec(vip: &str) -> InstanceSpec {
-        let t = super::super::tmpconf::parse(
-            &format!(
-                "vrrp_instance V {{\n interface e\n virtual_router_id 1\n \
-                 virtual_ipaddress {{\n {vip}\n }}\n}}\n"
-            ),
-            "t",
-        )
-        .unwrap();
-        super::super::build::instances(&t).unwrap().remove(0)
+        super::super::build::tests::load(&format!(
+            "vrrp_instance V {{
+ interface e
+ virtual_router_id 1
+ \
+             virtual_ipaddress {{
+ {vip}
+ }}
+}}
+"
+        ))
+        .remove(0)
     }
 
     #[test]

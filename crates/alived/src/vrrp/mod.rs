@@ -10,39 +10,43 @@ pub mod driver;
 pub mod iface;
 pub mod rx;
 pub mod spec;
-pub mod tmpconf;
 pub mod tx;
-
-use std::path::Path;
 
 /// What the processes need from the configuration file.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub instances: Vec<spec::InstanceSpec>,
     pub has_virtual_servers: bool,
+    /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
+    pub report: String,
 }
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("{0}")]
-    Tree(#[from] tmpconf::TreeError),
+    Fatal(String),
     #[error("{0}")]
     Build(#[from] build::BuildError),
 }
 
-/// Reads the configuration file.
-pub fn load(path: &Path) -> Result<Loaded, LoadError> {
-    let tree = tmpconf::read(path)?;
+/// Reads and checks the configuration file (`-f`, with `-i`/`-e`).
+pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
+    let loaded = alived_config::load_file(&opts.use_file, &crate::check::load_options(opts));
+    let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
+    if loaded.diags.exit_code() == 4 {
+        return Err(LoadError::Fatal(report));
+    }
     Ok(Loaded {
-        instances: build::instances(&tree)?,
-        has_virtual_servers: build::has_virtual_servers(&tree),
+        instances: build::instances(&loaded.config)?,
+        has_virtual_servers: build::has_virtual_servers(&loaded.config),
+        report,
     })
 }
 
 /// Runs the VRRP process; returns its exit code (keepalived's: 0 stopped, 1 fatal, 2 config).
-pub fn run(config: &Path, opts: driver::RunOptions) -> i32 {
-    let loaded = match load(config) {
+pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
+    let loaded = match load(cli) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("{e}");

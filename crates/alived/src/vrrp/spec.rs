@@ -43,6 +43,14 @@ pub struct TrackIf {
     pub reverse: bool,
 }
 
+/// One `virtual_routes` line the driver can apply: the route, and its `dev` by name (resolved
+/// to an ifindex at start-up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrouteSpec {
+    pub route: alived_sys::netlink::RouteSpec,
+    pub dev: Option<String>,
+}
+
 /// One instance, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
@@ -71,6 +79,10 @@ pub struct InstanceSpec {
     pub lower_prio_no_advert: bool,
     pub higher_prio_send_advert: bool,
     pub down_timer_adverts: u32,
+    /// `virtual_routes`, added with the VIPs and removed before them.
+    pub vroutes: Vec<VrouteSpec>,
+    /// `virtual_rules`, likewise.
+    pub vrules: Vec<alived_sys::netlink::RuleSpec>,
 }
 
 impl InstanceSpec {

@@ -1,0 +1,457 @@
+//! Root tests: two (or three) real `alived` daemons in network namespaces on one bridge.
+//! Election, failover on SIGKILL and on SIGTERM (priority 0), preemption on restart, FAULT on
+//! link down, unicast peers, an IPv6 VIP with its unsolicited NA, and a killed VRRP child that
+//! its parent restarts without the VIP moving. Takeover times are read from the daemons' own
+//! `transition to MASTER at monotonic T` detail lines and printed beside the RFC formula;
+//! assertions on time use generous bounds only.
+
+mod driver_support;
+
+use alived_sys::testnet::wait_until;
+use driver_support::{Router, monotonic, net, v3_conf, v3_conf_adv, v3_mdi, v3_skew};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(10);
+const MASTER: &str = "(VI_1) Entering MASTER STATE";
+const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
+
+fn wait_vip(lab: &alived_sys::testnet::Lab, r: &Router, vip: &str, present: bool) -> bool {
+    wait_until(T, || r.has_addr(lab, vip) == present)
+}
+
+#[test]
+fn higher_priority_wins_the_election_and_only_it_holds_the_vip() {
+    let mut n = net("el", 2, 81);
+    let vip = "10.81.0.100";
+    n.routers[0].configure(&v3_conf(150, 51, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 51, vip, ""));
+    n.routers[1].start();
+    n.routers[0].start();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(r1.wait_log(MASTER, 1, T));
+    assert!(r2.wait_log(BACKUP_INIT, 1, T), "{}", r2.log_text());
+    // Stable: after many more adverts the backup still has neither the VIP nor a MASTER line.
+    assert!(r1.wait_log("Sending/queueing gratuitous ARPs", 1, T));
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!r2.has_addr(&n.lab, vip), "{}", r2.addrs(&n.lab));
+    assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
+    assert_eq!(r1.lines_with(MASTER).len(), 1);
+}
+
+#[test]
+fn sigkill_of_the_master_group_moves_the_vip_after_master_down_interval() {
+    let mut n = net("kill", 2, 82);
+    let vip = "10.82.0.100";
+    n.routers[0].configure(&v3_conf(150, 52, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 52, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(wait_vip(&n.lab, &n.routers[0], vip, true));
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    std::thread::sleep(Duration::from_millis(500));
+    let killed_at = monotonic();
+    n.routers[0].kill_group();
+    let r2 = &n.routers[1];
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    let took = r2.transition_at("MASTER", 0).unwrap() - killed_at;
+    let mdi = v3_mdi(100, 0.1);
+    eprintln!(
+        "SIGKILL takeover: {:.3} s (Master_Down_Interval {mdi:.4} s)",
+        took
+    );
+    // No priority 0 was sent, so the backup waited for its down timer.
+    assert!(r2.lines_with("Backup received priority 0").is_empty());
+    assert!(took > 0.0 && took < mdi + 2.0, "took {took}");
+}
+
+#[test]
+fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_skew() {
+    let mut n = net("term", 2, 83);
+    let vip = "10.83.0.100";
+    n.routers[0].configure(&v3_conf(150, 53, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 53, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(wait_vip(&n.lab, &n.routers[0], vip, true));
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    std::thread::sleep(Duration::from_millis(500));
+    let stopped_at = monotonic();
+    let status = n.routers[0].stop();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let r1 = &n.routers[0];
+    let log = r1.log_text();
+    assert!(log.contains("(VI_1) sent 0 priority"), "{log}");
+    assert!(log.contains("(VI_1) removing VIPs."), "{log}");
+    assert!(!r1.has_addr(&n.lab, vip), "the stopped master keeps no VIP");
+    assert!(!r1.vrrp_pid_path().exists() && !r1.pid_path().exists());
+    let r2 = &n.routers[1];
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    assert!(r2.wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));
+    let took = r2.transition_at("MASTER", 0).unwrap() - stopped_at;
+    let skew = v3_skew(100, 0.1);
+    eprintln!("SIGTERM (priority 0) takeover: {took:.3} s (Skew_Time {skew:.4} s)");
+    assert!(took > 0.0 && took < v3_mdi(100, 0.1) + 2.0, "took {took}");
+}
+
+#[test]
+fn the_higher_priority_router_preempts_when_it_comes_back() {
+    let mut n = net("pre", 2, 84);
+    let vip = "10.84.0.100";
+    n.routers[0].configure(&v3_conf(150, 54, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 54, vip, ""));
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[1], vip, true),
+        "{}",
+        n.routers[1].log_text()
+    );
+    n.routers[0].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, false));
+    let r2 = &n.routers[1];
+    assert!(r2.wait_log(
+        "(VI_1) Master received advert from 10.84.0.1 with higher priority 150, ours 100",
+        1,
+        T
+    ));
+    assert!(r2.wait_log("(VI_1) Entering BACKUP STATE", 2, T));
+    let r1_master = n.routers[0].transition_at("MASTER", 0).unwrap();
+    let r2_backup = r2.transition_at("BACKUP", 1).unwrap();
+    eprintln!(
+        "preemption: old master yielded {:.3} s after the new one took over",
+        r2_backup - r1_master
+    );
+}
+
+#[test]
+fn link_down_on_the_master_is_fault_and_the_vip_moves() {
+    let mut n = net("flt", 2, 85);
+    let vip = "10.85.0.100";
+    n.routers[0].configure(&v3_conf(150, 55, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 55, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(wait_vip(&n.lab, &n.routers[0], vip, true));
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    let r1ns = n.routers[0].ns.clone();
+    n.lab.ip(&r1ns, &["link", "set", "eth0", "down"]).unwrap();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(
+        r1.wait_log("Netlink reports eth0 down", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(r1.wait_log("(VI_1) Entering FAULT STATE", 1, T));
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    // Link back up: FAULT clears, and the higher priority takes the VIP back.
+    n.lab.ip(&r1ns, &["link", "set", "eth0", "up"]).unwrap();
+    assert!(r1.wait_log("Netlink reports eth0 up", 1, T));
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(wait_vip(&n.lab, r2, vip, false));
+}
+
+#[test]
+fn unicast_peers_elect_and_fail_over() {
+    let mut n = net("uni", 2, 86);
+    let vip = "10.86.0.100";
+    let uni = |me: u8, peer: u8| {
+        format!("  unicast_src_ip 10.86.0.{me}\n  unicast_peer {{\n    10.86.0.{peer}\n  }}")
+    };
+    n.routers[0].configure(&v3_conf(150, 56, vip, &uni(1, 2)));
+    n.routers[1].configure(&v3_conf(100, 56, vip, &uni(2, 1)));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !n.routers[1].has_addr(&n.lab, vip),
+        "{}",
+        n.routers[1].log_text()
+    );
+    n.routers[0].stop();
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+    assert!(n.routers[1].wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));
+}
+
+#[test]
+fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
+    use alived_sys::PacketSocket;
+    use alived_vrrp::wire::ndisc::NaFrame;
+    let mut n = net("v6", 2, 87);
+    let vip = "2001:db8:87::100";
+    n.routers[0].configure(&v3_conf(150, 57, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 57, vip, ""));
+    // Watch for NAs on the backup's interface, from before the master starts.
+    let ifindex = n.lab.ifindex(&n.routers[1].ns, "eth0").unwrap();
+    let target: std::net::Ipv6Addr = vip.parse().unwrap();
+    let watcher = n
+        .lab
+        .spawn_async(&n.routers[1].ns, move || async move {
+            let sock = PacketSocket::receiver(ifindex, 0x0003).unwrap();
+            let mut buf = vec![0u8; 2048];
+            let end = tokio::time::Instant::now() + Duration::from_secs(15);
+            loop {
+                match tokio::time::timeout_at(end, sock.recv(&mut buf)).await {
+                    Ok(Ok(len)) => {
+                        if let Some(na) = NaFrame::parse(&buf[..len])
+                            && na.target == target
+                            && NaFrame::checksum_ok(&buf[..len])
+                        {
+                            return Some(na);
+                        }
+                    }
+                    _ => return None,
+                }
+            }
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    let r1 = &n.routers[0];
+    assert!(r1.wait_log(
+        &format!("(VI_1) Sending/queueing Unsolicited Neighbour Adverts on eth0 for {vip}"),
+        1,
+        T
+    ));
+    let na = watcher
+        .join()
+        .unwrap()
+        .unwrap()
+        .expect("an unsolicited NA for the VIP");
+    assert_eq!(na.eth_src, n.lab.mac(&r1.ns, "eth0").unwrap());
+    assert!(na.override_ && !na.solicited);
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    let killed_at = monotonic();
+    n.routers[0].kill_group();
+    assert!(
+        wait_vip(&n.lab, &n.routers[1], vip, true),
+        "{}",
+        n.routers[1].log_text()
+    );
+    let took = n.routers[1].transition_at("MASTER", 0).unwrap() - killed_at;
+    eprintln!(
+        "IPv6 SIGKILL takeover: {took:.3} s (Master_Down_Interval {:.4} s)",
+        v3_mdi(100, 0.1)
+    );
+}
+
+#[test]
+fn a_killed_vrrp_child_is_restarted_and_keeps_the_vip_without_an_outage() {
+    let mut n = net("resp", 2, 88);
+    let vip = "10.88.0.100";
+    // 1 s adverts: the restart must fit well inside the backup's 3.6 s down timer even on a
+    // loaded machine; the point here is the restart, not the timers.
+    n.routers[0].configure(&v3_conf_adv(150, 58, vip, "1", ""));
+    n.routers[1].configure(&v3_conf_adv(100, 58, vip, "1", ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    let r1 = &n.routers[0];
+    let old = r1.vrrp_pid().unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(old),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    // Watch the VIP every 10 ms until the new child has resumed, plus two advert intervals.
+    let mut missing = 0;
+    let resumed = wait_until(T, || {
+        if !r1.has_addr(&n.lab, vip) {
+            missing += 1;
+        }
+        r1.lines_with("VIPs found in place after a restart - resuming MASTER")
+            .len()
+            == 1
+    });
+    assert!(resumed, "{}", r1.log_text());
+    assert!(r1.wait_log("VRRP child process", 1, T));
+    assert!(
+        r1.log_text()
+            .contains(&format!("VRRP child process({old}) died: Respawning"))
+    );
+    let end = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < end {
+        if !r1.has_addr(&n.lab, vip) {
+            missing += 1;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(missing, 0, "the VIP disappeared during the restart");
+    assert_ne!(r1.vrrp_pid(), Some(old));
+    let r2 = &n.routers[1];
+    assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
+    assert!(!r2.has_addr(&n.lab, vip));
+}
+
+#[test]
+fn use_vmac_puts_the_vip_on_a_vrrp_mac_interface_removed_at_stop() {
+    let mut n = net("vmac", 2, 89);
+    let vip = "10.89.0.100";
+    n.routers[0].configure(&v3_conf(150, 59, vip, "  use_vmac"));
+    n.routers[1].configure(&v3_conf(100, 59, vip, "  use_vmac"));
+    n.routers[0].start();
+    n.routers[1].start();
+    let r1 = &n.routers[0];
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(r1.wait_log("(VI_1): Success creating VMAC interface vrrp.59", 1, T));
+    let vmac = n
+        .lab
+        .ip(&r1.ns, &["-br", "addr", "show", "dev", "vrrp.59"])
+        .unwrap();
+    assert!(vmac.contains(vip), "{vmac}");
+    assert_eq!(
+        n.lab.mac(&r1.ns, "vrrp.59").unwrap(),
+        [0x00, 0x00, 0x5e, 0x00, 0x01, 59]
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    n.routers[0].stop();
+    let r1 = &n.routers[0];
+    assert!(
+        r1.log_text()
+            .contains("Success removing VMAC interface vrrp.59")
+    );
+    assert!(
+        n.lab
+            .ip(&r1.ns, &["link", "show", "dev", "vrrp.59"])
+            .is_err()
+    );
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+}
+
+#[test]
+fn a_tracked_interface_going_down_puts_the_master_in_fault() {
+    let mut n = net("trk", 2, 90);
+    let vip = "10.90.0.100";
+    let r1ns = n.routers[0].ns.clone();
+    // A veth pair inside r1 (no dummy module here): up0 is running while both ends are up.
+    n.lab.veth(&r1ns, "up0", &r1ns, "up0p").unwrap();
+    let track = "  track_interface {\n    up0\n  }";
+    n.routers[0].configure(&v3_conf(150, 60, vip, track));
+    n.routers[1].configure(&v3_conf(100, 60, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    n.lab.ip(&r1ns, &["link", "set", "up0", "down"]).unwrap();
+    let r1 = &n.routers[0];
+    assert!(
+        r1.wait_log("Netlink reports up0 down", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(
+        r1.wait_log("(VI_1) Entering FAULT STATE", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+    n.lab.ip(&r1ns, &["link", "set", "up0", "up"]).unwrap();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+}
+
+#[test]
+fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
+    let mut n = net("v2k", 2, 93);
+    let vip = "10.93.0.100";
+    let conf = |prio: u8| {
+        format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 63\n  priority {prio}\n  \
+             advert_int 1\n  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+        )
+    };
+    n.routers[0].configure(&conf(150));
+    n.routers[1].configure(&conf(100));
+    n.routers[1].start();
+    n.routers[0].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    // Let the backup hear a few adverts.
+    assert!(wait_until(T, || n.routers[0]
+        .lines_with("Entering MASTER")
+        .len()
+        == 1));
+    std::thread::sleep(Duration::from_millis(2500));
+    let killed_at = monotonic();
+    n.routers[0].kill_group();
+    let r2 = &n.routers[1];
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    let took = r2.transition_at("MASTER", 0).unwrap() - killed_at;
+    // RFC 3768 §6.1: 3 × Advertisement_Interval + (256 − Priority) / 256.
+    let mdi = 3.0 + (256.0 - 100.0) / 256.0;
+    eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
+    assert!(took > mdi - 1.5 && took < mdi + 3.0, "took {took}");
+}
+
+#[test]
+fn virtual_routes_and_rules_follow_the_master() {
+    let mut n = net("vrt", 2, 94);
+    let vip = "10.94.0.100";
+    let extra = "  virtual_routes {\n    192.168.94.0/24 via 10.94.0.254 table 94\n  }\n  \
+                 virtual_rules {\n    from 10.94.0.100 table 94 preference 194\n  }";
+    n.routers[0].configure(&v3_conf(150, 64, vip, extra));
+    n.routers[1].configure(&v3_conf(100, 64, vip, extra));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(
+        wait_vip(&n.lab, &n.routers[0], vip, true),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
+    let routes = |r: &Router| {
+        n.lab
+            .ip(&r.ns, &["route", "show", "table", "94"])
+            .unwrap_or_default()
+    };
+    let rules = |r: &Router| n.lab.ip(&r.ns, &["rule", "show"]).unwrap_or_default();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_until(T, || routes(r1).contains("192.168.94.0/24 via 10.94.0.254")));
+    assert!(
+        rules(r1).contains("194:\tfrom 10.94.0.100 lookup 94"),
+        "{}",
+        rules(r1)
+    );
+    assert!(!routes(r2).contains("192.168.94.0/24"));
+    assert!(!rules(r2).contains("lookup 94"));
+    n.routers[0].stop();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(!routes(r1).contains("192.168.94.0/24"), "{}", routes(r1));
+    assert!(!rules(r1).contains("lookup 94"), "{}", rules(r1));
+    assert!(wait_until(T, || routes(r2).contains("192.168.94.0/24 via 10.94.0.254")));
+    assert!(rules(r2).contains("from 10.94.0.100 lookup 94"));
+}

@@ -1,0 +1,99 @@
+//! Root tests: alived against the real keepalived 2.2.7 (`/usr/sbin/keepalived`) on one LAN,
+//! VRRPv2 with PASS authentication (the classic configuration), in both roles. Skipped, with a
+//! message, where keepalived is not installed.
+
+mod driver_support;
+
+use alived_sys::testnet::wait_until;
+use driver_support::net;
+use std::time::Duration;
+
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+const T: Duration = Duration::from_secs(15);
+
+fn conf(prio: u8, vip: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 61\n  priority {prio}\n  \
+         advert_int 1\n  authentication {{\n    auth_type PASS\n    auth_pass secret12\n  }}\n  \
+         virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+    )
+}
+
+fn have_keepalived() -> bool {
+    let ok = std::path::Path::new(KEEPALIVED).exists();
+    if !ok {
+        eprintln!("{KEEPALIVED} not installed - skipping");
+    }
+    ok
+}
+
+/// `keepalived_high`: which side has the higher priority. The lower side starts first and
+/// becomes MASTER; the higher one must preempt it, then take over again after its TERM.
+fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool) {
+    let mut n = net(tag, 2, subnet);
+    let vip = format!("10.{subnet}.0.100");
+    n.routers[0].configure(&conf(150, &vip));
+    n.routers[1].configure(&conf(100, &vip));
+    let (high_bin, low_bin) = if keepalived_high {
+        (KEEPALIVED, driver_support::BIN)
+    } else {
+        (driver_support::BIN, KEEPALIVED)
+    };
+    n.routers[1].start_bin(low_bin);
+    let lab = &n.lab;
+    assert!(
+        wait_until(T, || n.routers[1].has_addr(lab, &vip)),
+        "{}",
+        n.routers[1].log_text()
+    );
+    n.routers[0].start_bin(high_bin);
+    // Preemption across implementations: the higher priority takes the VIP, the lower yields.
+    assert!(
+        wait_until(T, || n.routers[0].has_addr(lab, &vip)),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(wait_until(T, || !n.routers[1].has_addr(lab, &vip)));
+    assert!(n.routers[1].wait_log(
+        &format!(
+            "(VI_1) Master received advert from 10.{subnet}.0.1 with higher priority 150, ours 100"
+        ),
+        1,
+        T
+    ));
+    // Stop the higher one: its priority 0 hands the VIP back at once.
+    n.routers[0].stop();
+    assert!(
+        wait_until(T, || n.routers[1].has_addr(&n.lab, &vip)),
+        "{}",
+        n.routers[1].log_text()
+    );
+    assert!(n.routers[1].wait_log("(VI_1) Entering MASTER STATE", 2, T));
+    // No validation failures either way.
+    for r in &n.routers {
+        let log = r.log_text();
+        for bad in [
+            "invalid passwd",
+            "checksum",
+            "too short",
+            "too long",
+            "invalid TTL",
+        ] {
+            assert!(!log.contains(bad), "{bad} in {log}");
+        }
+    }
+}
+
+#[test]
+fn keepalived_preempts_alived_and_hands_back_on_stop() {
+    if have_keepalived() {
+        mixed_pair("ika", 91, true);
+    }
+}
+
+#[test]
+fn alived_preempts_keepalived_and_hands_back_on_stop() {
+    if have_keepalived() {
+        mixed_pair("iak", 92, false);
+    }
+}

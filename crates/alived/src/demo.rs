@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use conf::VrrpConf;
 use router::{Daemon, LogLine, Router};
 use topology::Topology;
-use watch::{ArpWatch, fmt_mac, neighbour_mac, udp_probe};
+use watch::{ArpWatch, arping, fmt_mac, neighbour_mac, udp_probe};
 
 /// Options of `alived demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -360,7 +360,8 @@ fn demo(args: &DemoArgs) -> Result<(), DemoError> {
         tl.event(
             &topo,
             "lab",
-            "r1's namespace still has the VIP: SIGKILL left no daemon to remove it",
+            "r1's kernel still has the VIP (SIGKILL left no daemon to remove it); the GARP \
+             moved the client to r2",
         );
     }
 
@@ -431,13 +432,34 @@ fn show_client(
     vip: Ipv4Addr,
     macs: &[(String, [u8; 6])],
 ) -> Result<(), DemoError> {
+    let replies = arping(
+        &topo.lab,
+        &topo.client,
+        "eth0",
+        topo.client_addr(),
+        vip,
+        Duration::from_millis(300),
+    )?;
+    let who: Vec<String> = replies.iter().map(|m| owner(Some(*m), macs)).collect();
+    tl.event(
+        topo,
+        "client",
+        &format!(
+            "arping {vip}: {}",
+            if who.is_empty() {
+                "no reply".to_owned()
+            } else {
+                format!("reply from {}", who.join(", "))
+            }
+        ),
+    );
     let answered = udp_probe(&topo.lab, &topo.client, vip, Duration::from_millis(500))?;
     let mac = neighbour_mac(&topo.client, vip)?;
     tl.event(
         topo,
         "client",
         &format!(
-            "probe to {vip}: {}; ARP cache: {vip} -> {}",
+            "UDP probe to {vip}: {}; ARP cache: {vip} -> {}",
             if answered { "answered" } else { "no answer" },
             owner(mac, macs)
         ),

@@ -466,3 +466,6 @@ fn show_client(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

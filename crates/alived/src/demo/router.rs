@@ -325,9 +325,7 @@ impl Router {
         let lines = self.log.find_all(self.run_start, "Entering ");
         lines.iter().rev().find_map(|l| {
             let rest = l.text.split("Entering ").nth(1)?;
-            let state = rest.strip_suffix(" STATE").unwrap_or(rest);
-            let state = state.split(" STATE").next().unwrap_or(state);
-            Some(state.to_owned())
+            Some(rest.split(" STATE").next().unwrap_or(rest).to_owned())
         })
     }
 
@@ -450,40 +448,4 @@ fn pump(src: impl Read + Send + 'static, log: Arc<Log>, name: &str) -> io::Resul
             }
         })
         .map(|_| ())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn console_prefix_is_stripped_only_when_present() {
-        assert_eq!(
-            strip_time_prefix("Wed Nov 25 21:46:21 2026: (VI_1) Entering MASTER STATE"),
-            "(VI_1) Entering MASTER STATE"
-        );
-        assert_eq!(
-            strip_time_prefix("(VI_1) setting VIPs."),
-            "(VI_1) setting VIPs."
-        );
-        assert_eq!(strip_time_prefix(""), "");
-    }
-
-    #[test]
-    fn log_wait_finds_lines_after_the_mark_only() {
-        let log = Log::default();
-        log.push("(VI_1) Entering BACKUP STATE (init)");
-        let mark = log.len();
-        assert!(log.find(mark, "BACKUP").is_none());
-        assert!(
-            log.wait_for(mark, "MASTER", Duration::from_millis(30))
-                .is_none()
-        );
-        log.push("Thu Nov 26 01:02:03 2026: (VI_1) Entering MASTER STATE");
-        let got = log.wait_for(mark, "MASTER", Duration::from_millis(30));
-        assert_eq!(
-            got.map(|l| l.text).as_deref(),
-            Some("(VI_1) Entering MASTER STATE")
-        );
-    }
 }

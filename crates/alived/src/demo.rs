@@ -63,7 +63,14 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs the demo; returns the process exit code (0 success, 1 failure, 130 interrupted).
 pub fn run(args: &DemoArgs) -> i32 {
-    match demo(args) {
+    let result = demo(args);
+    // A terminal Ctrl-C also hits an `ip` helper running at that moment, which then fails:
+    // report the interruption, not that failure.
+    let result = match result {
+        Err(_) if INTERRUPTED.load(Ordering::SeqCst) => Err(DemoError::Interrupted),
+        r => r,
+    };
+    match result {
         Ok(()) => 0,
         Err(DemoError::Interrupted) => {
             eprintln!("alived demo: {}", DemoError::Interrupted);

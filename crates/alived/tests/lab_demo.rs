@@ -10,7 +10,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use nix::sys::signal::{Signal, kill};
+use std::os::unix::process::CommandExt;
+
+use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 fn demo_command() -> Command {
@@ -61,7 +63,7 @@ fn wait_exit(child: &mut Child, timeout: Duration) -> i32 {
     }
 }
 
-/// Namespaces and processes a demo with parent pid `pid` made, still present.
+/// Namespaces, processes and files a demo with pid `pid` made, still present.
 fn leftovers(pid: u32) -> Vec<String> {
     let mut left = Vec::new();
     let ns = router::ip_out(&["netns", "list"]).unwrap();
@@ -72,6 +74,11 @@ fn leftovers(pid: u32) -> Vec<String> {
             .map(str::to_owned),
     );
     let dir = format!("alived-lab-demo-{pid}-");
+    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&dir) {
+            left.push(format!("directory {:?}", entry.path()));
+        }
+    }
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
             && String::from_utf8_lossy(&cmdline).contains(&dir)
@@ -124,7 +131,8 @@ fn demo_fails_over_and_back_and_cleans_up() {
 
 #[test]
 fn ctrl_c_during_the_demo_removes_the_lab() {
-    let mut g = Guard(demo_command().spawn().unwrap());
+    // Its own process group, like a shell job: Ctrl-C goes to the whole group.
+    let mut g = Guard(demo_command().process_group(0).spawn().unwrap());
     let rx = lines(&mut g.0);
     let end = Instant::now() + Duration::from_secs(60);
     loop {
@@ -137,7 +145,7 @@ fn ctrl_c_during_the_demo_removes_the_lab() {
     }
     let pid = g.0.id();
     assert!(!leftovers(pid).is_empty(), "the lab should exist now");
-    kill(Pid::from_raw(pid as i32), Signal::SIGINT).unwrap();
+    killpg(Pid::from_raw(pid as i32), Signal::SIGINT).unwrap();
     let rc = wait_exit(&mut g.0, Duration::from_secs(60));
     assert_eq!(rc, 130);
     assert_eq!(leftovers(pid), Vec::<String>::new());

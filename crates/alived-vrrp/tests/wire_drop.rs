@@ -214,6 +214,15 @@ fn ethernet_padding_is_tolerated() {
 }
 
 #[test]
+fn padding_trim_never_leaves_a_short_message() {
+    // tot_len says 24 (a 4-byte "message") inside a padded 46-byte frame.
+    let mut p = v2_pass();
+    p.resize(46, 0);
+    p[2..4].copy_from_slice(&24u16.to_be_bytes());
+    assert_eq!(drop_of(&p, |_| {}), DropReason::TooShort { len: 24 });
+}
+
+#[test]
 fn ttl_must_be_255_for_multicast() {
     let mut p = v2_pass();
     p[8] = 64;

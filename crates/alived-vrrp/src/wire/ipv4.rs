@@ -218,6 +218,10 @@ impl<'a> RxPacket<'a> {
             PROTO_VRRP => (None, ihl),
             proto => return Err(DropReason::WrongProtocol { proto }),
         };
+        // tot_len may have cut the message short of its fixed header.
+        if data.len() < msg_start + super::vrrp::HEADER_LEN {
+            return Err(DropReason::TooShort { len: data.len() });
+        }
         Ok(RxPacket {
             family: Family::V4,
             src: src.into(),

@@ -545,6 +545,20 @@ fn address_mismatch_warns_by_default_and_drops_on_request() {
     );
     let d = drop_of(&p, |e| e.drop_on_addr_mismatch = true);
     assert_eq!(d, DropReason::AddrCountMismatch { expect: 2, got: 1 });
+    assert_eq!(
+        d.log_message("VI_1"),
+        "(VI_1) received an unexpected ip number count 1, expected 2!"
+    );
+    // 2.2.7 checks the count before the checksum.
+    let mut bad = p.clone();
+    bad[26] ^= 0xff;
+    assert_eq!(drop_of(&bad, |e| e.drop_on_addr_mismatch = true), d);
+    assert_eq!(
+        drop_of(&bad, |_| {}),
+        DropReason::BadChecksum {
+            version: Version::V2
+        }
+    );
 }
 
 #[test]

@@ -87,8 +87,9 @@ pub enum DropReason {
     #[error("Expected {}icast packet but received {}icast packet",
         if *.expected_unicast { "un" } else { "mult" }, if *.expected_unicast { "mult" } else { "un" })]
     ModeMismatch { expected_unicast: bool },
-    /// Step 17 in keepalived <= 2.3.2 (only with [`super::Expect::drop_on_addr_mismatch`]).
-    #[error("expected {expect} VIPs but received {got}")]
+    /// keepalived <= 2.3.2, checked right after the type (only with
+    /// [`super::Expect::drop_on_addr_mismatch`]; 2.2.7's wording, observed).
+    #[error("received an unexpected ip number count {got}, expected {expect}!")]
     AddrCountMismatch { expect: usize, got: usize },
     /// Step 17 in keepalived <= 2.3.2 (only with [`super::Expect::drop_on_addr_mismatch`]).
     #[error("ip address associated with VRID {vrid} not present in MASTER advert: {missing}")]

@@ -51,8 +51,8 @@ pub struct Expect<'a> {
     pub unicast_ttl_range: Option<(u8, u8)>,
     /// `skip_check_adv_addr` and this advert comes from the master we already know.
     pub skip_addr_check: bool,
-    /// keepalived <= 2.3.2 behaviour: an address mismatch drops the advert. Default false:
-    /// accept with a warning (ARCHITECTURE.md section 1).
+    /// keepalived <= 2.3.2 behaviour: an address count or list mismatch drops the advert.
+    /// Default false: accept with a warning (ARCHITECTURE.md section 1, as 2.3.3+).
     pub drop_on_addr_mismatch: bool,
     /// The AH sequence numbers seen so far.
     pub ah_replay: AhReplay,
@@ -227,6 +227,15 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
         return Err(DropReason::InvalidType { got: pkt.kind() });
     }
 
+    // keepalived 2.2.7 drops an advert whose address count differs from ours right after the
+    // type check (before the checksum; observed against 2.2.7). 2.3.3+ only warns (step 17).
+    if expect.drop_on_addr_mismatch && usize::from(pkt.naddr()) != expect.addrs.len() {
+        return Err(DropReason::AddrCountMismatch {
+            expect: expect.addrs.len(),
+            got: usize::from(pkt.naddr()),
+        });
+    }
+
     // Step 12: IPv4 total length.
     if rx.family == Family::V4 && rx.tot_len != rx.received_len {
         return Err(DropReason::TotLenMismatch {
@@ -287,9 +296,6 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
                 })
         };
         match (addr_warning, expect.drop_on_addr_mismatch) {
-            (Some(Warning::AddrCount { expect, got }), true) => {
-                return Err(DropReason::AddrCountMismatch { expect, got });
-            }
             (Some(Warning::AddrList { vrid, missing, .. }), true) => {
                 return Err(DropReason::AddrListMismatch { vrid, missing });
             }

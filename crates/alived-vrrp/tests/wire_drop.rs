@@ -409,6 +409,14 @@ fn interval_mismatch_v3_is_a_warning() {
         w.log_message("VI_1"),
         "(VI_1) advertisement interval updated from 100ms to 1000ms by master"
     );
+    // Once adopted, the same interval is no news.
+    let v = run(&p, |e| {
+        e.version = Version::V3;
+        e.adver_int = Centisecs(10);
+        e.master_adver_int = Some(Centisecs(100));
+    })
+    .unwrap();
+    assert!(v.warnings.is_empty());
 }
 
 #[test]

@@ -179,7 +179,8 @@ pub enum Warning {
         missing: IpAddr,
         from: IpAddr,
     },
-    /// v3: the advert's interval differs from ours (RFC 5798 §6.4.2: a backup adopts it).
+    /// v3: the advert's interval differs from the one in use (RFC 5798 §6.4.2: a backup
+    /// adopts it, and the next advert then matches).
     IntervalV3 { mine: Centisecs, got: Centisecs },
 }
 

@@ -344,7 +344,16 @@ fn ah_icv_spi_and_replay() {
     );
     assert_eq!(
         d.log_message("VI_1"),
-        "IPSEC AH : invalid IPSEC SPI value. 167772169 and expect 167772161"
+        "IPSEC AH : invalid IPSEC SPI value. 16777226 and expect 150994954"
+    );
+    // The exact line keepalived 2.2.7 logged for source 10.88.0.2 and SPI 10.88.0.9.
+    let observed = DropReason::AhSpiBad {
+        got: u32::from_be_bytes([10, 88, 0, 9]),
+        expect: u32::from_be_bytes([10, 88, 0, 2]),
+    };
+    assert_eq!(
+        observed.log_message("VI_1"),
+        "IPSEC AH : invalid IPSEC SPI value. 33576970 and expect 151017482"
     );
 
     let mut replay = AhReplay::default();

@@ -66,7 +66,7 @@ pub enum DropReason {
     #[error("IPSEC-AH : invalid IPSEC HMAC-MD5 value")]
     AhIcvBad,
     /// Step 10: AH SPI is not the IPv4 source address.
-    #[error("IPSEC AH : invalid IPSEC SPI value. {got} and expect {expect}")]
+    #[error("AH SPI {got:#010x} is not the source address {expect:#010x}")]
     AhSpiBad { got: u32, expect: u32 },
     /// Step 10: AH sequence number not greater than the last accepted.
     #[error("IPSEC-AH : sequence number {seq} already processed. Local({last})")]
@@ -143,9 +143,14 @@ impl DropReason {
             | NotIpv4 { .. }
             | WrongProtocol { .. } => self.to_string(),
             VridZero | UnknownVrid { .. } => self.to_string(),
-            AhSpiBad { got, expect } => {
-                format!("IPSEC AH : invalid IPSEC SPI value. {got} and expect {expect}")
-            }
+            // keepalived 2.2.7 prints the source address first and the packet's SPI second,
+            // both as the raw network bytes read as a little-endian (x86) integer (observed:
+            // source 10.88.0.2, SPI 10.88.0.9 -> `33576970 and expect 151017482`).
+            AhSpiBad { got, expect } => format!(
+                "IPSEC AH : invalid IPSEC SPI value. {} and expect {}",
+                expect.swap_bytes(),
+                got.swap_bytes()
+            ),
             AhIcvBad => {
                 format!(
                     "({i}) IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !"

@@ -265,9 +265,26 @@ fn unicast_ttl_is_free_unless_ranged() {
 }
 
 #[test]
-fn wrong_version() {
-    let mut p = v2_pass();
+fn length_is_checked_for_the_packets_own_version() {
+    // keepalived 2.2.7, v2 instance, a v2-sized advert (1 address) with a v3 header:
+    // `(VI_1) vrrp packet too long, length 40 and expect 32` (observed).
+    let one = Advert {
+        addrs: vec!["10.0.0.100".parse().unwrap()],
+        ..advert(Version::V2, Auth::Pass(pass_field(PW)))
+    };
+    let mut p = packet(&one, GROUP, None);
     p[20] = 0x31;
+    let d = drop_of(&p, |_| {});
+    assert_eq!(
+        d.log_message("VI_1"),
+        "(VI_1) vrrp packet too long, length 40 and expect 32"
+    );
+}
+
+#[test]
+fn wrong_version() {
+    // A well-formed v3 advert reaching a v2 instance.
+    let p = packet(&advert(Version::V3, Auth::None), GROUP, None);
     let d = drop_of(&p, |_| {});
     assert_eq!(d, DropReason::WrongVersion { got: 3, expect: 2 });
     assert_eq!(

@@ -127,7 +127,14 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
         _ => {}
     }
 
-    // Step 6: exact length (Ethernet padding was removed by the IP parse).
+    // Step 6: exact length (Ethernet padding was removed by the IP parse), for the packet's
+    // own version and address count: keepalived 2.2.7 answers a v3-headed advert of v2 size
+    // with `vrrp packet too long, length 40 and expect 32`, not `wrong version` (observed).
+    let len_version = match pkt.version() {
+        2 => Version::V2,
+        3 => Version::V3,
+        _ => expect.version,
+    };
     let ah_len = if rx.ah.is_some() {
         super::ah::AH_LEN
     } else {
@@ -135,7 +142,7 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
     };
     let expect_len = rx.ip_header_len
         + ah_len
-        + vrrp::message_len(expect.version, rx.family, usize::from(pkt.naddr()));
+        + vrrp::message_len(len_version, rx.family, usize::from(pkt.naddr()));
     if rx.received_len != expect_len {
         return Err(DropReason::BadLength {
             len: rx.received_len,

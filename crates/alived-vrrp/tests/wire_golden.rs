@@ -130,6 +130,22 @@ fn cases() -> Vec<Case> {
             ..base("v3-ipv4-100ms.pcap", Auth::None, ExpectAuth::None)
         },
         Case {
+            ah: true,
+            unicast_dst: Some("10.77.0.2".parse().unwrap()),
+            announcements: 0,
+            ..base(
+                "v2-ah-unicast.pcap",
+                Auth::Ah,
+                ExpectAuth::Ah(pass_field(b"secret12")),
+            )
+        },
+        Case {
+            version: Version::V3,
+            unicast_dst: Some("10.77.0.2".parse().unwrap()),
+            announcements: 0,
+            ..base("v3-unicast.pcap", Auth::None, ExpectAuth::None)
+        },
+        Case {
             version: Version::V3,
             addrs: vec![v4("fe80::230"), v4("2001:db8::230")],
             announcements: 2,
@@ -221,7 +237,7 @@ fn check_ipv4_advert(case: &Case, ip: &[u8], replay: &mut AhReplay, seen: &mut S
             assert_eq!(h.spi, u32::from(src));
             assert_eq!((h.next_header, h.payload_len), (112, 4));
             assert_eq!(
-                alived_vrrp::wire::ah::compute_icv(&pass_field(b"secret12"), ip, 20, false),
+                alived_vrrp::wire::ah::compute_icv(&pass_field(b"secret12"), ip, 20, unicast),
                 h.icv,
                 "{}: ICV",
                 case.file

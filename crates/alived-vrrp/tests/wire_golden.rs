@@ -146,6 +146,11 @@ fn cases() -> Vec<Case> {
             ..base("v3-unicast.pcap", Auth::None, ExpectAuth::None)
         },
         Case {
+            addrs: vec![v4("2001:db8::230")],
+            announcements: 0,
+            ..base("v2-ipv6.pcap", Auth::None, ExpectAuth::None)
+        },
+        Case {
             version: Version::V3,
             addrs: vec![v4("fe80::230"), v4("2001:db8::230")],
             announcements: 2,
@@ -294,7 +299,7 @@ fn check_ipv6(case: &Case, ip: &[u8], frame: &[u8], seen: &mut Seen) {
             let rx = RxPacket::from_ipv6(hdr.src, hdr.dst, hdr.hop_limit, payload).unwrap();
             let expect = Expect {
                 addrs: &case.addrs,
-                ..Expect::new(Vrid::new(51).unwrap(), Version::V3)
+                ..Expect::new(Vrid::new(51).unwrap(), case.version)
             };
             let advert = validate(&rx, &expect).unwrap().advert;
             assert!(advert.priority == Priority(case.prio) || advert.priority == Priority::STOP);
@@ -412,6 +417,22 @@ fn every_fixture_parses_validates_and_reemits() {
             ));
         }
     }
+}
+
+#[test]
+fn every_pcap_in_fixtures_has_a_case() {
+    let dir: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures"]
+        .iter()
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".pcap"))
+        .collect();
+    files.sort();
+    let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
+    covered.sort();
+    assert_eq!(files, covered);
 }
 
 #[test]

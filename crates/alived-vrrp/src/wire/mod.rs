@@ -14,7 +14,7 @@ pub mod ndisc;
 pub mod validate;
 pub mod vrrp;
 
-pub use ah::{AhHeader, AhReplay, AhSeq};
+pub use ah::{AhHeader, AhReplay};
 pub use checksum::{ChecksumOutcome, PseudoHeader};
 pub use drop::{DropReason, Warning};
 pub use ipv4::{AhTx, Ipv4Tx, RxPacket};

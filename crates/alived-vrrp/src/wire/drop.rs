@@ -3,7 +3,6 @@
 //! counter (spec 7.2/7.3) and to keepalived 2.2.7's log line (spec 5.7, 6; wording taken from
 //! the 2.2.7 binary's messages). House style rule 5: counted and logged in one place.
 
-use super::vrrp::Family;
 use crate::types::{Centisecs, Version};
 use std::net::IpAddr;
 
@@ -97,10 +96,6 @@ pub enum DropReason {
     /// Step 18: `check_unicast_src` and the source is not a configured peer.
     #[error("unicast source address {src} not a unicast peer")]
     UnicastSrcNotPeer { src: IpAddr },
-    /// The advert's addresses are not all of the socket's family (cannot happen for a parsed
-    /// message; kept for completeness of `Advert` checks).
-    #[error("address family mismatch: {0:?}")]
-    FamilyMismatch(Family),
 }
 
 impl DropReason {
@@ -127,7 +122,7 @@ impl DropReason {
             ModeMismatch { .. } => "mode_mismatch_err",
             UnicastSrcNotPeer { .. } => "unicast_src_err",
             VridZero | UnknownVrid { .. } => "unknown_vrid",
-            NotIpv4 { .. } | WrongProtocol { .. } | FamilyMismatch(_) => "malformed_err",
+            NotIpv4 { .. } | WrongProtocol { .. } => "malformed_err",
         }
     }
 

@@ -178,7 +178,7 @@ pub struct RxPacket<'a> {
 impl<'a> RxPacket<'a> {
     /// Parses an IPv4 packet as a raw socket returns it (header included). Fails only when
     /// there is not enough to find the message (`IPv4 VRRP packet too short`); every other
-    /// check is left to [`super::validate`] so it runs in keepalived's order.
+    /// check is left to [`super::validate()`] so it runs in keepalived's order.
     pub fn parse_ipv4(bytes: &'a [u8]) -> Result<RxPacket<'a>, DropReason> {
         let too_short = DropReason::TooShort { len: bytes.len() };
         let first = *bytes.first().ok_or(too_short)?;

@@ -106,6 +106,10 @@ fn is_multicast(a: IpAddr) -> bool {
 }
 
 /// Runs the checks of spec 5.7 in keepalived's order and parses the advert.
+///
+/// Left to the instance, which has the state: step 4 (drop in FAULT/INIT), 16
+/// (`owner_ignore_adverts`), the `advert_rcvd` and priority-0 counters (17, 19), recording the
+/// AH sequence number ([`Valid::ah_seq`]) and adopting a v3 master's interval.
 pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropReason> {
     let pkt = VrrpPacket::new_checked(rx.advert)?;
     let mut warnings = Vec::new();

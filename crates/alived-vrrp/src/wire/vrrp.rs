@@ -209,7 +209,7 @@ impl Advert {
     /// Parses the message in `pkt` carried over `family`. Checks what the message alone
     /// decides, in keepalived's order (behaviour spec 5.7): length for its own count, version,
     /// v2 auth type, type, VRID. The instance checks (auth matching ours, interval,
-    /// addresses, checksum) are in [`super::validate`].
+    /// addresses, checksum) are in [`super::validate()`].
     pub fn parse<T: AsRef<[u8]>>(
         pkt: &VrrpPacket<T>,
         family: Family,

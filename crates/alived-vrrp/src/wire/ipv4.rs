@@ -262,3 +262,59 @@ impl<'a> RxPacket<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Centisecs, Priority, Version, Vrid};
+
+    #[test]
+    fn header_with_options_is_parsed_past_them() {
+        let a = Advert {
+            version: Version::V3,
+            vrid: Vrid::new(7).unwrap(),
+            priority: Priority(1),
+            adver_int: Centisecs(100),
+            auth: super::super::Auth::None,
+            addrs: vec![],
+        };
+        let tx = Ipv4Tx {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+            ttl: 255,
+            ident: 1,
+        };
+        let mut p = vec![0u8; 28];
+        emit_advert_packet(&mut p, &tx, &a, None).unwrap();
+        // Insert a 4-byte option (NOP x4) and grow IHL and tot_len.
+        let mut q = p[..20].to_vec();
+        q.extend_from_slice(&[1, 1, 1, 1]);
+        q.extend_from_slice(&p[20..]);
+        q[0] = 0x46;
+        q[3] = 32;
+        let rx = RxPacket::parse_ipv4(&q).unwrap();
+        assert_eq!((rx.ip_header_len, rx.advert), (24, &p[20..]));
+        assert_eq!(rx.ah, None);
+    }
+
+    #[test]
+    fn header_is_keepalived_shaped() {
+        let tx = Ipv4Tx {
+            src: Ipv4Addr::new(10, 77, 0, 1),
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+            ttl: 255,
+            ident: 1,
+        };
+        let mut h = [0u8; 20];
+        emit_header(&mut h, &tx, 112, 20).unwrap();
+        // From v2-noauth.pcap, with the kernel's checksum d044 still 0.
+        assert_eq!(
+            h,
+            [
+                0x45, 0xc0, 0, 40, 0, 1, 0, 0, 0xff, 0x70, 0, 0, 10, 77, 0, 1, 224, 0, 0, 18
+            ]
+        );
+        fill_header_checksum(&mut h);
+        assert_eq!(&h[10..12], &[0xd0, 0x44]);
+    }
+}

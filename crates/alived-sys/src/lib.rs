@@ -1,2 +1,36 @@
 //! Everything Linux: raw VRRP sockets, AF_PACKET GARP/NA, rtnetlink, script runner, probes,
-//! SMTP client, syslog. The only crate allowed `unsafe`, each use small and named.
+//! SMTP client, syslog. The only crate allowed `unsafe`, each use small and named (see
+//! `ffi.rs`).
+//!
+//! The I/O layer works in bytes: packets are built and parsed by `alived-vrrp`'s wire module.
+//!
+//! Typical use by the VRRP driver, on its current-thread runtime (after `netns::enter` if
+//! `net_namespace` is set):
+//!
+//! ```text
+//! let nl = netlink::Netlink::new()?;                       // rtnetlink requests
+//! let eth0 = nl.link_by_name("eth0").await?;
+//! nl.remove_stale(&configured_vips).await?;                // VIPs a crashed run left behind
+//! let mut pool = SocketPool::new();
+//! let mut sub = pool.subscribe(SocketKey::multicast_v4(eth0.index), vrid, &[])?;
+//! sub.socket().send_v4(&ipv4_packet_bytes, VRRP_GROUP_V4).await?;   // adverts out
+//! let rx = sub.recv().await;                               // adverts in: bytes + RecvInfo
+//! nl.add_address(&AddrSpec::new(eth0.index, vip, 32)).await?;       // become master
+//! PacketSocket::sender(eth0.index)?.send(&garp_frame).await?;       // GARP / NA
+//! let mut events = netlink::EventStream::new()?;           // link up/down, addresses
+//! ```
+
+pub mod error;
+mod ffi;
+pub mod netlink;
+pub mod netns;
+pub mod packet_socket;
+pub mod pool;
+#[doc(hidden)]
+pub mod testnet;
+pub mod vrrp_socket;
+
+pub use error::{NetlinkError, SocketError};
+pub use packet_socket::PacketSocket;
+pub use pool::{Received, SocketPool, SocketStats, Subscription};
+pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

@@ -4,5 +4,8 @@
 //! in as `now`, effects go out as values.
 #![forbid(unsafe_code)]
 
+pub mod instance;
+pub mod sim;
+pub mod sync;
 pub mod types;
 pub mod wire;

@@ -1,0 +1,70 @@
+//! The few raw libc calls that neither socket2 nor nix expose. Every `unsafe` block of the
+//! socket layer lives here, each with its safety argument.
+
+use std::io;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// Marker for plain-old-data option values: integers and `#[repr(C)]` structs of integers,
+/// with no padding that the kernel would read uninitialised and no pointers.
+pub(crate) trait OptVal: Copy {}
+impl OptVal for libc::c_int {}
+impl OptVal for libc::ip_mreqn {}
+
+/// `setsockopt(fd, level, name, &value, sizeof value)`.
+pub(crate) fn setsockopt<T: OptVal>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(mem::size_of::<T>())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `fd` is a live descriptor borrowed for the duration of the call; `value` is a
+    // valid reference to `len` bytes of plain data (`OptVal`) that the kernel only reads.
+    let rc =
+        unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (value as *const T).cast(), len) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Binds an AF_PACKET socket to `ifindex`, for frames of `protocol` (host order, e.g.
+/// `ETH_P_ALL`; 0 to receive nothing).
+pub(crate) fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io::Result<()> {
+    let ifindex =
+        libc::c_int::try_from(ifindex).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: sockaddr_ll is a C struct of integers and byte arrays; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+    sll.sll_protocol = protocol.to_be();
+    sll.sll_ifindex = ifindex;
+    let len = libc::socklen_t::try_from(mem::size_of::<libc::sockaddr_ll>())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `fd` is live for the call; `sll` is a fully initialised sockaddr_ll of `len`
+    // bytes that the kernel only reads.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sll as *const libc::sockaddr_ll).cast(),
+            len,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Registers an owned socket with the tokio reactor.
+pub(crate) fn register(
+    sock: socket2::Socket,
+) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
+    // SAFETY: `Socket` owns its descriptor and closes it only on drop. The `AsyncFd` takes
+    // ownership, and no code in this crate hands out `&mut Socket` or replaces/closes the
+    // descriptor while it is registered (`AsyncFd::drop` deregisters before closing).
+    unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(std::io::Error::from)
+}

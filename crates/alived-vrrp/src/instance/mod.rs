@@ -1,0 +1,599 @@
+//! The sans-IO VRRP instance state machine (behaviour spec 5.1-5.6; RFC 3768 §6, RFC 5798 §6).
+//!
+//! The driver feeds [`Input`]s and timeouts in with the current [`Timestamp`], then drains
+//! [`Action`]s with [`Instance::poll_action`] and arms one sleep for
+//! [`Instance::poll_timeout`]. Nothing else changes an instance's state, and every state
+//! change goes through [`Instance::change_state`].
+
+mod config;
+mod log;
+mod rx;
+mod timers;
+mod track;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_master;
+
+pub use config::{
+    ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
+};
+pub use log::{LogEvent, LogLevel, LogLine};
+pub use timers::{Timestamp, master_down_interval, skew, skew_priority};
+pub use track::{Contribution, contribution, effective_priority};
+
+use crate::types::{Centisecs, Priority};
+use crate::wire::Advert;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+use timers::{DownKind, DownTimer, Timers};
+use track::Tracking;
+
+/// Instance states (keepalived/include/vrrp.h numbering, behaviour spec 5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum State {
+    Init = 0,
+    Backup = 1,
+    Master = 2,
+    Fault = 3,
+    Stop = 98,
+}
+
+impl State {
+    /// The upper-case name used in log lines and notify arguments.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Init => "INIT",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+            State::Stop => "STOP",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which link an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// The instance's own interface (FAULT when down unless `dont_track_primary`).
+    Own,
+    /// A `track_interface` entry.
+    Tracked(TrackerId),
+}
+
+/// Everything that can happen to an instance, besides time passing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Start the protocol (RFC 5798 §6.4.1 Startup event).
+    Start,
+    /// A validated advert for our VRID, and its IP source address.
+    Advert {
+        src: IpAddr,
+        advert: Advert,
+    },
+    LinkUp(Link),
+    LinkDown(Link),
+    /// A tracked object's new status.
+    TrackerResult {
+        id: TrackerId,
+        status: TrackStatus,
+    },
+    /// Shutdown (RFC 5798 §6.4.3 Shutdown event): a master sends priority 0.
+    Stop,
+}
+
+/// Why a fault is present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FaultReason {
+    /// Our own interface is down.
+    Interface,
+    /// An unweighted tracker is down, or a track_file is below -253.
+    Tracker(u32),
+    /// Another member of our sync group is in FAULT.
+    SyncGroup,
+}
+
+/// Why a transition happened; carried to notify, FIFO and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Reason {
+    /// Start-up into BACKUP or FAULT.
+    Init,
+    /// The Master_Down_Timer expired.
+    MasterDown,
+    /// A higher-priority advert (or equal priority from a higher address) reached a master.
+    HigherPriority,
+    Fault(FaultReason),
+    /// Every fault cleared.
+    FaultCleared,
+    /// The sync group moved us.
+    SyncGroup,
+    Shutdown,
+}
+
+/// Which rule a GARP burst comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GarpKind {
+    BecameMaster,
+    MasterDelay,
+    Refresh,
+    LowerPriority,
+}
+
+/// Effects for the driver to carry out, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send one advert with this priority (0 on stop/fault), our own interval and VIPs.
+    SendAdvert {
+        priority: Priority,
+    },
+    AddVips,
+    RemoveVips,
+    /// Send `count` GARPs/unsolicited NAs for every VIP (paced by the driver).
+    SendGarps {
+        count: u32,
+        kind: GarpKind,
+    },
+    Transition {
+        from: State,
+        to: State,
+        reason: Reason,
+    },
+    Log(LogLine),
+    /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
+    NotifyMasterRxLowerPri {
+        from: IpAddr,
+        priority: Priority,
+    },
+    /// The effective priority changed (`notify_priority_changes`).
+    PriorityChanged {
+        from: u8,
+        to: u8,
+    },
+}
+
+/// Counters, as in keepalived's stats dump (behaviour spec 7.2), plus drops by cause.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub became_master: u64,
+    pub released_master: u64,
+    pub adverts_rcvd: u64,
+    pub adverts_sent: u64,
+    pub pri_zero_rcvd: u64,
+    pub pri_zero_sent: u64,
+    /// Lower-priority adverts a preempting backup discarded.
+    pub discarded_lower: u64,
+    /// Adverts received in INIT/FAULT/STOP, or for another VRID/version.
+    pub ignored: u64,
+    /// Reports about trackers we do not have.
+    pub unknown_tracker: u64,
+}
+
+/// One VRRP instance.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    cfg: InstanceConfig,
+    state: State,
+    /// The state this instance would be in without its sync group (spec 5.1).
+    wantstate: State,
+    /// The base priority; only lowered by the two-owners rule (spec 5.4, 2.2.7).
+    base_priority: u8,
+    effective_priority: u8,
+    /// The interval that times the down timer: ours, or the master's for a v3 backup.
+    master_adver_int: Centisecs,
+    tracking: Tracking,
+    own_link_up: bool,
+    /// Set by the sync group while another member is in FAULT.
+    sync_fault: bool,
+    /// Set when a sync group decides when this instance may become master.
+    in_sync_group: bool,
+    timers: Timers,
+    /// The master we last accepted an advert from, and its priority.
+    master: Option<(IpAddr, Priority)>,
+    actions: VecDeque<Action>,
+    stats: Stats,
+}
+
+impl Instance {
+    /// A stopped-before-start instance (state INIT). Send [`Input::Start`] to run it.
+    pub fn new(cfg: InstanceConfig) -> Result<Instance, ConfigError> {
+        cfg.validate()?;
+        let tracking = Tracking::new(&cfg.trackers);
+        let base = cfg.priority.0;
+        let effective = effective_priority(base, tracking.adjustments());
+        Ok(Instance {
+            state: State::Init,
+            wantstate: State::Init,
+            base_priority: base,
+            effective_priority: effective,
+            master_adver_int: cfg.adver_int,
+            tracking,
+            own_link_up: true,
+            sync_fault: false,
+            in_sync_group: false,
+            timers: Timers::default(),
+            master: None,
+            actions: VecDeque::new(),
+            stats: Stats::default(),
+            cfg,
+        })
+    }
+
+    pub fn config(&self) -> &InstanceConfig {
+        &self.cfg
+    }
+    pub fn state(&self) -> State {
+        self.state
+    }
+    pub fn wantstate(&self) -> State {
+        self.wantstate
+    }
+    pub fn effective_priority(&self) -> u8 {
+        self.effective_priority
+    }
+    pub fn base_priority(&self) -> u8 {
+        self.base_priority
+    }
+    pub fn master_adver_int(&self) -> Centisecs {
+        self.master_adver_int
+    }
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+    /// The master we last accepted an advert from (BACKUP).
+    pub fn current_master(&self) -> Option<(IpAddr, Priority)> {
+        self.master
+    }
+
+    /// The Master_Down_Interval this instance uses now (spec 5.2).
+    pub fn master_down_interval(&self) -> Duration {
+        master_down_interval(
+            self.cfg.version,
+            skew_priority(self.base_priority, self.effective_priority),
+            self.master_adver_int,
+            self.cfg.down_timer_adverts,
+        )
+    }
+
+    /// Skew_Time with the current priority and master interval (spec 5.2).
+    pub fn skew(&self) -> Duration {
+        skew(
+            self.cfg.version,
+            skew_priority(self.base_priority, self.effective_priority),
+            self.master_adver_int,
+        )
+    }
+
+    /// The next effect to carry out, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Instance::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.timers.next()
+    }
+
+    /// Feeds one input.
+    pub fn handle(&mut self, now: Timestamp, input: Input) {
+        match input {
+            Input::Start => self.start(now),
+            Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
+            Input::Advert { src, advert } => self.receive(now, src, &advert),
+            Input::LinkUp(link) | Input::LinkDown(link) => {
+                let up = matches!(input, Input::LinkUp(_));
+                match link {
+                    Link::Own => self.own_link_up = up,
+                    Link::Tracked(id) => {
+                        let status = if up {
+                            TrackStatus::Up
+                        } else {
+                            TrackStatus::Down
+                        };
+                        if !self.tracking.set(id, status) {
+                            self.stats.unknown_tracker += 1;
+                        }
+                    }
+                }
+                self.reevaluate(now);
+            }
+            Input::TrackerResult { id, status } => {
+                if !self.tracking.set(id, status) {
+                    self.stats.unknown_tracker += 1;
+                }
+                self.reevaluate(now);
+            }
+        }
+    }
+
+    /// Runs every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        let due = |t: Option<Timestamp>| t.is_some_and(|t| t <= now);
+        if due(self.timers.down.map(|d| d.at)) {
+            self.timers.down = None;
+            self.down_timer_expired(now);
+        }
+        if due(self.timers.advert) {
+            self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
+            self.send_advert(self.effective_priority);
+        }
+        if due(self.timers.garp_delay) {
+            self.timers.garp_delay = None;
+            self.garp_burst(self.cfg.garp.master_repeat, GarpKind::MasterDelay);
+        }
+        if due(self.timers.garp_refresh) {
+            self.timers.garp_refresh = Some(now + self.cfg.garp.master_refresh);
+            self.garp_burst(self.cfg.garp.master_refresh_repeat, GarpKind::Refresh);
+        }
+        if due(self.timers.lower_prio_garp) {
+            self.timers.lower_prio_garp = None;
+            self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
+        }
+    }
+
+    /// Start-up (`vrrp_init_state()`, spec 5.2): FAULT (init) if a fault is present; else
+    /// BACKUP (init), with a 1 µs down timer for an address owner (MASTER at once) and the
+    /// full Master_Down_Interval otherwise. RFC 5798 §6.4.1.
+    fn start(&mut self, now: Timestamp) {
+        if !matches!(self.state, State::Init | State::Stop) {
+            return;
+        }
+        self.state = State::Init;
+        if let Some(reason) = self.fault_reason() {
+            self.change_state(now, State::Fault, Reason::Fault(reason));
+            return;
+        }
+        self.change_state(now, State::Backup, Reason::Init);
+        if self.effective_priority == 255 {
+            self.timers.down = Some(DownTimer {
+                at: now + Duration::from_micros(1),
+                since: now,
+                kind: DownKind::Fixed,
+            });
+        }
+    }
+
+    /// RFC 5798 §6.4.2: Master_Down_Timer fires -> MASTER. In a sync group the instance only
+    /// records that it wants MASTER; the group moves everyone together (spec 2.4).
+    fn down_timer_expired(&mut self, now: Timestamp) {
+        if self.state != State::Backup {
+            return;
+        }
+        self.log(LogEvent::ReceiveAdvertTimeout);
+        if self.in_sync_group {
+            self.wantstate = State::Master;
+        } else {
+            self.change_state(now, State::Master, Reason::MasterDown);
+        }
+    }
+
+    /// The one place where the state changes (house style rule 4): logs, counts, re-arms
+    /// timers and reports the transition.
+    pub(crate) fn change_state(&mut self, now: Timestamp, to: State, reason: Reason) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.state = to;
+        self.wantstate = to;
+        match to {
+            State::Master => self.enter_master(now),
+            State::Backup => {
+                self.log(LogEvent::EnteringBackup {
+                    init: from == State::Init,
+                });
+                if from == State::Master {
+                    self.leave_master(0);
+                } else {
+                    self.master_adver_int = self.cfg.adver_int;
+                }
+                self.timers.preempt_until = None;
+                self.arm_down_timer(now, DownKind::Full);
+            }
+            State::Fault => {
+                self.log_fault_cause();
+                self.log(LogEvent::EnteringFault {
+                    init: from == State::Init,
+                });
+                // Spec 5.4: observed twice when a track script fails.
+                self.leave_master_if(from, 2);
+                self.timers = Timers::default();
+                self.master = None;
+            }
+            State::Stop => {
+                self.leave_master_if(from, 1);
+                self.timers = Timers::default();
+                self.master = None;
+            }
+            State::Init => self.timers = Timers::default(),
+        }
+        self.actions
+            .push_back(Action::Transition { from, to, reason });
+    }
+
+    /// Spec 5.4 "On becoming MASTER", in order: advert first, log, VIPs, GARP burst, second
+    /// burst after `garp_master_delay`, refresh timer. RFC 5798 §6.4.2 / §6.4.1.
+    fn enter_master(&mut self, now: Timestamp) {
+        self.stats.became_master += 1;
+        self.master_adver_int = self.cfg.adver_int;
+        self.master = None;
+        self.timers.down = None;
+        self.timers.preempt_until = None;
+        self.send_advert(self.effective_priority);
+        self.log(LogEvent::EnteringMaster);
+        self.log(LogEvent::SettingVips);
+        self.actions.push_back(Action::AddVips);
+        self.garp_burst(self.cfg.garp.master_repeat, GarpKind::BecameMaster);
+        let garp = &self.cfg.garp;
+        self.timers.garp_delay = (!garp.master_delay.is_zero()).then(|| now + garp.master_delay);
+        self.timers.garp_refresh =
+            (!garp.master_refresh.is_zero()).then(|| now + garp.master_delay + garp.master_refresh);
+        self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
+    }
+
+    fn leave_master_if(&mut self, from: State, zero_adverts: u32) {
+        if from == State::Master {
+            self.leave_master(zero_adverts);
+        }
+    }
+
+    /// Leaving MASTER: priority-0 adverts on stop/fault (spec 5.5), then remove the VIPs.
+    fn leave_master(&mut self, zero_adverts: u32) {
+        self.stats.released_master += 1;
+        for _ in 0..zero_adverts {
+            self.send_advert(0);
+        }
+        if zero_adverts > 0 {
+            self.log(LogEvent::SentZeroPriority);
+        }
+        self.log(LogEvent::RemovingVips);
+        self.actions.push_back(Action::RemoveVips);
+        self.timers.clear_master();
+    }
+
+    /// Arms the down timer from `now`.
+    fn arm_down_timer(&mut self, now: Timestamp, kind: DownKind) {
+        let interval = match kind {
+            DownKind::Full => self.master_down_interval(),
+            DownKind::SkewOnly => self.skew(),
+            DownKind::Fixed => Duration::from_micros(1),
+        };
+        self.timers.down = Some(DownTimer {
+            at: now + interval,
+            since: now,
+            kind,
+        });
+    }
+
+    /// The first fault present, if any (spec 5.5).
+    fn fault_reason(&self) -> Option<FaultReason> {
+        if !self.own_link_up && !self.cfg.dont_track_primary {
+            return Some(FaultReason::Interface);
+        }
+        if let Some((id, _, _)) = self.tracking.first_fault() {
+            return Some(FaultReason::Tracker(id.0));
+        }
+        self.sync_fault.then_some(FaultReason::SyncGroup)
+    }
+
+    /// Whether a fault of this instance's own (not the sync group's) is present.
+    pub fn has_own_fault(&self) -> bool {
+        matches!(
+            self.fault_reason(),
+            Some(FaultReason::Interface | FaultReason::Tracker(_))
+        )
+    }
+
+    fn log_fault_cause(&mut self) {
+        if !self.own_link_up && !self.cfg.dont_track_primary {
+            return; // the driver logs `Netlink reports eth0 down` itself
+        }
+        if let Some((_, TrackKind::Script, name)) = self.tracking.first_fault() {
+            let script = name.to_owned();
+            self.log(LogEvent::FaultDueToScript { script });
+        } else if let Some((_, TrackKind::Interface, name)) = self.tracking.first_fault() {
+            let interface = name.to_owned();
+            self.log(LogEvent::FaultInterfaceDown { interface });
+        }
+    }
+
+    /// After a link or tracker change: new effective priority (and down timer), FAULT entry or
+    /// recovery (spec 2.5, 5.5).
+    pub(crate) fn reevaluate(&mut self, now: Timestamp) {
+        let new = effective_priority(self.base_priority, self.tracking.adjustments());
+        if new != self.effective_priority {
+            self.set_effective_priority(now, new);
+        }
+        let fault = self.fault_reason();
+        match (self.state, fault) {
+            (State::Backup | State::Master, Some(r)) => {
+                self.change_state(now, State::Fault, Reason::Fault(r));
+            }
+            (State::Fault, None) => self.change_state(now, State::Backup, Reason::FaultCleared),
+            _ => {}
+        }
+    }
+
+    fn set_effective_priority(&mut self, now: Timestamp, new: u8) {
+        let old = self.effective_priority;
+        self.effective_priority = new;
+        self.log(LogEvent::PriorityChange { from: old, to: new });
+        self.actions
+            .push_back(Action::PriorityChanged { from: old, to: new });
+        // Spec 2.5: a change re-computes the down timer at once, from when it was started.
+        if let Some(d) = self.timers.down {
+            let interval = match d.kind {
+                DownKind::Full => self.master_down_interval(),
+                DownKind::SkewOnly => self.skew(),
+                DownKind::Fixed => return,
+            };
+            self.timers.down = Some(DownTimer {
+                at: (d.since + interval).max(now),
+                ..d
+            });
+        }
+    }
+
+    /// Sync group: set or clear the group-imposed fault (spec 2.4).
+    pub(crate) fn set_sync_fault(&mut self, now: Timestamp, on: bool) {
+        if self.sync_fault != on {
+            self.sync_fault = on;
+            if on && matches!(self.state, State::Backup | State::Master) {
+                self.change_state(now, State::Fault, Reason::Fault(FaultReason::SyncGroup));
+            } else if !on {
+                self.reevaluate(now);
+            }
+        }
+    }
+
+    pub(crate) fn set_in_sync_group(&mut self, on: bool) {
+        self.in_sync_group = on;
+    }
+
+    /// Sync group: move to MASTER or BACKUP because the group says so.
+    pub(crate) fn sync_goto(&mut self, now: Timestamp, to: State) {
+        if self.state == to || !matches!(self.state, State::Backup | State::Master) {
+            return;
+        }
+        self.change_state(now, to, Reason::SyncGroup);
+    }
+
+    fn send_advert(&mut self, priority: u8) {
+        self.stats.adverts_sent += 1;
+        if priority == 0 {
+            self.stats.pri_zero_sent += 1;
+        }
+        self.actions.push_back(Action::SendAdvert {
+            priority: Priority(priority),
+        });
+    }
+
+    /// One burst: a log line per VIP, then one action for the driver (spec 5.6).
+    fn garp_burst(&mut self, count: u32, kind: GarpKind) {
+        if count == 0 || self.cfg.vips.is_empty() {
+            return;
+        }
+        for i in 0..self.cfg.vips.len() {
+            let vip = self.cfg.vips[i];
+            let interface = self.cfg.interface.clone();
+            self.log(LogEvent::SendingGarps { interface, vip });
+        }
+        self.actions.push_back(Action::SendGarps { count, kind });
+    }
+
+    fn log(&mut self, event: LogEvent) {
+        self.actions.push_back(Action::Log(LogLine {
+            name: self.cfg.name.clone(),
+            event,
+        }));
+    }
+}

@@ -1,0 +1,191 @@
+//! Simulated-or-real time as a value, and the VRRP timer formulas (behaviour spec 5.2;
+//! RFC 3768 §6.1, RFC 5798 §6.1).
+//!
+//! The core never reads a clock (house style rule 1): the driver passes `now` in as a
+//! [`Timestamp`], microseconds since an epoch of its choosing (keepalived's `TIMER_HZ` is 1e6,
+//! so every keepalived timer is representable exactly).
+
+use crate::types::{Centisecs, Version};
+use serde::Serialize;
+use std::fmt;
+use std::ops::Add;
+use std::time::Duration;
+
+/// A point in time: microseconds since an arbitrary epoch chosen by the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    pub const ZERO: Timestamp = Timestamp(0);
+
+    pub const fn from_micros(us: u64) -> Timestamp {
+        Timestamp(us)
+    }
+    pub const fn from_millis(ms: u64) -> Timestamp {
+        Timestamp(ms.saturating_mul(1000))
+    }
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+    /// `self + d`, saturating at the end of time rather than wrapping.
+    pub fn saturating_add(self, d: Duration) -> Timestamp {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        Timestamp(self.0.saturating_add(us))
+    }
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Timestamp) -> Duration {
+        Duration::from_micros(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl Add<Duration> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, d: Duration) -> Timestamp {
+        self.saturating_add(d)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// `secs.micros`, as keepalived prints its timers with -D.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:06}", self.0 / 1_000_000, self.0 % 1_000_000)
+    }
+}
+
+/// The priority that goes into the skew formula: the effective priority, or 1 when the base
+/// priority is 255 (behaviour spec 5.2, "`prio` = effective priority, or 1 if the base priority
+/// is 255").
+pub fn skew_priority(base: u8, effective: u8) -> u8 {
+    if base == 255 { 1 } else { effective }
+}
+
+/// Skew_Time (`VRRP_TIMER_SKEW_CALC`, behaviour spec 5.2).
+///
+/// * v2 (RFC 3768 §6.1): `(256 - prio) / 256` seconds, independent of the advert interval.
+/// * v3 (RFC 5798 §6.1): `((256 - prio) * Master_Adver_Interval) / 256`, computed in µs as
+///   `(256 - prio) * centisecs * 625 / 16` (10_000 / 256 = 625 / 16), truncating.
+pub fn skew(version: Version, prio: u8, master_adver_int: Centisecs) -> Duration {
+    let weight = 256 - u64::from(prio);
+    let us = match version {
+        Version::V2 => weight * 1_000_000 / 256,
+        Version::V3 => weight * u64::from(master_adver_int.0) * 625 / 16,
+    };
+    Duration::from_micros(us)
+}
+
+/// Master_Down_Interval = `down_timer_adverts × Master_Adver_Interval + Skew_Time`
+/// (`VRRP_MS_DOWN_TIMER`; RFC 3768 §6.1 and RFC 5798 §6.1 with `down_timer_adverts` = 3).
+pub fn master_down_interval(
+    version: Version,
+    prio: u8,
+    master_adver_int: Centisecs,
+    down_timer_adverts: u32,
+) -> Duration {
+    let adverts = Duration::from_micros(master_adver_int.as_micros()) * down_timer_adverts;
+    adverts + skew(version, prio, master_adver_int)
+}
+
+/// Every timer an instance may have armed, by purpose. `None` = not armed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Timers {
+    /// BACKUP: Master_Down_Timer (RFC 5798 §6.2). Fires -> MASTER.
+    pub down: Option<DownTimer>,
+    /// MASTER: Adver_Timer. Fires -> send an advert.
+    pub advert: Option<Timestamp>,
+    /// MASTER: the second GARP burst, `garp_master_delay` after becoming master.
+    pub garp_delay: Option<Timestamp>,
+    /// MASTER: the periodic GARP refresh (`garp_master_refresh`).
+    pub garp_refresh: Option<Timestamp>,
+    /// MASTER: the repeat of the lower-priority GARP burst (`garp_lower_prio_delay`).
+    pub lower_prio_garp: Option<Timestamp>,
+    /// BACKUP: end of the preempt delay, started by the first lower-priority advert (5.3).
+    /// Not a wake-up: it only changes how the next lower-priority advert is treated.
+    pub preempt_until: Option<Timestamp>,
+}
+
+/// The down timer remembers how it was armed, so that a priority change can re-compute it
+/// from the same starting point (behaviour spec 2.5, "A change re-computes the down timer at
+/// once").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DownTimer {
+    pub at: Timestamp,
+    /// When it was (re)started.
+    pub since: Timestamp,
+    pub kind: DownKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DownKind {
+    /// The full Master_Down_Interval.
+    Full,
+    /// Skew only, after a priority-0 advert (RFC 5798 §6.4.2).
+    SkewOnly,
+    /// A fixed wake-up that does not depend on priority (the owner's 1 µs start-up timer).
+    Fixed,
+}
+
+impl Timers {
+    /// The earliest armed wake-up.
+    pub fn next(&self) -> Option<Timestamp> {
+        [
+            self.down.map(|d| d.at),
+            self.advert,
+            self.garp_delay,
+            self.garp_refresh,
+            self.lower_prio_garp,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub fn clear_master(&mut self) {
+        self.advert = None;
+        self.garp_delay = None;
+        self.garp_refresh = None;
+        self.lower_prio_garp = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Behaviour spec 5.2 worked examples: v2 prio 100 adv 1 -> 3.609 s; prio-0 takeover at
+    // prio 100 -> 0.609 s; v3 adv 0.5 prio 100 -> 1.805 s. Expected values from the formula.
+    #[test]
+    fn v2_master_down_interval_matches_formula() {
+        let got = master_down_interval(Version::V2, 100, Centisecs(100), 3);
+        let want_us = 3 * 1_000_000 + (256 - 100) * 1_000_000 / 256;
+        assert_eq!(got, Duration::from_micros(want_us));
+        assert!((got.as_secs_f64() - 3.609).abs() < 0.001);
+    }
+
+    #[test]
+    fn v2_skew_ignores_advert_interval() {
+        assert_eq!(
+            skew(Version::V2, 100, Centisecs(100)),
+            skew(Version::V2, 100, Centisecs(500))
+        );
+    }
+
+    #[test]
+    fn v3_skew_scales_with_master_interval() {
+        let got = master_down_interval(Version::V3, 100, Centisecs(50), 3);
+        let want_us = 3 * 500_000 + (256 - 100) * 50 * 625 / 16;
+        assert_eq!(got, Duration::from_micros(want_us));
+        assert!((got.as_secs_f64() - 1.805).abs() < 0.001);
+    }
+
+    #[test]
+    fn owner_skew_uses_priority_one() {
+        // Behaviour spec 5.2: prio = 1 if the base priority is 255.
+        assert_eq!(skew_priority(255, 255), 1);
+        assert_eq!(skew_priority(200, 180), 180);
+    }
+
+    #[test]
+    fn timestamp_display_is_secs_dot_micros() {
+        assert_eq!(Timestamp::from_micros(3_609_375).to_string(), "3.609375");
+    }
+}

@@ -1,0 +1,283 @@
+//! Sync groups and the set of instances of one process (behaviour spec 2.4).
+//!
+//! A [`Router`] holds every instance of a VRRP process and the sync groups over them. It is
+//! sans-IO like [`Instance`]: inputs and timeouts go in with `now`, `(Target, Action)` pairs
+//! come out. Group rules (`vrrp_sync.c` semantics as described by the spec):
+//! * any member in FAULT -> every member FAULT (`Syncing instances to FAULT state`);
+//! * a member that leaves MASTER for BACKUP takes the other masters with it;
+//! * a member only becomes MASTER when every member wants MASTER; then all do.
+
+use crate::instance::{
+    Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, State, Timestamp,
+};
+use std::collections::VecDeque;
+use thiserror::Error;
+
+/// Index of an instance in its [`Router`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId(pub usize);
+
+/// Index of a sync group in its [`Router`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub usize);
+
+/// Who an action is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Instance(InstanceId),
+    Group(GroupId),
+}
+
+/// `vrrp_sync_group NAME { group { VI_1 VI_2 } }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncGroupConfig {
+    pub name: String,
+    /// Member instance names.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RouterError {
+    #[error(transparent)]
+    Instance(#[from] ConfigError),
+    #[error("VRRP_Group({group}) unknown instance {member}")]
+    UnknownMember { group: String, member: String },
+    #[error("VRRP_Group({group}) instance {member} is already in a sync group")]
+    MemberTwice { group: String, member: String },
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    name: String,
+    members: Vec<InstanceId>,
+}
+
+/// All instances of one process and their sync groups.
+#[derive(Debug, Clone)]
+pub struct Router {
+    instances: Vec<Instance>,
+    groups: Vec<Group>,
+    actions: VecDeque<(Target, Action)>,
+}
+
+/// Bounds the group fix-point loop; each pass can only move members towards agreement.
+const MAX_SYNC_PASSES: usize = 8;
+
+impl Router {
+    pub fn new(
+        configs: Vec<InstanceConfig>,
+        groups: Vec<SyncGroupConfig>,
+    ) -> Result<Router, RouterError> {
+        let mut instances = configs
+            .into_iter()
+            .map(Instance::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::new();
+        for g in groups {
+            let mut members = Vec::new();
+            for m in &g.members {
+                let idx = instances
+                    .iter()
+                    .position(|i| &i.config().name == m)
+                    .ok_or_else(|| RouterError::UnknownMember {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    })?;
+                if out
+                    .iter()
+                    .any(|o: &Group| o.members.contains(&InstanceId(idx)))
+                    || members.contains(&InstanceId(idx))
+                {
+                    return Err(RouterError::MemberTwice {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    });
+                }
+                if let Some(inst) = instances.get_mut(idx) {
+                    inst.set_in_sync_group(true);
+                }
+                members.push(InstanceId(idx));
+            }
+            out.push(Group {
+                name: g.name,
+                members,
+            });
+        }
+        Ok(Router {
+            instances,
+            groups: out,
+            actions: VecDeque::new(),
+        })
+    }
+
+    pub fn instances(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (InstanceId(i), x))
+    }
+
+    pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
+        self.instances.get(id.0)
+    }
+
+    /// The instance for an incoming advert's VRID and family.
+    pub fn find(&self, vrid: crate::types::Vrid, ipv6: bool) -> Option<InstanceId> {
+        self.instances
+            .iter()
+            .position(|i| i.config().vrid == vrid && i.config().our_addr.is_ipv6() == ipv6)
+            .map(InstanceId)
+    }
+
+    /// Feeds one input to one instance (an unknown id is ignored), then applies group rules.
+    pub fn handle(&mut self, now: Timestamp, id: InstanceId, input: Input) {
+        if let Some(inst) = self.instances.get_mut(id.0) {
+            inst.handle(now, input);
+        }
+        self.settle(now);
+    }
+
+    /// Feeds the same input (Start, Stop) to every instance.
+    pub fn handle_all(&mut self, now: Timestamp, input: Input) {
+        for inst in &mut self.instances {
+            inst.handle(now, input.clone());
+        }
+        self.settle(now);
+    }
+
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        for inst in &mut self.instances {
+            if inst.poll_timeout().is_some_and(|t| t <= now) {
+                inst.handle_timeout(now);
+            }
+        }
+        self.settle(now);
+    }
+
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.instances
+            .iter()
+            .filter_map(Instance::poll_timeout)
+            .min()
+    }
+
+    pub fn poll_action(&mut self) -> Option<(Target, Action)> {
+        self.actions.pop_front()
+    }
+
+    fn settle(&mut self, now: Timestamp) {
+        self.drain_instances();
+        for _ in 0..MAX_SYNC_PASSES {
+            let mut changed = false;
+            for g in 0..self.groups.len() {
+                changed |= self.sync_group(now, g);
+            }
+            self.drain_instances();
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn drain_instances(&mut self) {
+        for (i, inst) in self.instances.iter_mut().enumerate() {
+            while let Some(a) = inst.poll_action() {
+                self.actions.push_back((Target::Instance(InstanceId(i)), a));
+            }
+        }
+    }
+
+    /// One pass of the group rules for group `g`; true if anything moved.
+    fn sync_group(&mut self, now: Timestamp, g: usize) -> bool {
+        let Some(group) = self.groups.get(g) else {
+            return false;
+        };
+        let members: Vec<usize> = group.members.iter().map(|m| m.0).collect();
+        let name = group.name.clone();
+
+        // Any member with a fault of its own -> all FAULT; none -> release.
+        let fault = self
+            .members_of(&members)
+            .iter()
+            .filter(|i| !matches!(i.state(), State::Init | State::Stop))
+            .any(|i| i.has_own_fault());
+        let mut moved = false;
+        let entering_fault = fault
+            && self
+                .members_of(&members)
+                .iter()
+                .any(|i| matches!(i.state(), State::Backup | State::Master));
+        if entering_fault {
+            self.group_log(g, &name, "FAULT");
+        }
+        for &m in &members {
+            if let Some(inst) = self.instances.get_mut(m) {
+                let before = inst.state();
+                inst.set_sync_fault(now, fault && !inst.has_own_fault());
+                moved |= inst.state() != before;
+            }
+        }
+        if fault {
+            return moved;
+        }
+
+        // A member back in BACKUP while others are MASTER -> all BACKUP.
+        let states: Vec<State> = self
+            .members_of(&members)
+            .iter()
+            .map(|i| i.state())
+            .collect();
+        let any_master = states.contains(&State::Master);
+        let any_backup_not_wanting = self
+            .members_of(&members)
+            .iter()
+            .any(|i| i.state() == State::Backup && i.wantstate() != State::Master);
+        if any_master && any_backup_not_wanting {
+            self.group_log(g, &name, "BACKUP");
+            for &m in &members {
+                if let Some(inst) = self.instances.get_mut(m) {
+                    inst.sync_goto(now, State::Backup);
+                }
+            }
+            return true;
+        }
+
+        // Every member wants MASTER -> all MASTER.
+        let all_want = !members.is_empty()
+            && self
+                .members_of(&members)
+                .iter()
+                .all(|i| i.wantstate() == State::Master);
+        if all_want && states.contains(&State::Backup) {
+            self.group_log(g, &name, "MASTER");
+            for &m in &members {
+                if let Some(inst) = self.instances.get_mut(m) {
+                    inst.sync_goto(now, State::Master);
+                }
+            }
+            return true;
+        }
+        moved
+    }
+
+    fn members_of(&self, members: &[usize]) -> Vec<&Instance> {
+        members
+            .iter()
+            .filter_map(|&m| self.instances.get(m))
+            .collect()
+    }
+
+    fn group_log(&mut self, g: usize, name: &str, state: &'static str) {
+        self.actions.push_back((
+            Target::Group(GroupId(g)),
+            Action::Log(LogLine {
+                name: name.to_owned(),
+                event: LogEvent::SyncGroupSyncing { state },
+            }),
+        ));
+    }
+}
+
+#[cfg(test)]
+#[path = "sync_tests.rs"]
+mod tests;

@@ -1,0 +1,162 @@
+//! Sync-group rules, one per test (behaviour spec 2.4).
+
+use super::*;
+use crate::instance::{Link, Reason};
+use crate::types::{Priority, Vrid};
+use crate::wire::{Advert, Auth};
+
+fn cfg(name: &str, vrid: u8) -> InstanceConfig {
+    let mut c = InstanceConfig::new(name, Vrid::new(vrid).unwrap(), "10.0.0.1".parse().unwrap());
+    c.vips = vec![format!("10.0.{vrid}.100").parse().unwrap()];
+    c
+}
+
+fn router() -> Router {
+    Router::new(
+        vec![cfg("VI_1", 51), cfg("VI_2", 52)],
+        vec![SyncGroupConfig {
+            name: "G1".into(),
+            members: vec!["VI_1".into(), "VI_2".into()],
+        }],
+    )
+    .unwrap()
+}
+
+fn ms(v: u64) -> Timestamp {
+    Timestamp::from_millis(v)
+}
+
+fn advert_for(r: &Router, id: InstanceId, prio: u8) -> Input {
+    let c = r.instance(id).unwrap().config();
+    Input::Advert {
+        src: "10.0.0.2".parse().unwrap(),
+        advert: Advert {
+            version: c.version,
+            vrid: c.vrid,
+            priority: Priority(prio),
+            adver_int: c.adver_int,
+            auth: Auth::None,
+            addrs: c.vips.clone(),
+        },
+    }
+}
+
+fn drain(r: &mut Router) -> Vec<(Target, Action)> {
+    std::iter::from_fn(|| r.poll_action()).collect()
+}
+
+fn group_logs(a: &[(Target, Action)]) -> Vec<String> {
+    a.iter()
+        .filter_map(|(t, a)| match (t, a) {
+            (Target::Group(_), Action::Log(l)) => Some(l.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn states(r: &Router) -> Vec<State> {
+    r.instances().map(|(_, i)| i.state()).collect()
+}
+
+/// Drives timers up to `until`, collecting actions.
+fn run(r: &mut Router, until: Timestamp) -> Vec<(Target, Action)> {
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        match r.poll_timeout() {
+            Some(t) if t <= until => {
+                r.handle_timeout(t);
+                out.extend(drain(r));
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+// Spec 2.4: a member only becomes MASTER when every member wants MASTER; then all do, with
+// `VRRP_Group(G1) Syncing instances to MASTER state`.
+#[test]
+fn sync_group_goes_master_only_when_all_members_want_master() {
+    let mut r = router();
+    r.handle_all(ms(0), Input::Start);
+    drain(&mut r);
+    let (vi1, vi2) = (InstanceId(0), InstanceId(1));
+    // VI_1 hears a master every second until 10 s; VI_2 hears nobody.
+    for k in 1..=10 {
+        run(&mut r, ms(k * 1000));
+        let adv = advert_for(&r, vi1, 200);
+        r.handle(ms(k * 1000), vi1, adv);
+    }
+    run(&mut r, ms(10_000));
+    assert_eq!(states(&r), [State::Backup, State::Backup]);
+    assert_eq!(r.instance(vi2).unwrap().wantstate(), State::Master);
+    // VI_1's own down timer decides when: last advert + its Master_Down_Interval (v2,
+    // prio 100, 1 s: 3 s + 156/256 s).
+    let mdi_us = 3 * 1_000_000 + (256 - 100) * 1_000_000 / 256;
+    let just_before = Timestamp::from_micros(10_000_000 + mdi_us - 1);
+    run(&mut r, just_before);
+    assert_eq!(states(&r), [State::Backup, State::Backup]);
+    let a = run(&mut r, Timestamp::from_micros(10_000_000 + mdi_us));
+    assert_eq!(states(&r), [State::Master, State::Master]);
+    assert_eq!(
+        group_logs(&a),
+        ["VRRP_Group(G1) Syncing instances to MASTER state"]
+    );
+}
+
+// Spec 2.4: any member in FAULT -> all FAULT; when it clears, all go BACKUP.
+#[test]
+fn sync_group_fault_propagates_to_all_members() {
+    let mut r = router();
+    r.handle_all(ms(0), Input::Start);
+    drain(&mut r);
+    r.handle(ms(100), InstanceId(0), Input::LinkDown(Link::Own));
+    let a = drain(&mut r);
+    assert_eq!(states(&r), [State::Fault, State::Fault]);
+    assert_eq!(
+        group_logs(&a),
+        ["VRRP_Group(G1) Syncing instances to FAULT state"]
+    );
+    assert!(a.iter().any(|(t, a)| *t == Target::Instance(InstanceId(1))
+        && matches!(
+            a,
+            Action::Transition {
+                reason: Reason::Fault(_),
+                ..
+            }
+        )));
+    r.handle(ms(200), InstanceId(0), Input::LinkUp(Link::Own));
+    drain(&mut r);
+    assert_eq!(states(&r), [State::Backup, State::Backup]);
+}
+
+// Spec 2.4: a member that goes BACKUP takes the other masters with it.
+#[test]
+fn sync_group_backup_propagates_from_one_member() {
+    let mut r = router();
+    r.handle_all(ms(0), Input::Start);
+    run(&mut r, ms(10_000));
+    assert_eq!(states(&r), [State::Master, State::Master]);
+    let adv = advert_for(&r, InstanceId(1), 250);
+    r.handle(ms(10_500), InstanceId(1), adv);
+    let a = drain(&mut r);
+    assert_eq!(states(&r), [State::Backup, State::Backup]);
+    assert_eq!(
+        group_logs(&a),
+        ["VRRP_Group(G1) Syncing instances to BACKUP state"]
+    );
+}
+
+// Spec 2.4: a group naming an unknown instance is a configuration error, not a panic.
+#[test]
+fn sync_group_with_unknown_member_is_an_error() {
+    let e = Router::new(
+        vec![cfg("VI_1", 51)],
+        vec![SyncGroupConfig {
+            name: "G1".into(),
+            members: vec!["VI_1".into(), "VI_9".into()],
+        }],
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "VRRP_Group(G1) unknown instance VI_9");
+}

@@ -1,0 +1,225 @@
+//! The parent process (behaviour spec 4.1): starts the VRRP and checker children by
+//! re-executing its own binary with `--role`, restarts a child that dies (with keepalived's
+//! back-off), forwards signals, and on TERM stops the children in order.
+//!
+//! The parent holds no sockets and no VIPs; a child's state survives its restart because the
+//! VRRP child adopts the VIPs it finds on its interfaces (see the VRRP driver).
+
+use std::process::ExitStatus;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{info, warn};
+
+/// A child process kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    Vrrp,
+    Checker,
+}
+
+impl ChildKind {
+    pub fn role(self) -> &'static str {
+        match self {
+            ChildKind::Vrrp => "vrrp",
+            ChildKind::Checker => "check",
+        }
+    }
+    /// keepalived's names in its parent's log lines.
+    fn start_name(self) -> &'static str {
+        match self {
+            ChildKind::Vrrp => "VRRP",
+            ChildKind::Checker => "Healthcheck",
+        }
+    }
+    fn died_name(self) -> &'static str {
+        match self {
+            ChildKind::Vrrp => "VRRP child process",
+            ChildKind::Checker => "Healthcheck child process",
+        }
+    }
+}
+
+/// keepalived's respawn rate limit (`calc_restart_delay()`, spec 4.1): a child that ran for
+/// more than 60 s is restarted at once; otherwise the delays run 0, 1, 2, 4 ... 32, 60, 60 s.
+#[derive(Debug, Default, Clone)]
+pub struct RestartPolicy {
+    quick_deaths: u32,
+}
+
+impl RestartPolicy {
+    pub const STABLE_RUN: Duration = Duration::from_secs(60);
+
+    pub fn delay_after(&mut self, ran_for: Duration) -> Duration {
+        if ran_for > Self::STABLE_RUN {
+            self.quick_deaths = 0;
+            return Duration::ZERO;
+        }
+        let n = self.quick_deaths;
+        self.quick_deaths = self.quick_deaths.saturating_add(1);
+        match n {
+            0 => Duration::ZERO,
+            n if n >= 7 => Duration::from_secs(60),
+            n => Duration::from_secs(1 << (n - 1)),
+        }
+    }
+}
+
+/// keepalived's permanent child exit codes (lib/scheduler.h): the parent terminates on these
+/// rather than respawning.
+pub fn permanent_error(status: &ExitStatus) -> Option<&'static str> {
+    match status.code() {
+        Some(1) => Some("FATAL"),
+        Some(2) => Some("CONFIG"),
+        Some(4) => Some("missing permission"),
+        _ => None,
+    }
+}
+
+struct Running {
+    kind: ChildKind,
+    pid: nix::unistd::Pid,
+    started: tokio::time::Instant,
+    policy: RestartPolicy,
+}
+
+/// A child's exit, reported by the task that waits for it.
+type Exit = (usize, std::io::Result<ExitStatus>);
+
+/// Starts a child and a task that reports its exit as `(slot, status)` on `exits`.
+fn spawn(
+    kind: ChildKind,
+    slot: usize,
+    exits: &tokio::sync::mpsc::UnboundedSender<Exit>,
+) -> std::io::Result<nix::unistd::Pid> {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    let mut child: Child = Command::new("/proc/self/exe")
+        .args(args)
+        .arg("--role")
+        .arg(kind.role())
+        .spawn()?;
+    let raw = child.id().and_then(|p| i32::try_from(p).ok()).unwrap_or(0);
+    info!("Starting {} child process, pid={raw}", kind.start_name());
+    let exits = exits.clone();
+    tokio::spawn(async move {
+        let _ = exits.send((slot, child.wait().await));
+    });
+    Ok(nix::unistd::Pid::from_raw(raw))
+}
+
+fn forward(children: &[Running], sig: nix::sys::signal::Signal) {
+    for r in children {
+        let _ = nix::sys::signal::kill(r.pid, sig);
+    }
+}
+
+/// How long children get to stop before SIGKILL (`child_wait_time`, default 5 s).
+const CHILD_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs the parent until TERM/INT or a permanent child failure; returns the exit code.
+/// Must run inside a tokio `LocalSet`-free current-thread runtime (it spawns wait tasks).
+pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
+    let (tx, mut exits) = tokio::sync::mpsc::unbounded_channel::<Exit>();
+    let mut children = Vec::new();
+    for (slot, &kind) in kinds.iter().enumerate() {
+        let pid = spawn(kind, slot, &tx)?;
+        children.push(Running {
+            kind,
+            pid,
+            started: tokio::time::Instant::now(),
+            policy: RestartPolicy::default(),
+        });
+    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    let mut code = 0;
+    let mut gone = vec![false; children.len()];
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => forward(&children, nix::sys::signal::Signal::SIGHUP),
+            _ = usr1.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR1),
+            _ = usr2.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR2),
+            Some((slot, status)) = exits.recv() => {
+                let Some(r) = children.get_mut(slot) else { continue };
+                let status = status?;
+                if let Some(what) = permanent_error(&status) {
+                    warn!("{} exited with permanent error {what}. Terminating", r.kind.died_name());
+                    code = status.code().unwrap_or(1);
+                    gone[slot] = true;
+                    break;
+                }
+                if !respawn {
+                    warn!("{}({}) died: Exiting", r.kind.died_name(), r.pid);
+                    gone[slot] = true;
+                    break;
+                }
+                warn!("{}({}) died: Respawning", r.kind.died_name(), r.pid);
+                let delay = r.policy.delay_after(r.started.elapsed());
+                if !delay.is_zero() {
+                    warn!(
+                        "Restart of {} process delayed {} seconds to limit respawn rate",
+                        r.kind.start_name(),
+                        delay.as_secs()
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                r.pid = spawn(r.kind, slot, &tx)?;
+                r.started = tokio::time::Instant::now();
+            }
+        }
+    }
+    info!("Stopping");
+    forward(&children, nix::sys::signal::Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + CHILD_WAIT;
+    while gone.contains(&false) {
+        match tokio::time::timeout_at(deadline, exits.recv()).await {
+            Ok(Some((slot, _))) => {
+                if let Some(g) = gone.get_mut(slot) {
+                    *g = true;
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                for (r, _) in children.iter().zip(&gone).filter(|(_, g)| !**g) {
+                    warn!(
+                        "{} process failed to die - forcing termination",
+                        r.kind.start_name()
+                    );
+                    let _ = nix::sys::signal::kill(r.pid, nix::sys::signal::Signal::SIGKILL);
+                }
+                break;
+            }
+        }
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_that_ran_long_is_restarted_at_once() {
+        let mut p = RestartPolicy::default();
+        for _ in 0..10 {
+            assert_eq!(p.delay_after(Duration::from_secs(61)), Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn quick_deaths_back_off_0_1_2_4_to_60() {
+        let mut p = RestartPolicy::default();
+        let got: Vec<u64> = (0..10)
+            .map(|_| p.delay_after(Duration::from_secs(1)).as_secs())
+            .collect();
+        assert_eq!(got, [0, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        // A stable run resets the sequence.
+        assert_eq!(p.delay_after(Duration::from_secs(120)), Duration::ZERO);
+        assert_eq!(p.delay_after(Duration::from_secs(1)), Duration::ZERO);
+    }
+}

@@ -34,6 +34,9 @@ pub struct SyncGroupConfig {
     pub name: String,
     /// Member instance names.
     pub members: Vec<String>,
+    /// `sync_group_tracking_weight`: keep the members' weighted trackers. Without it they
+    /// are dropped (spec 2.4), so a member's priority cannot drift from the group's.
+    pub tracking_weight: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -68,21 +71,17 @@ impl Router {
         configs: Vec<InstanceConfig>,
         groups: Vec<SyncGroupConfig>,
     ) -> Result<Router, RouterError> {
-        let mut instances = configs
-            .into_iter()
-            .map(Instance::new)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut configs = configs;
         let mut out = Vec::new();
         for g in groups {
             let mut members = Vec::new();
             for m in &g.members {
-                let idx = instances
-                    .iter()
-                    .position(|i| &i.config().name == m)
-                    .ok_or_else(|| RouterError::UnknownMember {
+                let idx = configs.iter().position(|c| &c.name == m).ok_or_else(|| {
+                    RouterError::UnknownMember {
                         group: g.name.clone(),
                         member: m.clone(),
-                    })?;
+                    }
+                })?;
                 if out
                     .iter()
                     .any(|o: &Group| o.members.contains(&InstanceId(idx)))
@@ -93,8 +92,8 @@ impl Router {
                         member: m.clone(),
                     });
                 }
-                if let Some(inst) = instances.get_mut(idx) {
-                    inst.set_in_sync_group(true);
+                if let Some(c) = configs.get_mut(idx).filter(|_| !g.tracking_weight) {
+                    c.trackers.retain(|t| t.weight == 0);
                 }
                 members.push(InstanceId(idx));
             }
@@ -102,6 +101,17 @@ impl Router {
                 name: g.name,
                 members,
             });
+        }
+        let mut instances = configs
+            .into_iter()
+            .map(Instance::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        for g in &out {
+            for m in &g.members {
+                if let Some(inst) = instances.get_mut(m.0) {
+                    inst.set_in_sync_group(true);
+                }
+            }
         }
         Ok(Router {
             instances,
@@ -166,23 +176,46 @@ impl Router {
     }
 
     fn settle(&mut self, now: Timestamp) {
-        self.drain_instances();
+        self.drain_instances(now);
         for _ in 0..MAX_SYNC_PASSES {
             let mut changed = false;
             for g in 0..self.groups.len() {
                 changed |= self.sync_group(now, g);
             }
-            self.drain_instances();
+            self.drain_instances(now);
             if !changed {
                 break;
             }
         }
     }
 
-    fn drain_instances(&mut self) {
+    /// Moves the instances' actions to ours. A member master that received a lower-priority
+    /// advert makes the other master members send their lower-priority GARPs too (spec 5.4).
+    fn drain_instances(&mut self, now: Timestamp) {
+        let mut rx_lower = Vec::new();
         for (i, inst) in self.instances.iter_mut().enumerate() {
             while let Some(a) = inst.poll_action() {
+                if matches!(a, Action::NotifyMasterRxLowerPri { .. }) {
+                    rx_lower.push(InstanceId(i));
+                }
                 self.actions.push_back((Target::Instance(InstanceId(i)), a));
+            }
+        }
+        for id in rx_lower {
+            let peers: Vec<InstanceId> = self
+                .groups
+                .iter()
+                .filter(|g| g.members.contains(&id))
+                .flat_map(|g| g.members.iter().copied())
+                .filter(|m| *m != id)
+                .collect();
+            for p in peers {
+                if let Some(inst) = self.instances.get_mut(p.0) {
+                    inst.sync_lower_prio_garp(now);
+                    while let Some(a) = inst.poll_action() {
+                        self.actions.push_back((Target::Instance(p), a));
+                    }
+                }
             }
         }
     }

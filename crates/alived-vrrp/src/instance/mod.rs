@@ -6,6 +6,7 @@
 //! change goes through [`Instance::change_state`].
 
 mod config;
+mod events;
 mod log;
 mod rx;
 mod timers;
@@ -19,164 +20,17 @@ mod tests_master;
 pub use config::{
     ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
 };
+pub use events::{Action, FaultReason, GarpKind, Input, Link, Reason, State, Stats};
 pub use log::{LogEvent, LogLevel, LogLine};
 pub use timers::{Timestamp, master_down_interval, skew, skew_priority};
 pub use track::{Contribution, contribution, effective_priority};
 
 use crate::types::{Centisecs, Priority};
-use crate::wire::Advert;
-use serde::Serialize;
 use std::collections::VecDeque;
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 use timers::{DownKind, DownTimer, Timers};
 use track::Tracking;
-
-/// Instance states (keepalived/include/vrrp.h numbering, behaviour spec 5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum State {
-    Init = 0,
-    Backup = 1,
-    Master = 2,
-    Fault = 3,
-    Stop = 98,
-}
-
-impl State {
-    /// The upper-case name used in log lines and notify arguments.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Init => "INIT",
-            State::Backup => "BACKUP",
-            State::Master => "MASTER",
-            State::Fault => "FAULT",
-            State::Stop => "STOP",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which link an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// The instance's own interface (FAULT when down unless `dont_track_primary`).
-    Own,
-    /// A `track_interface` entry.
-    Tracked(TrackerId),
-}
-
-/// Everything that can happen to an instance, besides time passing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// Start the protocol (RFC 5798 §6.4.1 Startup event).
-    Start,
-    /// A validated advert for our VRID, and its IP source address.
-    Advert {
-        src: IpAddr,
-        advert: Advert,
-    },
-    LinkUp(Link),
-    LinkDown(Link),
-    /// A tracked object's new status.
-    TrackerResult {
-        id: TrackerId,
-        status: TrackStatus,
-    },
-    /// Shutdown (RFC 5798 §6.4.3 Shutdown event): a master sends priority 0.
-    Stop,
-}
-
-/// Why a fault is present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum FaultReason {
-    /// Our own interface is down.
-    Interface,
-    /// An unweighted tracker is down, or a track_file is below -253.
-    Tracker(u32),
-    /// Another member of our sync group is in FAULT.
-    SyncGroup,
-}
-
-/// Why a transition happened; carried to notify, FIFO and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Reason {
-    /// Start-up into BACKUP or FAULT.
-    Init,
-    /// The Master_Down_Timer expired.
-    MasterDown,
-    /// A higher-priority advert (or equal priority from a higher address) reached a master.
-    HigherPriority,
-    Fault(FaultReason),
-    /// Every fault cleared.
-    FaultCleared,
-    /// The sync group moved us.
-    SyncGroup,
-    Shutdown,
-}
-
-/// Which rule a GARP burst comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum GarpKind {
-    BecameMaster,
-    MasterDelay,
-    Refresh,
-    LowerPriority,
-}
-
-/// Effects for the driver to carry out, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Send one advert with this priority (0 on stop/fault), our own interval and VIPs.
-    SendAdvert {
-        priority: Priority,
-    },
-    AddVips,
-    RemoveVips,
-    /// Send `count` GARPs/unsolicited NAs for every VIP (paced by the driver).
-    SendGarps {
-        count: u32,
-        kind: GarpKind,
-    },
-    Transition {
-        from: State,
-        to: State,
-        reason: Reason,
-    },
-    Log(LogLine),
-    /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
-    NotifyMasterRxLowerPri {
-        from: IpAddr,
-        priority: Priority,
-    },
-    /// The effective priority changed (`notify_priority_changes`).
-    PriorityChanged {
-        from: u8,
-        to: u8,
-    },
-}
-
-/// Counters, as in keepalived's stats dump (behaviour spec 7.2), plus drops by cause.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub became_master: u64,
-    pub released_master: u64,
-    pub adverts_rcvd: u64,
-    pub adverts_sent: u64,
-    pub pri_zero_rcvd: u64,
-    pub pri_zero_sent: u64,
-    /// Lower-priority adverts a preempting backup discarded.
-    pub discarded_lower: u64,
-    /// Adverts received in INIT/FAULT/STOP, or for another VRID/version.
-    pub ignored: u64,
-    /// Reports about trackers we do not have.
-    pub unknown_tracker: u64,
-}
 
 /// One VRRP instance.
 #[derive(Debug, Clone)]
@@ -286,7 +140,8 @@ impl Instance {
     /// Feeds one input.
     pub fn handle(&mut self, now: Timestamp, input: Input) {
         match input {
-            Input::Start => self.start(now),
+            Input::Start => self.start(now, false),
+            Input::Resume => self.start(now, true),
             Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
             Input::Advert { src, advert } => self.receive(now, src, &advert),
             Input::LinkUp(link) | Input::LinkDown(link) => {
@@ -343,7 +198,7 @@ impl Instance {
     /// Start-up (`vrrp_init_state()`, spec 5.2): FAULT (init) if a fault is present; else
     /// BACKUP (init), with a 1 µs down timer for an address owner (MASTER at once) and the
     /// full Master_Down_Interval otherwise. RFC 5798 §6.4.1.
-    fn start(&mut self, now: Timestamp) {
+    fn start(&mut self, now: Timestamp, resume: bool) {
         if !matches!(self.state, State::Init | State::Stop) {
             return;
         }
@@ -353,7 +208,7 @@ impl Instance {
             return;
         }
         self.change_state(now, State::Backup, Reason::Init);
-        if self.effective_priority == 255 {
+        if self.effective_priority == 255 || resume {
             self.timers.down = Some(DownTimer {
                 at: now + Duration::from_micros(1),
                 since: now,
@@ -557,6 +412,23 @@ impl Instance {
 
     pub(crate) fn set_in_sync_group(&mut self, on: bool) {
         self.in_sync_group = on;
+    }
+
+    /// Sync group: another member received a lower-priority advert as MASTER; send our
+    /// lower-priority GARPs too (spec 5.4 "also for sync-group peers").
+    pub(crate) fn sync_lower_prio_garp(&mut self, now: Timestamp) {
+        if self.state == State::Master {
+            self.lower_prio_garps(now);
+        }
+    }
+
+    /// The lower-priority GARP burst now and its repeat after `garp_lower_prio_delay`.
+    pub(crate) fn lower_prio_garps(&mut self, now: Timestamp) {
+        self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
+        let delay = self.cfg.garp.lower_prio_delay;
+        if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
+            self.timers.lower_prio_garp = Some(now + delay);
+        }
     }
 
     /// Sync group: move to MASTER or BACKUP because the group says so.

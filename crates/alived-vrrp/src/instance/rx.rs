@@ -4,7 +4,7 @@
 
 use super::log::LogEvent;
 use super::timers::DownKind;
-use super::{Action, GarpKind, Instance, Reason, State, Timestamp};
+use super::{Action, Instance, Reason, State, Timestamp};
 use crate::types::{Centisecs, Priority, Version};
 use crate::wire::Advert;
 use std::cmp::Ordering;
@@ -167,11 +167,7 @@ impl Instance {
             self.send_advert(ours);
             self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
         }
-        self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
-        let delay = self.cfg.garp.lower_prio_delay;
-        if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
-            self.timers.lower_prio_garp = Some(now + delay);
-        }
+        self.lower_prio_garps(now);
         self.actions.push_back(Action::NotifyMasterRxLowerPri {
             from: src,
             priority: adv.priority,

@@ -412,3 +412,18 @@ fn unknown_tracker_is_counted() {
     assert_eq!(i.stats().unknown_tracker, 1);
     assert_eq!(i.state(), State::Backup);
 }
+
+// Spec 5.2 ("or it was MASTER before a reload") and ARCHITECTURE.md section 1: a resumed
+// master goes MASTER through a 1 µs down timer instead of a full Master_Down_Interval.
+#[test]
+fn resume_goes_master_after_one_microsecond() {
+    let mut i = Instance::new(cfg(100)).unwrap();
+    i.handle(at_ms(5000), Input::Resume);
+    let t = became(&mut i, at_ms(60_000), State::Master).unwrap();
+    assert_eq!(us(t), 5_000_001);
+    // A fault still wins.
+    let mut j = Instance::new(cfg(100)).unwrap();
+    j.handle(at_ms(0), Input::LinkDown(Link::Own));
+    j.handle(at_ms(0), Input::Resume);
+    assert_eq!(j.state(), State::Fault);
+}

@@ -100,7 +100,8 @@ pub fn run_case(data: &[u8]) -> Result<(), InvariantViolation> {
         }
         now = target;
         let input = match b(1) % 8 {
-            0 => Input::Start,
+            0 if b(2) & 1 == 0 => Input::Start,
+            0 => Input::Resume,
             1 => Input::Stop,
             2 | 3 => Input::Advert {
                 src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, b(3))),

@@ -67,6 +67,8 @@ struct Node {
     link_up: bool,
     /// VIPs currently installed, per instance index (what AddVips/RemoveVips did).
     vips: Vec<bool>,
+    /// Which instances were MASTER when the node last crashed (for [`Lan::resume`]).
+    was_master: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +118,7 @@ impl Lan {
                     segment: 0,
                     link_up: true,
                     vips: vec![false; n],
+                    was_master: vec![false; n],
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -194,7 +197,12 @@ impl Lan {
     /// The node vanishes: no priority 0, its VIPs go with it.
     pub fn crash(&mut self, node: usize) {
         if let Some(n) = self.nodes.get_mut(node) {
-            n.router = None;
+            if let Some(r) = n.router.take() {
+                n.was_master = r
+                    .instances()
+                    .map(|(_, i)| i.state() == State::Master)
+                    .collect();
+            }
             n.vips.iter_mut().for_each(|v| *v = false);
         }
     }
@@ -206,6 +214,16 @@ impl Lan {
 
     /// A fresh process on the node (after a crash or a stop), started at once.
     pub fn restart(&mut self, node: usize) {
+        self.restart_with(node, false);
+    }
+
+    /// A fresh process after a crash that resumes as MASTER the instances that were MASTER
+    /// ([`Input::Resume`]); the others start normally.
+    pub fn resume(&mut self, node: usize) {
+        self.restart_with(node, true);
+    }
+
+    fn restart_with(&mut self, node: usize, resume: bool) {
         if let Some(n) = self.nodes.get_mut(node) {
             match Router::new(n.spec.instances.clone(), n.spec.groups.clone()) {
                 Ok(r) => n.router = Some(r),
@@ -217,7 +235,19 @@ impl Lan {
                 self.with_router(node, |r, now| r.handle_all(now, Input::LinkDown(Link::Own)));
             }
         }
-        self.with_router(node, |r, now| r.handle_all(now, Input::Start));
+        let was_master = self
+            .nodes
+            .get(node)
+            .map(|n| n.was_master.clone())
+            .unwrap_or_default();
+        self.with_router(node, |r, now| {
+            let ids: Vec<InstanceId> = r.instances().map(|(id, _)| id).collect();
+            for id in ids {
+                let resume = resume && was_master.get(id.0).copied().unwrap_or(false);
+                let input = if resume { Input::Resume } else { Input::Start };
+                r.handle(now, id, input);
+            }
+        });
     }
 
     /// Splits the segment: each inner list is one side; unlisted nodes stay on side 0.

@@ -51,6 +51,8 @@ pub struct ScenarioNode {
 pub struct ScenarioGroup {
     pub name: String,
     pub members: Vec<String>,
+    #[serde(default)]
+    pub tracking_weight: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,6 +124,10 @@ pub enum Event {
         node: String,
     },
     Restart {
+        node: String,
+    },
+    /// Restart after a crash, resuming as MASTER what was MASTER (`Input::Resume`).
+    Resume {
         node: String,
     },
     Partition {
@@ -243,6 +249,7 @@ pub fn build(s: &Scenario) -> Result<Lan, ScenarioError> {
                     .map(|g| SyncGroupConfig {
                         name: g.name.clone(),
                         members: g.members.clone(),
+                        tracking_weight: g.tracking_weight,
                     })
                     .collect(),
             })
@@ -272,6 +279,7 @@ pub fn run(s: &Scenario) -> Result<String, ScenarioError> {
             Event::Crash { node: n } => lan.crash(node(&lan, n)?),
             Event::Stop { node: n } => lan.stop(node(&lan, n)?),
             Event::Restart { node: n } => lan.restart(node(&lan, n)?),
+            Event::Resume { node: n } => lan.resume(node(&lan, n)?),
             Event::Partition { sides } => {
                 let sides = sides
                     .iter()

@@ -211,8 +211,8 @@ fn master_crash_failover_time_matches_formula() {
         let last_rx = lan
             .deliveries()
             .iter()
-            .filter(|(_, to, src, _)| *to == next && *src == addr(first))
-            .map(|(t, ..)| t.as_micros())
+            .filter(|d| d.to == next && d.src == addr(first))
+            .map(|d| d.at.as_micros())
             .max()
             .unwrap();
         let took_over = lan

@@ -58,6 +58,16 @@ pub struct Violation {
     pub what: String,
 }
 
+/// An advert handed to a running router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub at: Timestamp,
+    pub to: usize,
+    pub src: IpAddr,
+    pub vrid: Vrid,
+    pub priority: u8,
+}
+
 #[derive(Debug)]
 struct Node {
     spec: NodeSpec,
@@ -100,8 +110,8 @@ pub struct Lan {
     /// Transitions and printed log lines, in the order they happened.
     journal: Vec<TraceLog>,
     violations: Vec<Violation>,
-    /// Adverts delivered: (time, to node, from address, priority).
-    deliveries: Vec<(Timestamp, usize, IpAddr, u8)>,
+    /// Adverts delivered (when `record_deliveries`).
+    deliveries: Vec<Delivered>,
     /// Keep every delivery (for failover-time checks); off by default.
     pub record_deliveries: bool,
 }
@@ -156,7 +166,7 @@ impl Lan {
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }
-    pub fn deliveries(&self) -> &[(Timestamp, usize, IpAddr, u8)] {
+    pub fn deliveries(&self) -> &[Delivered] {
         &self.deliveries
     }
     pub fn node_count(&self) -> usize {
@@ -344,8 +354,13 @@ impl Lan {
             return;
         };
         if self.record_deliveries {
-            self.deliveries
-                .push((self.now, d.to, d.src, d.advert.priority.0));
+            self.deliveries.push(Delivered {
+                at: self.now,
+                to: d.to,
+                src: d.src,
+                vrid: d.advert.vrid,
+                priority: d.advert.priority.0,
+            });
         }
         let input = Input::Advert {
             src: d.src,

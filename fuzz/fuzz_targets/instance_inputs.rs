@@ -1,6 +1,6 @@
 //! Arbitrary (time delta, input) sequences against one VRRP instance: no panic, and the
-//! invariants of `alived_vrrp::sim::fuzz::run_case` hold (VIPs held iff MASTER, no double
-//! add/remove, no priority 0 from a backup, priority within bounds, a timer armed in BACKUP
+//! invariants of `alived_vrrp::sim::fuzz::run_case` hold (VIPs held iff MASTER, no double add,
+//! no priority 0 from a backup, priority within bounds, a timer armed in BACKUP
 //! and MASTER and none in FAULT/STOP, no timer in the past).
 #![no_main]
 

@@ -113,9 +113,10 @@ impl fmt::Display for LogLine {
             EnteringBackup { init } => {
                 write!(f, "({n}) Entering BACKUP STATE{}", init_suffix(*init))
             }
-            EnteringFault { init } => {
-                write!(f, "({n}) Entering FAULT STATE{}", init_suffix(*init))
-            }
+            // Observed 2.2.7 at start-up: lower case, no "(init)" (the spec's code reading
+            // had `Entering FAULT STATE (init)`; the running daemon prints this).
+            EnteringFault { init: true } => write!(f, "({n}) entering FAULT state"),
+            EnteringFault { init: false } => write!(f, "({n}) Entering FAULT STATE"),
             // The colon after the name is keepalived's own inconsistency (spec section 6).
             FaultDueToScript { script } => {
                 write!(f, "({n}): entering FAULT state due to script {script}")

@@ -195,9 +195,16 @@ impl Instance {
         }
     }
 
-    /// Start-up (`vrrp_init_state()`, spec 5.2): FAULT (init) if a fault is present; else
-    /// BACKUP (init), with a 1 µs down timer for an address owner (MASTER at once) and the
-    /// full Master_Down_Interval otherwise. RFC 5798 §6.4.1.
+    /// Start-up (`vrrp_init_state()`, spec 5.2; RFC 5798 §6.4.1), as 2.2.7 logs it
+    /// (observed in network namespaces):
+    /// * a fault present: the cause, `(VI_1) entering FAULT state`, `(VI_1) removing VIPs.`;
+    /// * an address owner (255): `(VI_1) removing VIPs.`, then BACKUP silently with a 1 µs
+    ///   down timer, so MASTER at once;
+    /// * otherwise `(VI_1) removing VIPs.`, `(VI_1) Entering BACKUP STATE (init)` and the full
+    ///   Master_Down_Interval.
+    ///
+    /// `resume` (after a reload or a crash of the VRRP process while MASTER) behaves like the
+    /// owner but keeps the VIPs: nothing is removed.
     fn start(&mut self, now: Timestamp, resume: bool) {
         if !matches!(self.state, State::Init | State::Stop) {
             return;
@@ -207,14 +214,23 @@ impl Instance {
             self.change_state(now, State::Fault, Reason::Fault(reason));
             return;
         }
-        self.change_state(now, State::Backup, Reason::Init);
-        if self.effective_priority == 255 || resume {
-            self.timers.down = Some(DownTimer {
-                at: now + Duration::from_micros(1),
-                since: now,
-                kind: DownKind::Fixed,
-            });
+        if !resume {
+            self.remove_stale_vips();
         }
+        if self.effective_priority == 255 || resume {
+            self.state = State::Backup;
+            self.wantstate = State::Backup;
+            self.master_adver_int = self.cfg.adver_int;
+            self.arm_down_timer(now, DownKind::Fixed);
+        } else {
+            self.change_state(now, State::Backup, Reason::Init);
+        }
+    }
+
+    /// keepalived clears the instance's addresses at start, whatever state follows.
+    fn remove_stale_vips(&mut self) {
+        self.log(LogEvent::RemovingVips);
+        self.actions.push_back(Action::RemoveVips);
     }
 
     /// RFC 5798 §6.4.2: Master_Down_Timer fires -> MASTER. In a sync group the instance only
@@ -255,11 +271,15 @@ impl Instance {
                 self.arm_down_timer(now, DownKind::Full);
             }
             State::Fault => {
-                self.log_fault_cause();
-                self.log(LogEvent::EnteringFault {
-                    init: from == State::Init,
-                });
-                // Spec 5.4: observed twice when a track script fails.
+                let init = from == State::Init;
+                if init {
+                    self.log_fault_cause();
+                }
+                self.log(LogEvent::EnteringFault { init });
+                if init {
+                    self.remove_stale_vips();
+                }
+                // Spec 5.4: observed twice when a track script fails (and again here).
                 self.leave_master_if(from, 2);
                 self.timers = Timers::default();
                 self.master = None;
@@ -340,6 +360,11 @@ impl Instance {
         self.sync_fault.then_some(FaultReason::SyncGroup)
     }
 
+    /// The sum of the trackers' priority adjustments.
+    pub(crate) fn track_sum(&self) -> i64 {
+        self.tracking.adjustments()
+    }
+
     /// Whether a fault of this instance's own (not the sync group's) is present.
     pub fn has_own_fault(&self) -> bool {
         matches!(
@@ -348,11 +373,13 @@ impl Instance {
         )
     }
 
+    /// The cause line logged before `entering FAULT state` at start-up (observed 2.2.7; a
+    /// fault while running logs only `Entering FAULT STATE`).
     fn log_fault_cause(&mut self) {
         if !self.own_link_up && !self.cfg.dont_track_primary {
-            return; // the driver logs `Netlink reports eth0 down` itself
-        }
-        if let Some((_, TrackKind::Script, name)) = self.tracking.first_fault() {
+            let interface = self.cfg.interface.clone();
+            self.log(LogEvent::FaultInterfaceDown { interface });
+        } else if let Some((_, TrackKind::Script, name)) = self.tracking.first_fault() {
             let script = name.to_owned();
             self.log(LogEvent::FaultDueToScript { script });
         } else if let Some((_, TrackKind::Interface, name)) = self.tracking.first_fault() {

@@ -118,12 +118,10 @@ impl Instance {
         // Two address owners, 2.2.7 behaviour: reduce our base and effective priority to 254
         // for good, then compare as usual (so we yield to the other owner).
         if prio == 255 && self.effective_priority == 255 {
+            // Observed: no `Changing effective priority` line follows.
             self.log(LogEvent::TwoAddressOwners);
             self.base_priority = 254;
-            self.reevaluate(now);
-            if self.state != State::Master {
-                return;
-            }
+            self.effective_priority = super::track::effective_priority(254, self.track_sum());
             prio = adv.priority.0;
         }
         let ours = self.effective_priority;

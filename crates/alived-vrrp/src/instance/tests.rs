@@ -103,36 +103,55 @@ pub(super) fn became(i: &mut Instance, until: Timestamp, to: State) -> Option<Ti
     None
 }
 
-// Spec 5.2 start-up: not an owner -> `Entering BACKUP STATE (init)`, MASTER after a full
-// Master_Down_Interval if nobody speaks. RFC 5798 §6.4.1.
+// Spec 5.2 start-up: not an owner -> stale VIPs removed, `Entering BACKUP STATE (init)`
+// (observed 2.2.7 order), MASTER after a full Master_Down_Interval if nobody speaks.
+// RFC 5798 §6.4.1.
 #[test]
 fn start_non_owner_enters_backup_init_then_master_after_mdi() {
     let mut i = Instance::new(cfg(100)).unwrap();
     i.handle(at_ms(1000), Input::Start);
     let a = drain(&mut i);
-    assert_eq!(logs(&a), ["(VI_1) Entering BACKUP STATE (init)"]);
+    assert_eq!(
+        logs(&a),
+        [
+            "(VI_1) removing VIPs.",
+            "(VI_1) Entering BACKUP STATE (init)"
+        ]
+    );
+    assert_eq!(a[1], Action::RemoveVips);
     assert_eq!(i.state(), State::Backup);
     let t = became(&mut i, at_ms(60_000), State::Master).unwrap();
     assert_eq!(us(t) - 1_000_000, mdi_us(Version::V2, 100, 100));
 }
 
-// Spec 5.2: an owner (255) goes MASTER at once through a 1 µs down timer.
+// Spec 5.2: an owner (255) goes MASTER at once through a 1 µs down timer; observed 2.2.7
+// logs no BACKUP line for it, only `removing VIPs.`.
 #[test]
 fn start_owner_goes_master_after_one_microsecond() {
     let mut i = Instance::new(cfg(255)).unwrap();
     i.handle(at_ms(0), Input::Start);
+    assert_eq!(logs(&drain(&mut i)), ["(VI_1) removing VIPs."]);
+    assert_eq!(i.state(), State::Backup);
     let t = became(&mut i, at_ms(10_000), State::Master).unwrap();
     assert_eq!(us(t), 1);
 }
 
-// Spec 5.2: a fault present at start -> `Entering FAULT STATE (init)`.
+// Spec 5.2: a fault present at start -> FAULT, logged as 2.2.7 does (observed: the cause,
+// lower-case `entering FAULT state`, then `removing VIPs.`).
 #[test]
 fn start_with_fault_enters_fault_init() {
     let mut i = Instance::new(cfg(100)).unwrap();
     i.handle(at_ms(0), Input::LinkDown(Link::Own));
     i.handle(at_ms(0), Input::Start);
     let a = drain(&mut i);
-    assert_eq!(logs(&a), ["(VI_1) Entering FAULT STATE (init)"]);
+    assert_eq!(
+        logs(&a),
+        [
+            "(VI_1): entering FAULT state (interface eth0 down)",
+            "(VI_1) entering FAULT state",
+            "(VI_1) removing VIPs."
+        ]
+    );
     assert_eq!(i.state(), State::Fault);
     assert_eq!(i.poll_timeout(), None);
 }
@@ -306,8 +325,8 @@ fn owner_priority_never_changed_by_trackers() {
     assert!(logs(&drain(&mut i)).is_empty());
 }
 
-// Spec 2.5, 5.5: weight 0 down -> FAULT (`due to script` line); recovery -> BACKUP with a
-// fresh Master_Down_Interval.
+// Spec 2.5, 5.5: weight 0 down -> FAULT (observed 2.2.7: only `Entering FAULT STATE` while
+// running); recovery -> BACKUP with a fresh Master_Down_Interval.
 #[test]
 fn weight_zero_tracker_down_faults_and_recovers_to_backup_with_fresh_mdi() {
     let mut c = cfg(100);
@@ -326,13 +345,7 @@ fn weight_zero_tracker_down_faults_and_recovers_to_backup_with_fresh_mdi() {
     };
     i.handle(at_ms(1000), down);
     let a = drain(&mut i);
-    assert_eq!(
-        logs(&a),
-        [
-            "(VI_1): entering FAULT state due to script chk",
-            "(VI_1) Entering FAULT STATE"
-        ]
-    );
+    assert_eq!(logs(&a), ["(VI_1) Entering FAULT STATE"]);
     assert_eq!(i.poll_timeout(), None);
     i.handle(
         at_ms(9000),
@@ -426,4 +439,27 @@ fn resume_goes_master_after_one_microsecond() {
     j.handle(at_ms(0), Input::LinkDown(Link::Own));
     j.handle(at_ms(0), Input::Resume);
     assert_eq!(j.state(), State::Fault);
+}
+
+// Start-up with an unweighted script already down names the script (2.2.7 wording).
+#[test]
+fn start_with_script_fault_names_the_script() {
+    let mut c = cfg(100);
+    c.trackers.push(TrackerConfig {
+        id: TrackerId(1),
+        name: "chk".into(),
+        kind: TrackKind::Script,
+        weight: 0,
+        reverse: false,
+        initial: TrackStatus::Down,
+    });
+    let mut i = Instance::new(c).unwrap();
+    i.handle(at_ms(0), Input::Start);
+    assert_eq!(
+        logs(&drain(&mut i))[..2],
+        [
+            "(VI_1): entering FAULT state due to script chk",
+            "(VI_1) entering FAULT state"
+        ]
+    );
 }

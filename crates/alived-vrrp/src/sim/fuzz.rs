@@ -150,7 +150,7 @@ fn check(inst: &mut Instance, now: Timestamp, vips: &mut bool) -> Result<(), Inv
         match a {
             Action::AddVips if *vips => return fail("VIPs added twice".into()),
             Action::AddVips => *vips = true,
-            Action::RemoveVips if !*vips => return fail("VIPs removed twice".into()),
+            // Removing absent VIPs is normal: keepalived clears them at every start.
             Action::RemoveVips => *vips = false,
             Action::SendAdvert { priority } if priority.0 == 0 && inst.state() == State::Backup => {
                 return fail("priority 0 sent by a backup".into());

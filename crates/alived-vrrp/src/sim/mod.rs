@@ -200,8 +200,13 @@ impl Lan {
     /// Starts every node.
     pub fn start_all(&mut self) {
         for k in 0..self.nodes.len() {
-            self.with_router(k, |r, now| r.handle_all(now, Input::Start));
+            self.start(k);
         }
+    }
+
+    /// Starts one node's instances (its process was already there, silent, until now).
+    pub fn start(&mut self, node: usize) {
+        self.with_router(node, |r, now| r.handle_all(now, Input::Start));
     }
 
     /// The node vanishes: no priority 0, its VIPs go with it.

@@ -1,7 +1,6 @@
 //! Log lines, with keepalived 2.2.7's exact wording (behaviour spec section 6). The driver
 //! prints `LogLine`'s `Display` form; tests and the status API can match on the variant.
 
-use super::timers::Timestamp;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -73,8 +72,9 @@ pub enum LogEvent {
     ReceiveAdvertTimeout,
     BackupReceivedPriorityZero,
     MasterReceivedPriorityZero,
+    /// The configured delay, printed as `secs.micros`.
     StartPreemptDelay {
-        until: Timestamp,
+        delay: std::time::Duration,
     },
     IntervalUpdated {
         from_ms: u32,
@@ -186,7 +186,12 @@ impl fmt::Display for LogLine {
                 write!(f, "({n}) Backup received priority 0 advertisement")
             }
             MasterReceivedPriorityZero => write!(f, "({n}) Master received priority 0 message"),
-            StartPreemptDelay { until } => write!(f, "({n}) start preempt delay ({until})"),
+            StartPreemptDelay { delay } => write!(
+                f,
+                "({n}) start preempt delay ({}.{:06})",
+                delay.as_secs(),
+                delay.subsec_micros()
+            ),
             IntervalUpdated { from_ms, to_ms } => write!(
                 f,
                 "({n}) advertisement interval updated from {from_ms}ms to {to_ms}ms by master"

@@ -227,6 +227,16 @@ impl Instance {
         }
     }
 
+    /// `preempt_delay` (spec 2.2): lower-priority adverts are accepted for this long after
+    /// start-up or FAULT recovery.
+    fn start_preempt_delay(&mut self, now: Timestamp) {
+        let delay = self.cfg.preempt_delay;
+        if self.cfg.preempt && !delay.is_zero() {
+            self.timers.preempt_until = Some(now + delay);
+            self.log(LogEvent::StartPreemptDelay { delay });
+        }
+    }
+
     /// keepalived clears the instance's addresses at start, whatever state follows.
     fn remove_stale_vips(&mut self) {
         self.log(LogEvent::RemovingVips);
@@ -262,12 +272,13 @@ impl Instance {
                 self.log(LogEvent::EnteringBackup {
                     init: from == State::Init,
                 });
+                self.timers.preempt_until = None;
                 if from == State::Master {
                     self.leave_master(0);
                 } else {
                     self.master_adver_int = self.cfg.adver_int;
+                    self.start_preempt_delay(now);
                 }
-                self.timers.preempt_until = None;
                 self.arm_down_timer(now, DownKind::Full);
             }
             State::Fault => {

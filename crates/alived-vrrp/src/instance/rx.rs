@@ -76,21 +76,12 @@ impl Instance {
         self.arm_down_timer(now, DownKind::Full);
     }
 
-    /// Spec 5.3: with `preempt_delay`, lower-priority adverts are still accepted until the
-    /// delay, started by the first of them, runs out.
-    fn preempt_delay_running(&mut self, now: Timestamp) -> bool {
-        if self.cfg.preempt_delay.is_zero() {
-            return false;
-        }
-        match self.timers.preempt_until {
-            Some(until) => now < until,
-            None => {
-                let until = now + self.cfg.preempt_delay;
-                self.timers.preempt_until = Some(until);
-                self.log(LogEvent::StartPreemptDelay { until });
-                true
-            }
-        }
+    /// With `preempt_delay`, lower-priority adverts are still accepted until the delay, started
+    /// when the instance entered BACKUP from start-up or FAULT, runs out. (Observed 2.2.7:
+    /// `start preempt delay (5.000000)` is logged at start-up, before any advert; the spec's
+    /// code reading had it start at the first lower-priority advert.)
+    fn preempt_delay_running(&self, now: Timestamp) -> bool {
+        self.timers.preempt_until.is_some_and(|until| now < until)
     }
 
     /// RFC 5798 §6.4.2: a v3 backup times its down timer with the master's interval. A v2

@@ -221,29 +221,31 @@ fn nopreempt_backup_accepts_lower_priority() {
     assert_eq!(us(t) - 10_000_000, mdi_us(Version::V2, 150, 100));
 }
 
-// Spec 5.3: with preempt_delay, lower adverts are accepted until the delay (started by the
-// first of them) runs out; then they are discarded.
+// Spec 2.2 / 5.3: with preempt_delay, lower adverts are accepted until the delay, started
+// at start-up (observed 2.2.7: `start preempt delay (5.000000)` right after start), runs out;
+// then they are discarded and the instance preempts one Master_Down_Interval after the last
+// accepted advert.
 #[test]
 fn preempt_delay_accepts_lower_priority_until_it_expires() {
     let mut c = cfg(150);
     c.preempt_delay = Duration::from_secs(5);
-    let mut i = started(c.clone(), at_ms(0));
+    let mut i = Instance::new(c.clone()).unwrap();
+    i.handle(at_ms(500), Input::Start);
+    assert!(logs(&drain(&mut i)).contains(&"(VI_1) start preempt delay (5.000000)".to_owned()));
     let mut last_accepted = 0;
     for k in 1..=10u64 {
         i.handle(at_ms(k * 1000), from("10.99.0.2", &c, 100));
         let discarded = logs(&drain(&mut i))
             .iter()
             .any(|l| l.contains("discarding"));
-        // first lower advert at 1 s starts the delay: accepted while now < 1 s + 5 s
-        assert_eq!(discarded, k * 1000 >= 1000 + 5000, "advert at {k} s");
+        assert_eq!(discarded, k * 1000 >= 500 + 5000, "advert at {k} s");
         if !discarded {
             last_accepted = k * 1000;
         }
-        if i.state() != State::Backup {
-            break;
-        }
     }
     assert_eq!(last_accepted, 5000);
+    let t = became(&mut i, at_ms(60_000), State::Master).unwrap();
+    assert_eq!(us(t) - 5_000_000, mdi_us(Version::V2, 150, 100));
 }
 
 // RFC 5798 §6.4.2, spec 5.2: a v3 backup times its down timer with the master's interval.

@@ -8,7 +8,8 @@
 //! * a member only becomes MASTER when every member wants MASTER; then all do.
 
 use crate::instance::{
-    Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, State, Timestamp,
+    Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, Reason, State,
+    Timestamp,
 };
 use std::collections::VecDeque;
 use thiserror::Error;
@@ -61,6 +62,8 @@ pub struct Router {
     instances: Vec<Instance>,
     groups: Vec<Group>,
     actions: VecDeque<(Target, Action)>,
+    /// The instance whose input or timer is being handled (it leads a group move).
+    last: Option<InstanceId>,
 }
 
 /// Bounds the group fix-point loop; each pass can only move members towards agreement.
@@ -117,6 +120,7 @@ impl Router {
             instances,
             groups: out,
             actions: VecDeque::new(),
+            last: None,
         })
     }
 
@@ -144,7 +148,9 @@ impl Router {
         if let Some(inst) = self.instances.get_mut(id.0) {
             inst.handle(now, input);
         }
+        self.last = Some(id);
         self.settle(now);
+        self.last = None;
     }
 
     /// Feeds the same input (Start, Stop) to every instance.
@@ -155,13 +161,21 @@ impl Router {
         self.settle(now);
     }
 
+    /// Runs due timers one instance at a time, applying the group rules after each, as
+    /// keepalived's single thread does: with two members timing out together, the second one
+    /// completes "every member wants MASTER".
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        for inst in &mut self.instances {
+        for i in 0..self.instances.len() {
+            let Some(inst) = self.instances.get_mut(i) else {
+                continue;
+            };
             if inst.poll_timeout().is_some_and(|t| t <= now) {
                 inst.handle_timeout(now);
+                self.last = Some(InstanceId(i));
+                self.settle(now);
             }
         }
-        self.settle(now);
+        self.last = None;
     }
 
     pub fn poll_timeout(&self) -> Option<Timestamp> {
@@ -243,12 +257,25 @@ impl Router {
         if entering_fault {
             self.group_log(g, &name, "FAULT");
         }
+        // Observed 2.2.7 on recovery: `(VI_1) Entering BACKUP STATE`, then the group line,
+        // then the others.
+        let releasing = !fault
+            && self
+                .members_of(&members)
+                .iter()
+                .any(|i| i.state() == State::Fault && i.sync_fault() && !i.has_own_fault());
+        if releasing {
+            self.group_log(g, &name, "BACKUP");
+        }
         for &m in &members {
             if let Some(inst) = self.instances.get_mut(m) {
                 let before = inst.state();
                 inst.set_sync_fault(now, fault && !inst.has_own_fault());
                 moved |= inst.state() != before;
             }
+        }
+        if moved {
+            return true;
         }
         if fault {
             return moved;
@@ -269,7 +296,7 @@ impl Router {
             self.group_log(g, &name, "BACKUP");
             for &m in &members {
                 if let Some(inst) = self.instances.get_mut(m) {
-                    inst.sync_goto(now, State::Backup);
+                    inst.sync_goto(now, State::Backup, Reason::SyncGroup);
                 }
             }
             return true;
@@ -282,10 +309,18 @@ impl Router {
                 .iter()
                 .all(|i| i.wantstate() == State::Master);
         if all_want && states.contains(&State::Backup) {
+            // Observed 2.2.7: the member that completed the condition enters MASTER first,
+            // then `VRRP_Group(G1) Syncing instances to MASTER state`, then the others.
+            if let Some(lead) = self.last.filter(|l| members.contains(&l.0)) {
+                if let Some(inst) = self.instances.get_mut(lead.0) {
+                    inst.sync_goto(now, State::Master, Reason::MasterDown);
+                }
+                self.drain_instances(now);
+            }
             self.group_log(g, &name, "MASTER");
             for &m in &members {
                 if let Some(inst) = self.instances.get_mut(m) {
-                    inst.sync_goto(now, State::Master);
+                    inst.sync_goto(now, State::Master, Reason::SyncGroup);
                 }
             }
             return true;

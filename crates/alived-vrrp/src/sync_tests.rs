@@ -103,6 +103,26 @@ fn sync_group_goes_master_only_when_all_members_want_master() {
         group_logs(&a),
         ["VRRP_Group(G1) Syncing instances to MASTER state"]
     );
+    // Observed 2.2.7 order: the member that completed the condition (VI_1, whose timer ran
+    // out last) enters MASTER first, then the group line, then the others.
+    let order: Vec<String> = a
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Transition {
+                to: State::Master, ..
+            } => Some(format!("{t:?}")),
+            Action::Log(l) if matches!(t, Target::Group(_)) => Some(l.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Instance(InstanceId(0))",
+            "VRRP_Group(G1) Syncing instances to MASTER state",
+            "Instance(InstanceId(1))"
+        ]
+    );
 }
 
 // Spec 2.4: any member in FAULT -> all FAULT; when it clears, all go BACKUP.

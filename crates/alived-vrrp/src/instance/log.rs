@@ -36,6 +36,11 @@ pub enum LogEvent {
     FaultInterfaceDown {
         interface: String,
     },
+    /// `(VI_1): tracked file tf now FAULT state` / `... leaving FAULT state` (observed).
+    TrackedFileFault {
+        file: String,
+        fault: bool,
+    },
     SettingVips,
     RemovingVips,
     SentZeroPriority,
@@ -127,6 +132,11 @@ impl fmt::Display for LogLine {
                     "({n}): entering FAULT state (interface {interface} down)"
                 )
             }
+            TrackedFileFault { file, fault } => write!(
+                f,
+                "({n}): tracked file {file} {} FAULT state",
+                if *fault { "now" } else { "leaving" }
+            ),
             SettingVips => write!(f, "({n}) setting VIPs."),
             RemovingVips => write!(f, "({n}) removing VIPs."),
             SentZeroPriority => write!(f, "({n}) sent 0 priority"),

@@ -162,8 +162,26 @@ impl Instance {
                 self.reevaluate(now);
             }
             Input::TrackerResult { id, status } => {
+                let faulted = |t: &Tracking| {
+                    t.get(id)
+                        .map(|(c, s)| (c.kind, contribution(c, s) == Contribution::Fault))
+                };
+                let before = faulted(&self.tracking);
                 if !self.tracking.set(id, status) {
                     self.stats.unknown_tracker += 1;
+                }
+                // Observed 2.2.7: a track_file crossing into or out of FAULT has its own line
+                // before the state change.
+                if let (Some((TrackKind::File, was)), Some((_, is))) =
+                    (before, faulted(&self.tracking))
+                    && was != is
+                {
+                    let file = self
+                        .tracking
+                        .get(id)
+                        .map(|(c, _)| c.name.clone())
+                        .unwrap_or_default();
+                    self.log(LogEvent::TrackedFileFault { file, fault: is });
                 }
                 self.reevaluate(now);
             }
@@ -274,7 +292,7 @@ impl Instance {
                 });
                 self.timers.preempt_until = None;
                 if from == State::Master {
-                    self.leave_master(0);
+                    self.leave_master(0, false);
                 } else {
                     self.master_adver_int = self.cfg.adver_int;
                     self.start_preempt_delay(now);
@@ -290,13 +308,18 @@ impl Instance {
                 if init {
                     self.remove_stale_vips();
                 }
-                // Spec 5.4: observed twice when a track script fails (and again here).
-                self.leave_master_if(from, 2);
+                // Spec 5.4: observed twice, with `sent 0 priority`, when a tracker fails; a
+                // member pulled into FAULT by its sync group sends one, silently (observed).
+                if reason == Reason::Fault(FaultReason::SyncGroup) {
+                    self.leave_master_with(from, 1, false);
+                } else {
+                    self.leave_master_with(from, 2, true);
+                }
                 self.timers = Timers::default();
                 self.master = None;
             }
             State::Stop => {
-                self.leave_master_if(from, 1);
+                self.leave_master_with(from, 1, true);
                 self.timers = Timers::default();
                 self.master = None;
             }
@@ -326,19 +349,19 @@ impl Instance {
         self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
     }
 
-    fn leave_master_if(&mut self, from: State, zero_adverts: u32) {
+    fn leave_master_with(&mut self, from: State, zero_adverts: u32, log_zero: bool) {
         if from == State::Master {
-            self.leave_master(zero_adverts);
+            self.leave_master(zero_adverts, log_zero);
         }
     }
 
     /// Leaving MASTER: priority-0 adverts on stop/fault (spec 5.5), then remove the VIPs.
-    fn leave_master(&mut self, zero_adverts: u32) {
+    fn leave_master(&mut self, zero_adverts: u32, log_zero: bool) {
         self.stats.released_master += 1;
         for _ in 0..zero_adverts {
             self.send_advert(0);
         }
-        if zero_adverts > 0 {
+        if zero_adverts > 0 && log_zero {
             self.log(LogEvent::SentZeroPriority);
         }
         self.log(LogEvent::RemovingVips);
@@ -470,11 +493,16 @@ impl Instance {
     }
 
     /// Sync group: move to MASTER or BACKUP because the group says so.
-    pub(crate) fn sync_goto(&mut self, now: Timestamp, to: State) {
+    pub(crate) fn sync_goto(&mut self, now: Timestamp, to: State, reason: Reason) {
         if self.state == to || !matches!(self.state, State::Backup | State::Master) {
             return;
         }
-        self.change_state(now, to, Reason::SyncGroup);
+        self.change_state(now, to, reason);
+    }
+
+    /// Whether the sync group holds this instance in FAULT.
+    pub fn sync_fault(&self) -> bool {
+        self.sync_fault
     }
 
     fn send_advert(&mut self, priority: u8) {

@@ -32,6 +32,23 @@ use std::time::Duration;
 use timers::{DownKind, DownTimer, Timers};
 use track::Tracking;
 
+/// What [`Instance::status`] reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstanceStatus {
+    pub name: String,
+    pub vrid: u8,
+    pub state: State,
+    pub wantstate: State,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    pub master_adver_int_cs: u32,
+    /// The master we last accepted an advert from (BACKUP).
+    pub master: Option<IpAddr>,
+    pub master_priority: Option<u8>,
+    pub fault: Option<FaultReason>,
+    pub stats: Stats,
+}
+
 /// One VRRP instance.
 #[derive(Debug, Clone)]
 pub struct Instance {
@@ -106,6 +123,23 @@ impl Instance {
     /// The master we last accepted an advert from (BACKUP).
     pub fn current_master(&self) -> Option<(IpAddr, Priority)> {
         self.master
+    }
+
+    /// A snapshot for the status API, JSON dumps and metrics.
+    pub fn status(&self) -> InstanceStatus {
+        InstanceStatus {
+            name: self.cfg.name.clone(),
+            vrid: self.cfg.vrid.get(),
+            state: self.state,
+            wantstate: self.wantstate,
+            base_priority: self.base_priority,
+            effective_priority: self.effective_priority,
+            master_adver_int_cs: self.master_adver_int.0,
+            master: self.master.map(|(a, _)| a),
+            master_priority: self.master.map(|(_, p)| p.0),
+            fault: self.fault_reason(),
+            stats: self.stats.clone(),
+        }
     }
 
     /// The Master_Down_Interval this instance uses now (spec 5.2).

@@ -465,3 +465,17 @@ fn start_with_script_fault_names_the_script() {
         ]
     );
 }
+
+// The status snapshot reflects state, priorities, the accepted master and counters.
+#[test]
+fn status_snapshot_reports_master_and_counters() {
+    let c = cfg(100);
+    let mut i = started(c.clone(), at_ms(0));
+    i.handle(at_ms(1000), from("10.99.0.2", &c, 200));
+    let s = i.status();
+    assert_eq!(s.state, State::Backup);
+    assert_eq!(s.master, Some("10.99.0.2".parse().unwrap()));
+    assert_eq!(s.master_priority, Some(200));
+    assert_eq!(s.stats.adverts_rcvd, 1);
+    assert_eq!(s.fault, None);
+}

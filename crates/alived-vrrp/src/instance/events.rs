@@ -89,6 +89,9 @@ pub enum FaultReason {
 pub enum Reason {
     /// Start-up into BACKUP or FAULT.
     Init,
+    /// Start-up of an address owner or a resumed master: a silent BACKUP for 1 µs, never
+    /// reported as a transition (spec 5.2).
+    InitAsMaster,
     /// The Master_Down_Timer expired.
     MasterDown,
     /// A higher-priority advert (or equal priority from a higher address) reached a master.

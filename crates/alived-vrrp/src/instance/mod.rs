@@ -269,14 +269,12 @@ impl Instance {
         if !resume {
             self.remove_stale_vips();
         }
-        if self.effective_priority == 255 || resume {
-            self.state = State::Backup;
-            self.wantstate = State::Backup;
-            self.master_adver_int = self.cfg.adver_int;
-            self.arm_down_timer(now, DownKind::Fixed);
+        let reason = if self.effective_priority == 255 || resume {
+            Reason::InitAsMaster
         } else {
-            self.change_state(now, State::Backup, Reason::Init);
-        }
+            Reason::Init
+        };
+        self.change_state(now, State::Backup, reason);
     }
 
     /// `preempt_delay` (spec 2.2): lower-priority adverts are accepted for this long after
@@ -320,6 +318,13 @@ impl Instance {
         self.wantstate = to;
         match to {
             State::Master => self.enter_master(now),
+            // Owner or resumed master at start-up: BACKUP silently (observed 2.2.7: no log
+            // line) with a 1 µs down timer, so MASTER at once; not reported either.
+            State::Backup if reason == Reason::InitAsMaster => {
+                self.master_adver_int = self.cfg.adver_int;
+                self.arm_down_timer(now, DownKind::Fixed);
+                return;
+            }
             State::Backup => {
                 self.log(LogEvent::EnteringBackup {
                     init: from == State::Init,

@@ -98,7 +98,7 @@ pub(crate) struct Timers {
     pub garp_refresh: Option<Timestamp>,
     /// MASTER: the repeat of the lower-priority GARP burst (`garp_lower_prio_delay`).
     pub lower_prio_garp: Option<Timestamp>,
-    /// BACKUP: end of the preempt delay, started by the first lower-priority advert (5.3).
+    /// BACKUP: end of the preempt delay, started on entering BACKUP from start-up or FAULT.
     /// Not a wake-up: it only changes how the next lower-priority advert is treated.
     pub preempt_until: Option<Timestamp>,
 }

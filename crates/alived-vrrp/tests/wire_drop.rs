@@ -130,6 +130,8 @@ fn vrid_zero_and_unknown() {
     let d = drop_of(&p, |_| {});
     assert_eq!(d, DropReason::UnknownVrid { got: 52 });
     assert_eq!(d.counter_name(), "unknown_vrid");
+    assert!(!d.logged_by_default());
+    assert!(DropReason::PasswordMismatch.logged_by_default());
 }
 
 #[test]

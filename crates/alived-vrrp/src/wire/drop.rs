@@ -126,6 +126,12 @@ impl DropReason {
         }
     }
 
+    /// False for the drops keepalived does not log unless asked: an advert for a VRID no
+    /// instance has (`log_unknown_vrids`).
+    pub fn logged_by_default(&self) -> bool {
+        !matches!(self, DropReason::VridZero | DropReason::UnknownVrid { .. })
+    }
+
     /// keepalived 2.2.7's log line for this drop, for instance `instance`.
     pub fn log_message(&self, instance: &str) -> String {
         use DropReason::*;

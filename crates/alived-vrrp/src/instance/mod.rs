@@ -241,8 +241,13 @@ impl Instance {
             self.timers.garp_refresh = Some(now + self.cfg.garp.master_refresh);
             self.garp_burst(self.cfg.garp.master_refresh_repeat, GarpKind::Refresh);
         }
-        if due(self.timers.lower_prio_garp) {
-            self.timers.lower_prio_garp = None;
+        while self
+            .timers
+            .lower_prio_garp
+            .front()
+            .is_some_and(|t| *t <= now)
+        {
+            self.timers.lower_prio_garp.pop_front();
             self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
         }
     }
@@ -527,7 +532,10 @@ impl Instance {
         self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
         let delay = self.cfg.garp.lower_prio_delay;
         if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
-            self.timers.lower_prio_garp = Some(now + delay);
+            if self.timers.lower_prio_garp.len() >= timers::MAX_LOWER_PRIO_REPEATS {
+                self.timers.lower_prio_garp.pop_front();
+            }
+            self.timers.lower_prio_garp.push_back(now + delay);
         }
     }
 

@@ -377,12 +377,19 @@ impl Instance {
     /// burst after `garp_master_delay`, refresh timer. RFC 5798 §6.4.2 / §6.4.1.
     fn enter_master(&mut self, now: Timestamp) {
         self.stats.became_master += 1;
-        self.master_adver_int = self.cfg.adver_int;
         self.master = None;
         self.timers.down = None;
         self.timers.preempt_until = None;
         self.send_advert(self.effective_priority);
         self.log(LogEvent::EnteringMaster);
+        // RFC 5798 §6.4.2: a v3 master uses its own interval again (observed 2.2.7 line).
+        if self.master_adver_int != self.cfg.adver_int {
+            self.log(LogEvent::IntervalRestored {
+                from_ms: self.master_adver_int.0 * 10,
+                to_ms: self.cfg.adver_int.0 * 10,
+            });
+            self.master_adver_int = self.cfg.adver_int;
+        }
         self.log(LogEvent::SettingVips);
         self.actions.push_back(Action::AddVips);
         self.garp_burst(self.cfg.garp.master_repeat, GarpKind::BecameMaster);

@@ -85,6 +85,11 @@ pub enum LogEvent {
         from_ms: u32,
         to_ms: u32,
     },
+    /// `(VI_1) changing advert interval from 1000ms to locally configured 500ms` (observed).
+    IntervalRestored {
+        from_ms: u32,
+        to_ms: u32,
+    },
     OwnerDroppingAdverts {
         from: IpAddr,
     },
@@ -102,7 +107,8 @@ impl LogLine {
             | BackupReceivedPriorityZero
             | MasterReceivedPriorityZero
             | StartPreemptDelay { .. }
-            | IntervalUpdated { .. } => LogLevel::Debug,
+            | IntervalUpdated { .. }
+            | IntervalRestored { .. } => LogLevel::Debug,
             EqualPriorityOurIp | TwoAddressOwners => LogLevel::Warning,
             _ => LogLevel::Info,
         }
@@ -205,6 +211,10 @@ impl fmt::Display for LogLine {
             IntervalUpdated { from_ms, to_ms } => write!(
                 f,
                 "({n}) advertisement interval updated from {from_ms}ms to {to_ms}ms by master"
+            ),
+            IntervalRestored { from_ms, to_ms } => write!(
+                f,
+                "({n}) changing advert interval from {from_ms}ms to locally configured {to_ms}ms"
             ),
             OwnerDroppingAdverts { from } => write!(
                 f,

@@ -241,8 +241,13 @@ impl Instance {
             self.timers.garp_refresh = Some(now + self.cfg.garp.master_refresh);
             self.garp_burst(self.cfg.garp.master_refresh_repeat, GarpKind::Refresh);
         }
-        if due(self.timers.lower_prio_garp) {
-            self.timers.lower_prio_garp = None;
+        while self
+            .timers
+            .lower_prio_garp
+            .front()
+            .is_some_and(|t| *t <= now)
+        {
+            self.timers.lower_prio_garp.pop_front();
             self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
         }
     }
@@ -372,12 +377,19 @@ impl Instance {
     /// burst after `garp_master_delay`, refresh timer. RFC 5798 §6.4.2 / §6.4.1.
     fn enter_master(&mut self, now: Timestamp) {
         self.stats.became_master += 1;
-        self.master_adver_int = self.cfg.adver_int;
         self.master = None;
         self.timers.down = None;
         self.timers.preempt_until = None;
         self.send_advert(self.effective_priority);
         self.log(LogEvent::EnteringMaster);
+        // RFC 5798 §6.4.2: a v3 master uses its own interval again (observed 2.2.7 line).
+        if self.master_adver_int != self.cfg.adver_int {
+            self.log(LogEvent::IntervalRestored {
+                from_ms: self.master_adver_int.0 * 10,
+                to_ms: self.cfg.adver_int.0 * 10,
+            });
+            self.master_adver_int = self.cfg.adver_int;
+        }
         self.log(LogEvent::SettingVips);
         self.actions.push_back(Action::AddVips);
         self.garp_burst(self.cfg.garp.master_repeat, GarpKind::BecameMaster);
@@ -527,7 +539,10 @@ impl Instance {
         self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
         let delay = self.cfg.garp.lower_prio_delay;
         if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
-            self.timers.lower_prio_garp = Some(now + delay);
+            if self.timers.lower_prio_garp.len() >= timers::MAX_LOWER_PRIO_REPEATS {
+                self.timers.lower_prio_garp.pop_front();
+            }
+            self.timers.lower_prio_garp.push_back(now + delay);
         }
     }
 

@@ -271,6 +271,41 @@ fn v3_backup_adopts_master_interval() {
     assert_eq!(i.master_adver_int(), Centisecs(100));
 }
 
+// Observed 2.2.7 (v3, master 1 s, backup 0.5 s): the backup logs the adoption and, when it
+// becomes master, the return to its own interval, between `Entering MASTER STATE` and
+// `setting VIPs.`.
+#[test]
+fn v3_interval_adoption_and_restore_are_logged() {
+    let mut c = cfg(100);
+    c.version = Version::V3;
+    c.adver_int = Centisecs(50);
+    let mut i = started(c.clone(), at_ms(0));
+    let mut adv = advert(&c, 150);
+    adv.adver_int = Centisecs(100);
+    i.handle(
+        at_ms(100),
+        Input::Advert {
+            src: "10.99.0.2".parse().unwrap(),
+            advert: adv,
+        },
+    );
+    assert_eq!(
+        logs(&drain(&mut i)),
+        ["(VI_1) advertisement interval updated from 500ms to 1000ms by master"]
+    );
+    let t = i.poll_timeout().unwrap();
+    i.handle_timeout(t);
+    let l = logs(&drain(&mut i));
+    assert_eq!(
+        l[1..4],
+        [
+            "(VI_1) Entering MASTER STATE",
+            "(VI_1) changing advert interval from 1000ms to locally configured 500ms",
+            "(VI_1) setting VIPs."
+        ]
+    );
+}
+
 // Spec 2.5: a weighted tracker changes the effective priority, logs it, and re-computes the
 // down timer at once.
 #[test]

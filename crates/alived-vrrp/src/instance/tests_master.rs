@@ -337,3 +337,47 @@ fn equal_priority_from_our_address_warns() {
     );
     assert_eq!(i.state(), State::Master);
 }
+
+// Observed 2.2.7: each lower-priority advert schedules its own delayed GARP repeat (four
+// adverts a second apart -> four delayed bursts a second apart), and the master answers each
+// at once and restarts its advert timer.
+#[test]
+fn each_lower_priority_advert_schedules_its_own_garp_repeat() {
+    let c = cfg(150);
+    let (mut i, _) = master(c.clone());
+    drain(&mut i);
+    for k in 0..4u64 {
+        i.handle(at_ms(10_000 + k * 1000), from("10.99.0.2", &c, 100));
+        let a = drain(&mut i);
+        assert!(a.contains(&Action::SendAdvert {
+            priority: Priority(150)
+        }));
+        // the advert timer restarted from this advert
+        let next_advert = at_ms(10_000 + k * 1000) + c.adver_int.as_duration();
+        assert!(i.poll_timeout().unwrap() <= next_advert);
+    }
+    let delay = c.garp.lower_prio_delay;
+    let mut repeats = Vec::new();
+    for _ in 0..1000 {
+        let t = i.poll_timeout().unwrap();
+        if t > at_ms(13_000) + delay {
+            break;
+        }
+        i.handle_timeout(t);
+        for a in drain(&mut i) {
+            if matches!(
+                a,
+                Action::SendGarps {
+                    kind: GarpKind::LowerPriority,
+                    ..
+                }
+            ) {
+                repeats.push(t);
+            }
+        }
+    }
+    let want: Vec<Timestamp> = (0..4u64)
+        .map(|k| at_ms(10_000 + k * 1000) + delay)
+        .collect();
+    assert_eq!(repeats, want);
+}

@@ -75,6 +75,8 @@ struct Node {
     router: Option<Router>,
     segment: u32,
     link_up: bool,
+    /// Drops every advert it would receive (a one-way firewall rule), still sends.
+    deaf: bool,
     /// VIPs currently installed, per instance index (what AddVips/RemoveVips did).
     vips: Vec<bool>,
     /// Which instances were MASTER when the node last crashed (for [`Lan::resume`]).
@@ -127,6 +129,7 @@ impl Lan {
                     router: Some(r),
                     segment: 0,
                     link_up: true,
+                    deaf: false,
                     vips: vec![false; n],
                     was_master: vec![false; n],
                 })
@@ -283,6 +286,13 @@ impl Lan {
         self.partition(&[]);
     }
 
+    /// A one-way block: the node stops (or resumes) receiving adverts but still sends.
+    pub fn set_deaf(&mut self, node: usize, deaf: bool) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.deaf = deaf;
+        }
+    }
+
     /// The node's own interface goes down or up (every instance sees it).
     pub fn set_link(&mut self, node: usize, up: bool) {
         if let Some(n) = self.nodes.get_mut(node) {
@@ -348,7 +358,7 @@ impl Lan {
         let Some(node) = self.nodes.get(d.to) else {
             return;
         };
-        if !node.link_up {
+        if !node.link_up || node.deaf {
             return;
         }
         let Some(id) = node

@@ -141,6 +141,13 @@ pub enum Event {
         sides: Vec<Vec<String>>,
     },
     Heal,
+    /// The node stops receiving adverts (one-way block) / receives again.
+    Deafen {
+        node: String,
+    },
+    Undeafen {
+        node: String,
+    },
     LinkDown {
         node: String,
     },
@@ -304,6 +311,8 @@ pub fn run(s: &Scenario) -> Result<String, ScenarioError> {
                 lan.partition(&sides);
             }
             Event::Heal => lan.heal(),
+            Event::Deafen { node: n } => lan.set_deaf(node(&lan, n)?, true),
+            Event::Undeafen { node: n } => lan.set_deaf(node(&lan, n)?, false),
             Event::LinkDown { node: n } => lan.set_link(node(&lan, n)?, false),
             Event::LinkUp { node: n } => lan.set_link(node(&lan, n)?, true),
             Event::Track {

@@ -237,3 +237,17 @@ fn bench_big_config_memory() {
         c.instances.len()
     );
 }
+
+// Development aid: prints alived's `-t` exit code for every file in $ALIVED_RC_DIR.
+#[test]
+#[ignore]
+fn print_exit_codes() {
+    let Ok(dir) = std::env::var("ALIVED_RC_DIR") else {
+        return;
+    };
+    let opts = host_options();
+    for p in files(Path::new(&dir), "") {
+        let loaded = load_file(&p, &opts);
+        println!("RC {} {}", loaded.diags.exit_code(), name(&p));
+    }
+}

@@ -306,59 +306,59 @@ pub struct Checker {
     pub span: Span,
 }
 
-const TIMER_MAX_U32: u64 = 4_294_967_295;
-
 /// Reads a timing keyword into `t`; true if `kw` was one.
-fn timing(cx: &mut Cx<'_>, t: &mut Timing, n: &Node) -> bool {
+/// Reads a timing keyword into `t`; true if `n` was one. `ctx` names the block for the
+/// value rules (`virtual_server`, `real_server`, `TCP_CHECK`...).
+fn timing(cx: &mut Cx<'_>, ctx: &str, t: &mut Timing, n: &Node) -> bool {
     let kw = n.keyword.text.as_str();
     match kw {
-        "connect_timeout" | "delay_before_retry" | "warmup" | "delay_loop" => {
-            let Some(a) = cx.arg1(n) else { return true };
-            let (min, max) = if kw == "delay_loop" {
-                (1, u64::MAX - 1)
-            } else {
-                (1, TIMER_MAX_U32)
-            };
-            let (min, max) = if kw == "warmup" || kw == "delay_before_retry" {
-                (0, max)
-            } else {
-                (min, max)
-            };
-            match cx.timer(a, min, max) {
-                Some(v) => match kw {
-                    "connect_timeout" => t.connect_timeout = Some(v),
-                    "delay_before_retry" => t.delay_before_retry = Some(v),
-                    "warmup" => t.warmup = Some(v),
-                    _ => t.delay_loop = Some(v),
-                },
-                None if kw == "delay_loop" => cx.err(
-                    a.span,
-                    format!("delay_loop '{}' invalid - ignoring", a.text),
-                ),
-                None => cx.err(a.span, format!("{kw} {} invalid - ignoring", a.text)),
-            }
-            true
-        }
-        "retry" | "nb_get_retry" => {
-            if kw == "nb_get_retry" {
-                cx.err(n.span, "nb_get_retry is deprecated - please use 'retry'");
-            }
-            let Some(a) = cx.arg1(n) else { return true };
-            match cx.unsigned(a, 0, u64::from(u32::MAX)) {
-                Some(v) => t.retry = Some(v as u32),
-                None => cx.err(
-                    a.span,
-                    format!("Invalid retry connection value '{}'", a.text),
-                ),
-            }
-            true
-        }
+        "connect_timeout" | "delay_before_retry" | "warmup" | "delay_loop" | "retry"
+        | "nb_get_retry" => {}
         "alpha" => {
-            t.alpha = Some(cx.flag(n, "alpha", true));
-            true
+            // keepalived checks the BOOL in real servers and checkers, not in virtual servers.
+            t.alpha = Some(if ctx == "virtual_server" {
+                lenient_flag(n)
+            } else {
+                cx.flag(n, "alpha", true)
+            });
+            return true;
         }
-        _ => false,
+        _ => return false,
     }
+    if kw == "nb_get_retry" && !n.args.is_empty() {
+        cx.err(
+            n.keyword.span,
+            "nb_get_retry is deprecated - please use 'retry'",
+        );
+    }
+    if super::rules::check(cx, ctx, "", n) == Some(false) {
+        return true;
+    }
+    let Some(a) = n.args.first() else { return true };
+    if kw == "retry" || kw == "nb_get_retry" {
+        if let Ok(v) = a.text.parse::<u32>() {
+            t.retry = Some(v);
+        }
+        return true;
+    }
+    if let Some(v) = super::values::parse_decimal_micros(&a.text).map(Interval) {
+        match kw {
+            "connect_timeout" => t.connect_timeout = Some(v),
+            "delay_before_retry" => t.delay_before_retry = Some(v),
+            "warmup" => t.warmup = Some(v),
+            _ => t.delay_loop = Some(v),
+        }
+    }
+    true
+}
+
+/// A flag keyword for which keepalived accepts any argument (`alpha`, `inhibit_on_failure`):
+/// a BOOL word is honoured, anything else means true.
+pub(crate) fn lenient_flag(n: &Node) -> bool {
+    n.args
+        .first()
+        .and_then(|t| super::values::parse_bool(&t.text))
+        .unwrap_or(true)
 }
 
 fn port(cx: &mut Cx<'_>, t: Option<&Token>) -> Option<u16> {
@@ -456,17 +456,17 @@ pub(crate) fn parse_virtual_server(
     for m in body {
         let kw = m.keyword.text.as_str();
         if kw == "delay_loop" {
-            let Some(a) = cx.arg1(m) else { continue };
-            match cx.timer(a, 1, u64::MAX - 1) {
-                Some(v) => vs.delay_loop = v,
-                None => cx.err(
-                    a.span,
-                    format!("virtual server delay loop '{}' invalid - ignoring", a.text),
-                ),
+            if super::rules::check(cx, "virtual_server", "", m) != Some(false)
+                && let Some(v) = m
+                    .args
+                    .first()
+                    .and_then(|a| super::values::parse_decimal_micros(&a.text))
+            {
+                vs.delay_loop = Interval(v);
             }
             continue;
         }
-        if timing(cx, &mut vs.timing, m) {
+        if timing(cx, "virtual_server", &mut vs.timing, m) {
             continue;
         }
         let a = m.args.first();
@@ -521,7 +521,7 @@ pub(crate) fn parse_virtual_server(
             },
             "persistence_granularity" => vs.persistence_granularity = a.map(|t| t.text.clone()),
             "persistence_engine" => vs.persistence_engine = a.map(|t| t.text.clone()),
-            "inhibit_on_failure" => vs.inhibit_on_failure = cx.flag(m, kw, true),
+            "inhibit_on_failure" => vs.inhibit_on_failure = lenient_flag(m),
             "omega" => vs.omega = true,
             "ha_suspend" => vs.ha_suspend = true,
             "quorum" => {
@@ -564,14 +564,40 @@ pub(crate) fn parse_virtual_server(
                     None => cx.err(m.span, "Invalid sorry server IP address - skipping"),
                 }
             }
-            "virtualhost" => vs.virtualhost = a.map(|t| t.text.clone()),
+            "virtualhost" => match a {
+                Some(t) => vs.virtualhost = Some(t.text.clone()),
+                None => cx.err(m.span, "virtual server virtualhost missing"),
+            },
+            "ip_family" => match a.map(|t| t.text.as_str()) {
+                Some("inet") | Some("inet6") => vs.other.push(RawSetting::from_node(m)),
+                Some(o) => cx.err(m.span, format!("unknown address family {o}")),
+                None => {}
+            },
+            "hashed" | "sh-port" | "sh-fallback" if vs.lb_algo != "sh" => cx.err(
+                m.span,
+                format!("{kw} only applies to sh scheduler - ignoring"),
+            ),
+            "mh-port" | "mh-fallback" if vs.lb_algo != "mh" => cx.err(
+                m.span,
+                format!("{kw} only applies to mh scheduler - ignoring"),
+            ),
+            "sorry_server_inhibit" if vs.sorry_server.is_none() => cx.err(
+                m.span,
+                "Ignoring sorry_server inhibit used before or without sorry_server",
+            ),
+            "sorry_server_lvs_method" if vs.sorry_server.is_none() => {
+                cx.err(m.span, "sorry_server forwarding used without sorry_server")
+            }
             "smtp_alert" => vs.smtp_alert = cx.bool_arg(m, "virtual_server smtp_alert"),
             "real_server" => {
                 if let Some(rs) = parse_real_server(cx, m) {
                     vs.real_servers.push(rs);
                 }
             }
-            _ => vs.other.push(RawSetting::from_node(m)),
+            _ => {
+                let _ = super::rules::check(cx, "virtual_server", "", m);
+                vs.other.push(RawSetting::from_node(m));
+            }
         }
     }
     vs.protocol_given = protocol_given;
@@ -628,7 +654,7 @@ fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
     };
     for m in body {
         let kw = m.keyword.text.as_str();
-        if timing(cx, &mut rs.timing, m) {
+        if timing(cx, "real_server", &mut rs.timing, m) {
             continue;
         }
         match kw {
@@ -671,7 +697,10 @@ fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
                 }
             }
             "smtp_alert" => rs.smtp_alert = cx.flag(m, "real_server smtp_alert", true),
-            "virtualhost" => rs.virtualhost = m.args.first().map(|t| t.text.clone()),
+            "virtualhost" => match m.args.first() {
+                Some(t) => rs.virtualhost = Some(t.text.clone()),
+                None => cx.err(m.span, "real server virtualhost missing"),
+            },
             _ => {
                 if let Some(c) = super::lvs_check::parse_checker(cx, m) {
                     rs.checkers.push(c);
@@ -683,19 +712,36 @@ fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
 }
 
 /// Reads the keywords common to the connecting checkers; true if `n` was one.
-pub(crate) fn common_keyword(cx: &mut Cx<'_>, c: &mut Checker, n: &Node) -> bool {
-    if timing(cx, &mut c.own, n) {
+pub(crate) fn common_keyword(cx: &mut Cx<'_>, ctx: &str, c: &mut Checker, n: &Node) -> bool {
+    if timing(cx, ctx, &mut c.own, n) {
         return true;
     }
+    let kw = n.keyword.text.as_str();
     let a = n.args.first();
-    let ip = |t: Option<&Token>| t.and_then(|t| t.text.parse::<IpAddr>().ok());
-    match n.keyword.text.as_str() {
-        "connect_ip" => c.connect_ip = ip(a),
-        "connect_port" => c.connect_port = port(cx, a),
-        "bindto" => c.bindto = ip(a),
-        "bind_port" => c.bind_port = port(cx, a),
+    match kw {
+        "connect_ip" | "bindto" => {
+            let Some(t) = a else { return true };
+            match t.text.parse::<IpAddr>() {
+                Ok(ip) if kw == "connect_ip" => c.connect_ip = Some(ip),
+                Ok(ip) => c.bindto = Some(ip),
+                Err(_) => cx.err(
+                    t.span,
+                    format!("Invalid {kw} address {} - ignoring", t.text),
+                ),
+            }
+        }
+        "connect_port" | "bind_port" | "fwmark" => {
+            if super::rules::check(cx, ctx, "", n) == Some(false) {
+                return true;
+            }
+            let v = a.and_then(|t| t.text.parse::<u32>().ok());
+            match kw {
+                "connect_port" => c.connect_port = v.and_then(|v| u16::try_from(v).ok()),
+                "bind_port" => c.bind_port = v.and_then(|v| u16::try_from(v).ok()),
+                _ => c.fwmark = v,
+            }
+        }
         "bind_if" => c.bind_if = a.map(|t| t.text.clone()),
-        "fwmark" => c.fwmark = a.and_then(|t| t.text.parse().ok()),
         "log_all_failures" => c.log_all_failures = cx.flag(n, "log_all_failures", true),
         _ => return false,
     }

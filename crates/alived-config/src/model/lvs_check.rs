@@ -86,7 +86,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
         span: n.span,
     };
     for m in body(n) {
-        if common_keyword(cx, &mut c, m) {
+        if common_keyword(cx, &n.keyword.text, &mut c, m) {
             continue;
         }
         let kw = m.keyword.text.as_str();
@@ -94,7 +94,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
         if kw == "host" {
             // Deprecated SMTP_CHECK sub-block: its connection keywords apply to this checker.
             for h in body(m) {
-                common_keyword(cx, &mut c, h);
+                common_keyword(cx, "SMTP_CHECK", &mut c, h);
             }
             continue;
         }
@@ -116,7 +116,10 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                         cx.err(m.span, format!("Invalid http_protocol version {v}"));
                     }
                 }
-                "virtualhost" => *virtualhost = a.map(|t| t.text.clone()),
+                "virtualhost" => match a {
+                    Some(t) => *virtualhost = Some(t.text.clone()),
+                    None => cx.err(m.span, "HTTP_GET virtualhost name missing"),
+                },
                 "fast_recovery" => *fast_recovery = cx.flag(m, kw, true),
                 "enable_sni" => *enable_sni = cx.flag(m, kw, true),
                 _ => {}
@@ -139,7 +142,10 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
             },
             CheckerKind::Smtp { helo_name } => {
                 if kw == "helo_name" {
-                    *helo_name = a.map(|t| t.text.clone())
+                    match a {
+                        Some(t) => *helo_name = Some(t.text.clone()),
+                        None => cx.err(m.span, "SMTP_CHECK helo name missing"),
+                    }
                 }
             }
             CheckerKind::Dns { query_type, name } => match kw {
@@ -245,7 +251,10 @@ fn parse_url(cx: &mut Cx<'_>, n: &Node) -> Url {
                     }
                 }
             }
-            "virtualhost" => u.virtualhost = a.map(|t| t.text.clone()),
+            "virtualhost" => match a {
+                Some(t) => u.virtualhost = Some(t.text.clone()),
+                None => cx.err(m.span, "Missing HTTP_GET virtualhost name"),
+            },
             "regex" => u.regex = a.map(|t| t.text.clone()),
             "regex_no_match" => u.regex_no_match = true,
             _ => {}

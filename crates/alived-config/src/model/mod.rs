@@ -8,6 +8,8 @@ pub mod global;
 pub mod lvs;
 mod lvs_check;
 pub mod route;
+mod rules;
+mod rules_data;
 pub mod track;
 pub mod values;
 pub mod vrrp;
@@ -171,7 +173,13 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
             }
             "linkbeat_interfaces" => c.linkbeat_interfaces.extend(raw_lines(n)),
             "interface_up_down_delays" => c.interface_up_down_delays.extend(raw_lines(n)),
-            "bfd_instance" => c.bfd_instances.push(RawSetting::from_node(n)),
+            "bfd_instance" => {
+                let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+                for m in body(n) {
+                    let _ = rules::check(&mut cx, "bfd_instance", &name, m);
+                }
+                c.bfd_instances.push(RawSetting::from_node(n));
+            }
             "SSL" => c.ssl = Some(lvs::parse_ssl(n, body(n))),
             "virtual_server_group" => c
                 .virtual_server_groups
@@ -226,6 +234,11 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
     c
 }
 
+/// True unless the value rule for (`ctx`, keyword) rejects the node's value.
+fn rules_ok(cx: &mut Cx<'_>, ctx: &str, n: &Node) -> bool {
+    rules::check(cx, ctx, "", n) != Some(false)
+}
+
 fn raw_lines(n: &Node) -> impl Iterator<Item = RawSetting> + '_ {
     value_lines(n).iter().filter_map(|l| {
         let (first, rest) = l.split_first()?;
@@ -247,12 +260,16 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
     for m in body(n) {
         match m.keyword.text.as_str() {
             "garp_interval" | "gna_interval" => {
-                let Some(t) = cx.arg1(m) else { continue };
-                let v = cx.timer(t, 0, 4_294_967_295);
-                if m.keyword.text == "garp_interval" {
-                    g.garp_interval = v;
-                } else {
-                    g.gna_interval = v;
+                if rules_ok(cx, "garp_group", m) {
+                    let v = m
+                        .args
+                        .first()
+                        .and_then(|t| values::parse_decimal_micros(&t.text));
+                    if m.keyword.text == "garp_interval" {
+                        g.garp_interval = v.map(Interval);
+                    } else {
+                        g.gna_interval = v.map(Interval);
+                    }
                 }
             }
             "interface" => g.interfaces.extend(m.args.first().map(|t| t.text.clone())),

@@ -623,7 +623,7 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                 );
                 return;
             };
-            if v == 0 && kw.ends_with("repeat") && kw != "garp_lower_prio_repeat" {
+            if v == 0 && (kw == "garp_master_repeat" || kw == "garp_master_refresh_repeat") {
                 cx.err(
                     t.span,
                     format!("{me}: {kw} must be greater than 0, setting to 1"),
@@ -670,7 +670,11 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             r.vrf_span = Some(n.span);
             i.other.push(RawSetting::from_node(n));
         }
-        _ => i.other.push(RawSetting::from_node(n)),
+        _ => {
+            let name = i.name.clone();
+            let _ = super::rules::check(cx, "vrrp_instance", &name, n);
+            r.i.other.push(RawSetting::from_node(n));
+        }
     }
 }
 

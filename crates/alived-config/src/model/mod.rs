@@ -259,17 +259,15 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
     };
     for m in body(n) {
         match m.keyword.text.as_str() {
-            "garp_interval" | "gna_interval" => {
-                if rules_ok(cx, "garp_group", m) {
-                    let v = m
-                        .args
-                        .first()
-                        .and_then(|t| values::parse_decimal_micros(&t.text));
-                    if m.keyword.text == "garp_interval" {
-                        g.garp_interval = v.map(Interval);
-                    } else {
-                        g.gna_interval = v.map(Interval);
-                    }
+            "garp_interval" | "gna_interval" if rules_ok(cx, "garp_group", m) => {
+                let v = m
+                    .args
+                    .first()
+                    .and_then(|t| values::parse_decimal_micros(&t.text));
+                if m.keyword.text == "garp_interval" {
+                    g.garp_interval = v.map(Interval);
+                } else {
+                    g.gna_interval = v.map(Interval);
                 }
             }
             "interface" => g.interfaces.extend(m.args.first().map(|t| t.text.clone())),

@@ -1,6 +1,7 @@
 //! Checker blocks inside `real_server` (behaviour spec 3.4).
 
-use super::lvs::{Checker, CheckerKind, Timing, Url, common_keyword};
+use super::lvs::{Checker, CheckerKind, Timing, Url};
+use super::lvs_server::common_keyword;
 use super::track::Weight;
 use super::values::{Cx, Interval, Script};
 use crate::ast::{Body, Node};

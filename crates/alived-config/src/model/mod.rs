@@ -7,12 +7,14 @@ mod complete;
 pub mod global;
 pub mod lvs;
 mod lvs_check;
+mod lvs_server;
 pub mod route;
 mod rules;
 mod rules_data;
 pub mod track;
 pub mod values;
 pub mod vrrp;
+mod vrrp_common;
 
 pub use addr::{Family, IpAddress};
 pub use global::GlobalDefs;
@@ -227,7 +229,7 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
     }
     c.sync_groups = groups;
     resolve_tracks(&mut cx, &mut c);
-    lvs::complete_all(&mut cx, &mut c);
+    lvs_server::complete_all(&mut cx, &mut c);
     if cx.missing_interface {
         cx.global_err("Non-existent interface specified in configuration");
     }
@@ -392,6 +394,8 @@ fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lvs;
 #[cfg(test)]
 pub(crate) mod testutil;
 

@@ -12,15 +12,24 @@ const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 /// keepalived checks interfaces against the host and takes its config id from the host
 /// name; give the model the same facts.
 fn host_options() -> LoadOptions {
-    let interfaces = std::fs::read_dir("/sys/class/net")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
+    let interfaces: Option<std::collections::BTreeSet<String>> =
+        std::fs::read_dir("/sys/class/net")
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .ok();
+    let mtus = interfaces
+        .iter()
+        .flatten()
+        .filter_map(|i| {
+            let m = std::fs::read_to_string(format!("/sys/class/net/{i}/mtu")).ok()?;
+            Some((i.clone(), m.trim().parse().ok()?))
         })
-        .ok();
+        .collect();
     let mut o = LoadOptions {
-        host: HostFacts { interfaces },
+        host: HostFacts { interfaces, mtus },
         ..Default::default()
     };
     o.parse.config_id = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -96,6 +96,8 @@ pub struct HostFacts {
     /// Names of the interfaces that exist. `None`: do not check (keepalived checks them and
     /// reports `WARNING - interface X for vrrp_instance V doesn't exist`).
     pub interfaces: Option<BTreeSet<String>>,
+    /// Interface MTUs, for the number of VIPs an advert can carry. Missing: 1500.
+    pub mtus: std::collections::BTreeMap<String, u32>,
 }
 
 fn body(n: &Node) -> &[Node] {
@@ -195,7 +197,7 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     for r in raw_instances {
-        if let Some(i) = complete::complete(&mut cx, &c.global, r) {
+        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
             c.instances.push(i);
         }
     }

@@ -567,6 +567,7 @@ fn missing_interfaces_reported() {
     let mut d = crate::diag::Diagnostics::default();
     let host = HostFacts {
         interfaces: Some(["eth0".to_string()].into_iter().collect()),
+        ..Default::default()
     };
     let text = "vrrp_instance VI_1 {\n interface eth1\n virtual_router_id 1\n track_interface {\n eth2\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
     let _ = build(super::testutil::nodes(text), &host, &mut d);
@@ -643,5 +644,32 @@ fn instance_completion_warnings() {
             "(VI_1) vmac_xmit_base is only valid with a vmac",
             "(VI_1) No VIP specified; at least one is sensible",
         ]
+    );
+}
+
+// Spec 2.2: the VIPs must fit one advert; the excess becomes eVIPs (2.2.7: 83 IPv6 VIPs on a
+// 1400-byte MTU).
+#[test]
+fn too_many_vips_moved_to_evips() {
+    let mut text = String::from(
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n fe80::1\n",
+    );
+    for i in 2..=100 {
+        text.push_str(&format!(" 2001:db8::{i:x}\n"));
+    }
+    text.push_str(" }\n}\n");
+    let mut d = crate::diag::Diagnostics::default();
+    let host = HostFacts {
+        mtus: [("eth0".to_string(), 1400)].into_iter().collect(),
+        ..Default::default()
+    };
+    let c = build(super::testutil::nodes(&text), &host, &mut d);
+    assert_eq!(
+        d.items[0].message,
+        "(VI_1) Number of VIPs (100) exceeds maximum/space available in packet (max 83 addresses) - excess moved to eVIPs"
+    );
+    assert_eq!(
+        (c.instances[0].vips.len(), c.instances[0].evips.len()),
+        (83, 17)
     );
 }

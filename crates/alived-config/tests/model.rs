@@ -99,6 +99,13 @@ fn samples_match_keepalived_exit_codes() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
+/// Broken configs where alived knowingly differs from keepalived 2.2.7's `-t` exit code.
+const KNOWN_DIVERGENCES: &[(&str, &str)] = &[(
+    "model-missing-parameter.conf",
+    "keepalived stops reading at a keyword with a missing value and exits 2; alived reports it \
+     (with a note saying so) and carries on",
+)];
+
 // The broken configs give keepalived's exit code too.
 #[test]
 fn broken_model_configs_match_keepalived_exit_codes() {
@@ -114,6 +121,10 @@ fn broken_model_configs_match_keepalived_exit_codes() {
     for p in &broken {
         let loaded = load_file(p, &opts);
         let ours = loaded.diags.exit_code();
+        if let Some((_, why)) = KNOWN_DIVERGENCES.iter().find(|(n, _)| *n == name(p)) {
+            eprintln!("NOTICE: {}: {why}", name(p));
+            continue;
+        }
         if Some(ours) != keepalived_rc(p) {
             mismatches.push(format!(
                 "{}: alived {ours}, keepalived {:?}",
@@ -258,5 +269,8 @@ fn print_exit_codes() {
     for p in files(Path::new(&dir), "") {
         let loaded = load_file(&p, &opts);
         println!("RC {} {}", loaded.diags.exit_code(), name(&p));
+        if std::env::var("ALIVED_RC_VERBOSE").is_ok() {
+            print!("{}", render::render_all(&loaded.diags, &loaded.sources));
+        }
     }
 }

@@ -413,9 +413,40 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                 g.vmac_prefix = n.args.first().map(|t| t.text.clone())
             }
             "log_unknown_vrids" => g.log_unknown_vrids = true,
+            "notify_fifo" | "vrrp_notify_fifo" | "lvs_notify_fifo" if n.args.is_empty() => {
+                cx.err(n.span, format!("No {kw} name specified"))
+            }
             "notify_fifo" => g.notify_fifo = fifo(n),
             "vrrp_notify_fifo" => g.vrrp_notify_fifo = fifo(n),
             "lvs_notify_fifo" => g.lvs_notify_fifo = fifo(n),
+            "snmp_socket"
+            | "tmp_config_directory"
+            | "reload_time_file"
+            | "lvs_sync_daemon"
+            | "dbus_service_name"
+                if n.args.is_empty() =>
+            {
+                cx.err(
+                    n.span,
+                    match kw {
+                        "snmp_socket" => "SNMP error : snmp socket name missing",
+                        "tmp_config_directory" => "tmp_config_directory missing directory name",
+                        "reload_time_file" => "reload_time_file invalid",
+                        "lvs_sync_daemon" => "lvs_sync_daemon requires interface",
+                        _ => "dbus_service_name missing - ignoring",
+                    },
+                )
+            }
+            "lvs_timeouts" => {
+                // `[tcp S] [tcpfin S] [udp S]`: at least one valid option.
+                let ok = n.args.chunks(2).any(|c| {
+                    matches!(c[0].text.as_str(), "tcp" | "tcpfin" | "udp") && c.len() == 2
+                });
+                if !ok {
+                    cx.err(n.span, "lvs_timeouts requires at least one option");
+                }
+                g.other.push(RawSetting::from_node(n));
+            }
             "notify_fifo_script" => fifo_script(&mut g.notify_fifo, n),
             "vrrp_notify_fifo_script" => fifo_script(&mut g.vrrp_notify_fifo, n),
             "lvs_notify_fifo_script" => fifo_script(&mut g.lvs_notify_fifo, n),

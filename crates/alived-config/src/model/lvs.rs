@@ -517,7 +517,23 @@ pub(crate) fn parse_virtual_server(
                     None => cx.err(a.span, "persistence_timeout invalid"),
                 },
             },
-            "persistence_granularity" => vs.persistence_granularity = a.map(|t| t.text.clone()),
+            "persistence_granularity" => match a {
+                // inet_aton() forms such as `255.255.255.0` or `1.5`, or an IPv6 prefix length.
+                Some(t)
+                    if !t.text.is_empty()
+                        && t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+                {
+                    vs.persistence_granularity = Some(t.text.clone())
+                }
+                Some(t) => cx.err(
+                    t.span,
+                    format!(
+                        "Invalid IPv4 persistence_granularity specified - {}",
+                        t.text
+                    ),
+                ),
+                None => {}
+            },
             "persistence_engine" => vs.persistence_engine = a.map(|t| t.text.clone()),
             "inhibit_on_failure" => vs.inhibit_on_failure = lenient_flag(m),
             "omega" => vs.omega = true,
@@ -562,6 +578,10 @@ pub(crate) fn parse_virtual_server(
                     None => cx.err(m.span, "Invalid sorry server IP address - skipping"),
                 }
             }
+            "snmp_name" if m.args.len() != 1 => cx.err(
+                m.span,
+                "virtual server snmp_name missing or extra parameters",
+            ),
             "virtualhost" => match a {
                 Some(t) => vs.virtualhost = Some(t.text.clone()),
                 None => cx.err(m.span, "virtual server virtualhost missing"),

@@ -55,14 +55,18 @@ const DNS_TYPES: &[&str] = &[
     "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY",
 ];
 
+/// keepalived accepts hex digits; an odd count is allowed (the last nibble is padded).
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    let digits: Vec<u8> = s
+        .bytes()
+        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    Some(
+        digits
+            .chunks(2)
+            .map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0))
+            .collect(),
+    )
 }
 
 /// Parses a checker block; `None` if `n` is not a checker or keepalived drops it.
@@ -171,7 +175,17 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                     Some(p) => *payload = Some(p),
                     None => cx.err(m.span, "Invalid hex string for UDP_CHECK payload"),
                 },
-                "require_reply" => *require_reply = a.map(|t| t.text.clone()),
+                "require_reply" => match a {
+                    Some(t)
+                        if t.text
+                            .bytes()
+                            .all(|b| b.is_ascii_hexdigit() || b == b'X' || b == b'x') =>
+                    {
+                        *require_reply = Some(t.text.clone())
+                    }
+                    Some(_) => cx.err(m.span, "Invalid hex string for UDP_CHECK reply"),
+                    None => {}
+                },
                 "min_reply_length" | "max_reply_length" => {
                     if let Some(t) = cx.arg1(m)
                         && let Some(v) = cx.unsigned(t, 0, 65535)

@@ -93,6 +93,9 @@ pub(crate) fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer>
                 }
             }
             "smtp_alert" => rs.smtp_alert = cx.flag(m, "real_server smtp_alert", true),
+            "snmp_name" if m.args.len() != 1 => {
+                cx.err(m.span, "real server snmp_name missing or extra parameters")
+            }
             "virtualhost" => match m.args.first() {
                 Some(t) => rs.virtualhost = Some(t.text.clone()),
                 None => cx.err(m.span, "real server virtualhost missing"),
@@ -207,6 +210,32 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
                     vs_name(vs)
                 ),
             );
+        }
+        // Quorum cannot exceed what the real servers can give (spec 3.4 quorum).
+        let total: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+        if u64::from(vs.quorum) > total {
+            cx.warn(
+                vs.span,
+                format!(
+                    "Warning - quorum {} for {} exceeds total weight of real servers {total}, reducing quorum to {total}",
+                    vs.quorum,
+                    vs_name(vs)
+                ),
+            );
+            vs.quorum = total as u32;
+        }
+        if vs.hysteresis >= vs.quorum {
+            let h = vs.quorum.wrapping_sub(1);
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {h}",
+                    vs_name(vs),
+                    vs.hysteresis,
+                    vs.quorum
+                ),
+            );
+            vs.hysteresis = h;
         }
         let name = vs_name(vs);
         let vs_port = match vs.target {

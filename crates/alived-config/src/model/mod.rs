@@ -180,6 +180,24 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
             "bfd_instance" => {
                 let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
                 for m in body(n) {
+                    let kw = m.keyword.text.as_str();
+                    if let ("neighbor_ip" | "neighbour_ip" | "source_ip", Some(t)) =
+                        (kw, m.args.first())
+                        && t.text.parse::<std::net::IpAddr>().is_err()
+                    {
+                        let (what, tail) = if kw == "source_ip" {
+                            ("source", "")
+                        } else {
+                            ("neighbor", " instance")
+                        };
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Configuration error: BFD instance {name} has malformed {what} address {}, ignoring{tail}",
+                                t.text
+                            ),
+                        );
+                    }
                     let _ = rules::check(&mut cx, "bfd_instance", &name, m);
                 }
                 c.bfd_instances.push(RawSetting::from_node(n));
@@ -274,7 +292,17 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
                     g.gna_interval = v.map(Interval);
                 }
             }
-            "interface" => g.interfaces.extend(m.args.first().map(|t| t.text.clone())),
+            "interface" => {
+                if let Some(t) = m.args.first() {
+                    let _ = cx.check_interface(&t.text, t.span, || {
+                        format!(
+                            "WARNING - interface {} specified for garp_group doesn't exist",
+                            t.text
+                        )
+                    });
+                    g.interfaces.push(t.text.clone());
+                }
+            }
             "interfaces" => g
                 .interfaces
                 .extend(value_lines(m).iter().flatten().map(|t| t.text.clone())),

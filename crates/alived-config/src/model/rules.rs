@@ -20,7 +20,11 @@ pub(crate) fn check(cx: &mut Cx<'_>, ctx: &str, name: &str, node: &Node) -> Opti
     let rule = find(ctx, &node.keyword.text)?;
     let Some(tok) = node.args.first() else {
         for m in rule.missing {
-            cx.err(node.span, fill(m, "", name));
+            if m.starts_with("*** Configuration line starting") {
+                cx.missing_parameter(node);
+            } else {
+                cx.err(node.span, fill(m, "", name));
+            }
         }
         return Some(rule.missing.is_empty());
     };

@@ -271,7 +271,17 @@ pub(crate) fn parse_track_file(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> T
     };
     for n in body {
         match n.keyword.text.as_str() {
-            "file" => tf.file = n.args.first().map(|t| t.text.clone()),
+            "file" => match (&tf.file, n.args.first()) {
+                (Some(_), Some(t)) => cx.err(
+                    t.span,
+                    format!(
+                        "File already set for track file {} - ignoring {}",
+                        tf.name, t.text
+                    ),
+                ),
+                (None, t) => tf.file = t.map(|t| t.text.clone()),
+                _ => {}
+            },
             "weight" => {
                 if super::rules::check(cx, "track_file", &tf.name, n) == Some(true)
                     && let Some(v) = n.args.first().and_then(|t| t.text.parse::<i32>().ok())
@@ -330,6 +340,18 @@ pub(crate) fn parse_track_process(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -
         let kw = n.keyword.text.as_str();
         match kw {
             "process" => {
+                if tp.process.is_some() {
+                    if let Some(t) = n.args.first() {
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Process already set for track process {} - ignoring {}",
+                                tp.name, t.text
+                            ),
+                        );
+                    }
+                    continue;
+                }
                 tp.process = n.args.first().map(|t| t.text.clone());
                 tp.params = n.args.iter().skip(1).map(|t| t.text.clone()).collect();
             }

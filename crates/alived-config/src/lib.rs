@@ -5,10 +5,96 @@
 //!   comments and quoting, brace splitting; yields logical lines of [`ast::Token`]s.
 //! - [`tree`]: the keyword-table driven block walker (keepalived's recovery quirks included)
 //!   that turns lines into an [`ast::Node`] tree, guided by a [`schema::Schema`].
-//! - [`model`]: the validated, typed configuration with keepalived's defaults and cross-checks.
+//! - [`render`]: plain-text diagnostics for `alived -t`.
 #![forbid(unsafe_code)]
 
 pub mod ast;
 pub mod diag;
+pub mod keywords;
+pub mod model;
+pub mod preprocess;
+pub mod render;
 pub mod schema;
 pub mod span;
+pub mod suggest;
+pub mod tree;
+
+use std::path::Path;
+
+pub use preprocess::Options;
+
+/// The result of reading a configuration: the tree, the files read, and what went wrong.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub nodes: Vec<ast::Node>,
+    pub sources: span::SourceMap,
+    pub diags: diag::Diagnostics,
+}
+
+/// Parse in-memory text named `name` under the keyword table `root`.
+pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::Schema) -> Parsed {
+    let mut sources = span::SourceMap::default();
+    let mut diags = diag::Diagnostics::default();
+    let lines = preprocess::preprocess_str(name, text, opts, &mut sources, &mut diags);
+    let nodes = tree::build_tree(&lines, root, &mut diags);
+    Parsed {
+        nodes,
+        sources,
+        diags,
+    }
+}
+
+/// Parse a file (and its includes) under the keyword table `root`.
+pub fn parse_file(path: &Path, opts: &Options, root: &'static schema::Schema) -> Parsed {
+    let mut sources = span::SourceMap::default();
+    let mut diags = diag::Diagnostics::default();
+    let lines = preprocess::preprocess_file(path, opts, &mut sources, &mut diags);
+    let nodes = tree::build_tree(&lines, root, &mut diags);
+    Parsed {
+        nodes,
+        sources,
+        diags,
+    }
+}
+
+/// Options for [`load_file`] / [`load_str`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// How the text is read (`-i` config id, `-e` all-config).
+    pub parse: Options,
+    /// Host facts to check against (existing interfaces); empty = no host checks.
+    pub host: model::HostFacts,
+}
+
+/// A loaded configuration: the typed model, the files read, and every diagnostic (front end
+/// and model, in order). `diags.exit_code()` is what `keepalived -t` would return.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: model::Config,
+    pub sources: span::SourceMap,
+    pub diags: diag::Diagnostics,
+}
+
+fn finish(parsed: Parsed, opts: &LoadOptions) -> Loaded {
+    let Parsed {
+        nodes,
+        sources,
+        mut diags,
+    } = parsed;
+    let config = model::build(nodes, &opts.host, &mut diags);
+    Loaded {
+        config,
+        sources,
+        diags,
+    }
+}
+
+/// Reads, checks and types the configuration in `path` (and its includes).
+pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
+    finish(parse_file(path, &opts.parse, &keywords::ROOT), opts)
+}
+
+/// Reads, checks and types in-memory configuration text named `name`.
+pub fn load_str(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
+    finish(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
+}

@@ -1,0 +1,526 @@
+//! The validated, typed configuration (ARCHITECTURE.md section 4 rule 7: text -> AST with spans
+//! -> this model). Built from the [`crate::ast::Node`] tree with keepalived 2.2.7's defaults,
+//! corrections and messages; every item keeps its [`Span`].
+
+pub mod addr;
+mod complete;
+pub mod global;
+pub mod lvs;
+mod lvs_check;
+mod lvs_server;
+pub mod route;
+mod rules;
+mod rules_data;
+pub mod track;
+pub mod values;
+pub mod vrrp;
+mod vrrp_common;
+
+pub use addr::{Family, IpAddress};
+pub use global::GlobalDefs;
+pub use lvs::{Checker, RealServer, SslConfig, VirtualServer, VirtualServerGroup};
+pub use route::{Route, Rule};
+pub use track::{Track, TrackFile, TrackProcess, VrrpScript, Weight};
+pub use values::{Interval, RawSetting, Script};
+pub use vrrp::{InitialState, Priority, Vrid, VrrpInstance};
+
+use crate::ast::{Body, Node};
+use crate::diag::Diagnostics;
+use crate::span::Span;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use values::Cx;
+use vrrp::{Notify, Tracking, value_lines};
+
+/// `vrrp_sync_group NAME { group { VI... } ... }` (spec 2.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncGroup {
+    pub name: String,
+    /// Member instance names, each known.
+    pub group: Vec<String>,
+    pub track: Tracking,
+    pub notify: Notify,
+    pub smtp_alert: Option<bool>,
+    pub notify_priority_changes: Option<bool>,
+    pub sync_group_tracking_weight: bool,
+    pub span: Span,
+    /// Whether `group { }` named any member (decides keepalived's wording when none exists).
+    #[serde(skip)]
+    named_members: bool,
+}
+
+/// `garp_group { garp_interval S; gna_interval S; interface IF | interfaces { ... } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GarpGroup {
+    pub garp_interval: Option<Interval>,
+    pub gna_interval: Option<Interval>,
+    pub interfaces: Vec<String>,
+    pub span: Span,
+}
+
+/// `track_group NAME { group { VI... } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackGroup {
+    pub name: String,
+    pub group: Vec<String>,
+    pub span: Span,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub vrrp_scripts: Vec<VrrpScript>,
+    pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub instances: Vec<VrrpInstance>,
+    pub static_addresses: Vec<IpAddress>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
+    pub garp_groups: Vec<GarpGroup>,
+    pub track_groups: Vec<TrackGroup>,
+    pub linkbeat_interfaces: Vec<RawSetting>,
+    pub interface_up_down_delays: Vec<RawSetting>,
+    pub bfd_instances: Vec<RawSetting>,
+    pub ssl: Option<SslConfig>,
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    pub virtual_servers: Vec<VirtualServer>,
+    /// Top-level settings kept as written (`net_namespace`, `instance`, `child_wait_time`...).
+    pub top_level: Vec<RawSetting>,
+}
+
+/// Host facts the pure model may check against; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct HostFacts {
+    /// Names of the interfaces that exist. `None`: do not check (keepalived checks them and
+    /// reports `WARNING - interface X for vrrp_instance V doesn't exist`).
+    pub interfaces: Option<BTreeSet<String>>,
+    /// Interface MTUs, for the number of VIPs an advert can carry. Missing: 1500.
+    pub mtus: std::collections::BTreeMap<String, u32>,
+}
+
+fn body(n: &Node) -> &[Node] {
+    match &n.body {
+        Body::Keywords(b) => b,
+        _ => &[],
+    }
+}
+
+/// Builds the model from the top-level nodes. The nodes are consumed one by one, so the
+/// syntax tree's memory is released while the model grows.
+pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Config {
+    let mut cx = Cx::new(diags);
+    let mut c = Config::default();
+    // global_defs is applied first: its values are defaults for everything else.
+    for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
+        global::apply(&mut cx, &mut c.global, body(n));
+    }
+    if !c.global.dynamic_interfaces {
+        cx.interfaces = host.interfaces.as_ref();
+    }
+    let mut raw_instances = Vec::new();
+    let mut raw_groups = Vec::new();
+    for n in nodes {
+        let n = &n;
+        match n.keyword.text.as_str() {
+            "global_defs" => {}
+            "vrrp_script" => {
+                if let Some(s) = track::parse_vrrp_script(&mut cx, n, body(n)) {
+                    c.vrrp_scripts.push(s);
+                }
+            }
+            "track_file" | "vrrp_track_file" => {
+                c.track_files
+                    .push(track::parse_track_file(&mut cx, n, body(n)))
+            }
+            "vrrp_track_process" => {
+                c.track_processes
+                    .push(track::parse_track_process(&mut cx, n, body(n)))
+            }
+            "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
+            "vrrp_sync_group" => raw_groups.push(n.clone()),
+            "static_ipaddress" => {
+                for l in value_lines(n) {
+                    if let Some(a) = addr::parse_ip_address(&mut cx, l, true) {
+                        c.static_addresses.push(a);
+                    }
+                }
+            }
+            "static_routes" => {
+                for l in value_lines(n) {
+                    if let Some(r) = route::parse_route(&mut cx, l, true) {
+                        c.static_routes.push(r);
+                    }
+                }
+            }
+            "static_rules" => {
+                for l in value_lines(n) {
+                    if let Some(r) = route::parse_rule(&mut cx, l, true) {
+                        c.static_rules.push(r);
+                    }
+                }
+            }
+            "garp_group" => c.garp_groups.push(garp_group(&mut cx, n)),
+            "track_group" => {
+                let mut group = Vec::new();
+                for m in body(n) {
+                    if m.keyword.text == "group" {
+                        group.extend(value_lines(m).iter().flatten().map(|t| t.text.clone()));
+                    }
+                }
+                c.track_groups.push(TrackGroup {
+                    name: n.args.first().map(|t| t.text.clone()).unwrap_or_default(),
+                    group,
+                    span: n.span,
+                });
+            }
+            "linkbeat_interfaces" => c.linkbeat_interfaces.extend(raw_lines(n)),
+            "interface_up_down_delays" => c.interface_up_down_delays.extend(raw_lines(n)),
+            "bfd_instance" => {
+                let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+                for m in body(n) {
+                    let kw = m.keyword.text.as_str();
+                    if let ("neighbor_ip" | "neighbour_ip" | "source_ip", Some(t)) =
+                        (kw, m.args.first())
+                        && t.text.parse::<std::net::IpAddr>().is_err()
+                    {
+                        let (what, tail) = if kw == "source_ip" {
+                            ("source", "")
+                        } else {
+                            ("neighbor", " instance")
+                        };
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Configuration error: BFD instance {name} has malformed {what} address {}, ignoring{tail}",
+                                t.text
+                            ),
+                        );
+                    }
+                    let _ = rules::check(&mut cx, "bfd_instance", &name, m);
+                }
+                c.bfd_instances.push(RawSetting::from_node(n));
+            }
+            "SSL" => c.ssl = Some(lvs::parse_ssl(n, body(n))),
+            "virtual_server_group" => c
+                .virtual_server_groups
+                .push(lvs::parse_vs_group(&mut cx, n)),
+            "virtual_server" => {
+                if let Some(vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                    c.virtual_servers.push(vs);
+                }
+            }
+            _ => c.top_level.push(RawSetting::from_node(n)),
+        }
+    }
+    for r in raw_instances {
+        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
+            c.instances.push(i);
+        }
+    }
+    let names: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    let mut groups = Vec::with_capacity(raw_groups.len());
+    for n in &raw_groups {
+        groups.push(sync_group(&mut cx, n, &names));
+    }
+    groups.retain(|g| {
+        let keep = !g.group.is_empty();
+        if !keep && g.named_members {
+            cx.err(
+                g.span,
+                format!(
+                    "Sync group {}, no matching virtual router found in group declaration - removing",
+                    g.name
+                ),
+            );
+        } else if !keep {
+            cx.err(g.span, format!("Sync group {} has no virtual router(s). removing", g.name));
+        }
+        keep
+    });
+    for g in &groups {
+        if g.group.len() == 1 {
+            cx.err(g.span, format!(
+                "Sync group {} has only 1 virtual router(s) - this probably isn't what you want",
+                g.name
+            ));
+        }
+    }
+    c.sync_groups = groups;
+    resolve_tracks(&mut cx, &mut c);
+    lvs_server::complete_all(&mut cx, &mut c);
+    if cx.missing_interface {
+        cx.global_err("Non-existent interface specified in configuration");
+    }
+    c
+}
+
+/// True unless the value rule for (`ctx`, keyword) rejects the node's value.
+fn rules_ok(cx: &mut Cx<'_>, ctx: &str, n: &Node) -> bool {
+    rules::check(cx, ctx, "", n) != Some(false)
+}
+
+fn raw_lines(n: &Node) -> impl Iterator<Item = RawSetting> + '_ {
+    value_lines(n).iter().filter_map(|l| {
+        let (first, rest) = l.split_first()?;
+        Some(RawSetting {
+            keyword: first.text.clone(),
+            args: rest.iter().map(|t| t.text.clone()).collect(),
+            span: first.span,
+        })
+    })
+}
+
+fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
+    let mut g = GarpGroup {
+        garp_interval: None,
+        gna_interval: None,
+        interfaces: Vec::new(),
+        span: n.span,
+    };
+    for m in body(n) {
+        match m.keyword.text.as_str() {
+            "garp_interval" | "gna_interval" if rules_ok(cx, "garp_group", m) => {
+                let v = m
+                    .args
+                    .first()
+                    .and_then(|t| values::parse_decimal_micros(&t.text));
+                if m.keyword.text == "garp_interval" {
+                    g.garp_interval = v.map(Interval);
+                } else {
+                    g.gna_interval = v.map(Interval);
+                }
+            }
+            "interface" => {
+                if let Some(t) = m.args.first() {
+                    let _ = cx.check_interface(&t.text, t.span, || {
+                        format!(
+                            "WARNING - interface {} specified for garp_group doesn't exist",
+                            t.text
+                        )
+                    });
+                    g.interfaces.push(t.text.clone());
+                }
+            }
+            "interfaces" => g
+                .interfaces
+                .extend(value_lines(m).iter().flatten().map(|t| t.text.clone())),
+            _ => {}
+        }
+    }
+    g
+}
+
+fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup {
+    let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+    let me = format!("({name})");
+    let mut g = SyncGroup {
+        name,
+        group: Vec::new(),
+        track: Tracking::default(),
+        notify: Notify::default(),
+        smtp_alert: None,
+        notify_priority_changes: None,
+        sync_group_tracking_weight: false,
+        span: n.span,
+        named_members: false,
+    };
+    for m in body(n) {
+        let kw = m.keyword.text.as_str();
+        if g.notify.set(kw, m) || g.track.read(cx, &me, kw, m) {
+            continue;
+        }
+        match kw {
+            "group" => {
+                for t in value_lines(m).iter().flatten() {
+                    g.named_members = true;
+                    if instances.contains(t.text.as_str()) {
+                        g.group.push(t.text.clone());
+                    } else {
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Virtual router {} specified in sync group {} doesn't exist - ignoring",
+                                t.text, g.name
+                            ),
+                        );
+                    }
+                }
+            }
+            "smtp_alert" => g.smtp_alert = cx.bool_arg(m, "vrrp_sync_group smtp_alert"),
+            "notify_priority_changes" => g.notify_priority_changes = cx.bool_arg(m, kw),
+            "sync_group_tracking_weight" => g.sync_group_tracking_weight = true,
+            "global_tracking" => cx.err(
+                m.keyword.span,
+                format!(
+                    "{me} global_tracking is deprecated. Use track_interface/script/file on the sync group"
+                ),
+            ),
+            _ => {}
+        }
+    }
+    g
+}
+
+/// `track_script`/`track_file`/`track_process` lines must name a defined object.
+fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
+    let scripts: HashMap<&str, ()> = c
+        .vrrp_scripts
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let files: HashMap<&str, ()> = c
+        .track_files
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let procs: HashMap<&str, ()> = c
+        .track_processes
+        .iter()
+        .map(|s| (s.name.as_str(), ()))
+        .collect();
+    let fix = |cx: &mut Cx<'_>, me: &str, t: &mut Tracking| {
+        t.scripts.retain(|s| {
+            let ok = scripts.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track script {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+        t.files.retain(|s| {
+            let ok = files.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track file {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+        t.processes.retain(|s| {
+            let ok = procs.contains_key(s.name.as_str());
+            if !ok {
+                cx.err(
+                    s.span,
+                    format!("{me} track process {} not found, ignoring...", s.name),
+                );
+            }
+            ok
+        });
+    };
+    for i in &mut c.instances {
+        let me = format!("({})", i.name);
+        fix(cx, &me, &mut i.track);
+    }
+    for g in &mut c.sync_groups {
+        let me = format!("({})", g.name);
+        fix(cx, &me, &mut g.track);
+    }
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_lvs;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+/// One script the configuration would run, with where it came from: the input to the
+/// script-security check (spec 2.6 `check_script_secure()`).
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptUse<'a> {
+    /// e.g. `vrrp_script chk`, `vrrp_instance VI_1 notify_master`, `MISC_CHECK`.
+    pub context: &'a str,
+    pub owner: &'a str,
+    pub script: &'a Script,
+}
+
+impl Config {
+    /// Every script the configuration names, in file order per kind.
+    pub fn scripts(&self) -> Vec<ScriptUse<'_>> {
+        let mut v = Vec::new();
+        let g = &self.global;
+        for (ctx, s) in [
+            ("startup_script", &g.startup_script),
+            ("shutdown_script", &g.shutdown_script),
+        ] {
+            if let Some(s) = s {
+                v.push(ScriptUse {
+                    context: ctx,
+                    owner: "global_defs",
+                    script: s,
+                });
+            }
+        }
+        for (ctx, f) in [
+            ("notify_fifo_script", &g.notify_fifo),
+            ("vrrp_notify_fifo_script", &g.vrrp_notify_fifo),
+            ("lvs_notify_fifo_script", &g.lvs_notify_fifo),
+        ] {
+            if let Some(s) = f.as_ref().and_then(|f| f.script.as_ref()) {
+                v.push(ScriptUse {
+                    context: ctx,
+                    owner: "global_defs",
+                    script: s,
+                });
+            }
+        }
+        for s in &self.vrrp_scripts {
+            v.push(ScriptUse {
+                context: "vrrp_script",
+                owner: &s.name,
+                script: &s.script,
+            });
+        }
+        for i in &self.instances {
+            for s in i.notify.all() {
+                v.push(ScriptUse {
+                    context: "vrrp_instance",
+                    owner: &i.name,
+                    script: s,
+                });
+            }
+        }
+        for gr in &self.sync_groups {
+            for s in gr.notify.all() {
+                v.push(ScriptUse {
+                    context: "vrrp_sync_group",
+                    owner: &gr.name,
+                    script: s,
+                });
+            }
+        }
+        for vs in &self.virtual_servers {
+            for s in vs.quorum_up.iter().chain(vs.quorum_down.iter()) {
+                v.push(ScriptUse {
+                    context: "virtual_server",
+                    owner: "quorum",
+                    script: s,
+                });
+            }
+            for rs in &vs.real_servers {
+                for s in rs.notify_up.iter().chain(rs.notify_down.iter()) {
+                    v.push(ScriptUse {
+                        context: "real_server",
+                        owner: "notify",
+                        script: s,
+                    });
+                }
+                for c in &rs.checkers {
+                    if let lvs::CheckerKind::Misc { path: Some(s), .. } = &c.kind {
+                        v.push(ScriptUse {
+                            context: "MISC_CHECK",
+                            owner: "misc_path",
+                            script: s,
+                        });
+                    }
+                }
+            }
+        }
+        v
+    }
+}

@@ -1,0 +1,78 @@
+//! Plain-text rendering of a [`Diagnostic`] for `alived -t`: stable, no colours.
+//!
+//! ```text
+//! keepalived.conf:3:3: error: Unknown keyword 'Interface'
+//!    |
+//!  3 |   Interface eth0
+//!    |   ^^^^^^^^^
+//!    = help: did you mean `interface`?
+//! ```
+
+use crate::diag::{Diagnostic, Severity};
+use crate::span::SourceMap;
+use std::fmt::Write as _;
+
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Note => "note",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+        Severity::Security => "security",
+        Severity::Fatal => "fatal",
+    }
+}
+
+/// Render one diagnostic; ends with a newline.
+pub fn render(diag: &Diagnostic, sources: &SourceMap) -> String {
+    let mut out = String::new();
+    let sev = severity_name(diag.severity);
+    let Some(span) = diag.span else {
+        let _ = writeln!(out, "{sev}: {}", diag.message);
+        if let Some(h) = &diag.help {
+            let _ = writeln!(out, "  = help: {h}");
+        }
+        return out;
+    };
+    let path = sources.path(span.file);
+    let _ = writeln!(
+        out,
+        "{path}:{}:{}: {sev}: {}",
+        span.line, span.col, diag.message
+    );
+    let num = span.line.to_string();
+    let pad = " ".repeat(num.len());
+    if let Some(text) = sources.line(span) {
+        // Tabs become one space so the marker lines up; long lines are cut.
+        let shown: String = text
+            .chars()
+            .take(200)
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let width = shown.chars().count() as u32;
+        let _ = writeln!(out, "{pad} |");
+        let _ = writeln!(out, "{num} | {shown}");
+        let col = span.col.max(1);
+        if col <= width + 1 {
+            let len = if span.len == 0 {
+                width.saturating_sub(col - 1).max(1)
+            } else {
+                span.len.min(width.saturating_sub(col - 1).max(1))
+            };
+            let _ = writeln!(
+                out,
+                "{pad} | {}{}",
+                " ".repeat((col - 1) as usize),
+                "^".repeat(len as usize)
+            );
+        }
+    }
+    if let Some(h) = &diag.help {
+        let _ = writeln!(out, "{pad} = help: {h}");
+    }
+    out
+}
+
+/// Render all diagnostics, one after the other.
+pub fn render_all(diags: &crate::diag::Diagnostics, sources: &SourceMap) -> String {
+    diags.items.iter().map(|d| render(d, sources)).collect()
+}

@@ -1,0 +1,211 @@
+//! The block walker (behaviour spec 1.2): logical lines -> a tree of [`Node`]s, each line looked
+//! up in the keyword table of the block it is in, with keepalived 2.2.7's recovery quirks.
+//!
+//! Checked against `keepalived -t` 2.2.7 (the process that owns the block, i.e. the VRRP child
+//! for `vrrp_instance`):
+//! - Unknown keyword: `Unknown keyword 'x'`, the line is skipped.
+//! - Unknown keyword opening a block: `Unexpected '{' - ignoring`; the lines inside are read at
+//!   the current level and the unknown block's `}` closes the *enclosing* block.
+//! - One brace counter for the whole file: every `{` counts (even an unexpected one), every `}`
+//!   uncounts. A `}` taking it below zero gives `Extra '}' found`; at the top level a `}` is
+//!   also `Unknown keyword '}'`. At the end, `There are N missing '}'s or extra '{'s`.
+//! - Keyword block without `{` on its line or the next: `Missing '{' at beginning of
+//!   configuration block` (at the next line), and the lines are still read as the block's
+//!   content, up to a `}` which then is an extra one. A value block without `{` is read the
+//!   same way, silently.
+
+use crate::ast::{Body, Node, Token};
+use crate::diag::{Diagnostics, Severity};
+use crate::preprocess::Line;
+use crate::schema::{Kind, Schema};
+use crate::span::Span;
+use crate::suggest;
+
+/// Build the tree of `lines` under the keyword table `root`.
+pub fn build_tree(lines: &[Line], root: &'static Schema, diags: &mut Diagnostics) -> Vec<Node> {
+    let mut w = Walker {
+        lines,
+        pos: 0,
+        open: Vec::new(),
+        diags,
+    };
+    let nodes = w.block(root, true);
+    if !w.open.is_empty() {
+        let n = w.open.len();
+        let last = w.open.last().copied();
+        w.diags.items.push(crate::diag::Diagnostic {
+            severity: Severity::Error,
+            message: format!("There are {n} missing '}}'s or extra '{{'s"),
+            span: last,
+            help: Some("the last unclosed '{' is here".to_owned()),
+        });
+    }
+    nodes
+}
+
+fn is_open(t: &Token) -> bool {
+    !t.quoted && t.text == "{"
+}
+fn is_close(t: &Token) -> bool {
+    !t.quoted && t.text == "}"
+}
+
+struct Walker<'l, 'd> {
+    lines: &'l [Line],
+    pos: usize,
+    /// Spans of the `{`s counted and not yet closed (keepalived's brace counter).
+    open: Vec<Span>,
+    diags: &'d mut Diagnostics,
+}
+
+impl Walker<'_, '_> {
+    fn next_line(&mut self) -> Option<&Line> {
+        let l = self.lines.get(self.pos)?;
+        self.pos += 1;
+        Some(l)
+    }
+
+    /// A `}`: uncount it; report `Extra '}' found` when there was nothing to close.
+    fn close_brace(&mut self, span: Span) {
+        if self.open.pop().is_none() {
+            self.diags
+                .push(Severity::Error, Some(span), "Extra '}' found");
+        }
+    }
+
+    fn unexpected_open(&mut self, span: Span) {
+        self.open.push(span);
+        self.diags
+            .push(Severity::Error, Some(span), "Unexpected '{' - ignoring");
+    }
+
+    /// Read lines of a keyword block until its `}` (or the end).
+    fn block(&mut self, schema: &'static Schema, top: bool) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        while let Some(line) = self.next_line() {
+            let Some(first) = line.tokens.first() else {
+                continue;
+            };
+            let first = first.clone();
+            let line_span = line.span;
+            let opens = line.tokens.last().is_some_and(is_open) && line.tokens.len() > 1;
+            let tokens = line.tokens.clone();
+            if is_close(&first) {
+                self.close_brace(first.span);
+                if top {
+                    self.diags
+                        .push(Severity::Error, Some(first.span), "Unknown keyword '}'");
+                    continue;
+                }
+                return nodes;
+            }
+            if is_open(&first) {
+                self.unexpected_open(first.span);
+                continue;
+            }
+            let args_end = if opens {
+                tokens.len() - 1
+            } else {
+                tokens.len()
+            };
+            let args = tokens[1..args_end].to_vec();
+            let Some(kw) = schema.get(&first.text) else {
+                self.unknown(&first, schema);
+                if opens && let Some(b) = tokens.last() {
+                    self.unexpected_open(b.span);
+                }
+                continue;
+            };
+            let body = match kw.kind {
+                Kind::Leaf => {
+                    if opens && let Some(b) = tokens.last() {
+                        self.unexpected_open(b.span);
+                    }
+                    Body::None
+                }
+                Kind::Block(inner) => {
+                    self.enter(opens, tokens.last().map(|t| t.span), true, line_span);
+                    Body::Keywords(self.block(inner, false))
+                }
+                Kind::Values => {
+                    self.enter(opens, tokens.last().map(|t| t.span), false, line_span);
+                    Body::Values(self.values())
+                }
+            };
+            nodes.push(Node {
+                keyword: first,
+                args,
+                body,
+                span: line_span,
+            });
+        }
+        nodes
+    }
+
+    /// Start a block: its `{` is on the keyword line, or alone on the next line, or missing.
+    fn enter(&mut self, opens: bool, brace: Option<Span>, report_missing: bool, kw_span: Span) {
+        if opens {
+            if let Some(b) = brace {
+                self.open.push(b);
+            }
+            return;
+        }
+        match self.lines.get(self.pos) {
+            Some(next) if next.tokens.len() == 1 && next.tokens.first().is_some_and(is_open) => {
+                self.open.push(next.span);
+                self.pos += 1;
+            }
+            next => {
+                if report_missing {
+                    let span = next.map_or(kw_span, |l| l.span);
+                    self.diags.push(
+                        Severity::Error,
+                        Some(span),
+                        "Missing '{' at beginning of configuration block",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Read the raw lines of a value block until its `}`.
+    fn values(&mut self) -> Vec<Vec<Token>> {
+        let mut out = Vec::new();
+        while let Some(line) = self.next_line() {
+            let Some(first) = line.tokens.first() else {
+                continue;
+            };
+            if is_close(first) {
+                let span = first.span;
+                self.close_brace(span);
+                return out;
+            }
+            if is_open(first) {
+                let span = first.span;
+                self.unexpected_open(span);
+                continue;
+            }
+            let mut tokens = line.tokens.clone();
+            if tokens.last().is_some_and(is_open)
+                && let Some(b) = tokens.pop()
+            {
+                self.unexpected_open(b.span);
+            }
+            out.push(tokens);
+        }
+        out
+    }
+
+    fn unknown(&mut self, word: &Token, schema: &Schema) {
+        let msg = format!("Unknown keyword '{}'", word.text);
+        match suggest::nearest(&word.text, schema) {
+            Some(s) => self.diags.push_help(
+                Severity::Error,
+                Some(word.span),
+                msg,
+                format!("did you mean `{s}`?"),
+            ),
+            None => self.diags.push(Severity::Error, Some(word.span), msg),
+        }
+    }
+}

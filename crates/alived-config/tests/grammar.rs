@@ -1,0 +1,112 @@
+//! One test per grammar feature of the front end (behaviour spec section 1).
+
+mod common;
+use common::*;
+
+#[test]
+fn simple_blocks_and_values() {
+    let p = parse(
+        "global_defs {\n  router_id R1\n}\nvrrp_instance VI_1 {\n  interface eth0\n  \
+         virtual_ipaddress {\n    10.0.0.1/24 dev eth0\n  }\n}\n",
+    );
+    assert!(p.diags.items.is_empty(), "{:?}", p.diags);
+    assert_eq!(
+        outline(&p),
+        "global_defs\n  router_id <R1>\nvrrp_instance <VI_1>\n  interface <eth0>\n  \
+         virtual_ipaddress\n    = <10.0.0.1/24> <dev> <eth0>\n"
+    );
+}
+
+#[test]
+fn one_line_blocks() {
+    let p = parse(
+        "global_defs { router_id \"R 1\" }\nvrrp_instance X { virtual_ipaddress { 10.0.0.1 } }\n",
+    );
+    assert!(p.diags.items.is_empty(), "{:?}", p.diags);
+    assert_eq!(
+        outline(&p),
+        "global_defs\n  router_id <R 1>\nvrrp_instance <X>\n  virtual_ipaddress\n    = <10.0.0.1>\n"
+    );
+}
+
+#[test]
+fn brace_on_next_line() {
+    let p = parse("global_defs\n{\n router_id x\n}\n");
+    assert!(p.diags.items.is_empty(), "{:?}", p.diags);
+    assert_eq!(outline(&p), "global_defs\n  router_id <x>\n");
+}
+
+#[test]
+fn unknown_keyword_skips_line_with_suggestion() {
+    let p = parse("vrrp_instance VI {\n Interface eth0\n virtual_routr_id 5\n}\n");
+    assert_eq!(
+        messages(&p),
+        [
+            "Unknown keyword 'Interface'",
+            "Unknown keyword 'virtual_routr_id'"
+        ]
+    );
+    assert_eq!(
+        p.diags.items[0].help.as_deref(),
+        Some("did you mean `interface`?")
+    );
+    assert_eq!(
+        p.diags.items[1].help.as_deref(),
+        Some("did you mean `virtual_router_id`?")
+    );
+    assert_eq!(p.diags.exit_code(), 5);
+}
+
+#[test]
+fn unknown_block_quirk_closes_enclosing_block() {
+    // keepalived 2.2.7: the unknown block's `}` closes global_defs.
+    let p = parse("global_defs {\n  bogus_block {\n    router_id z\n  }\n  router_id x\n}\n");
+    assert_eq!(
+        messages(&p),
+        [
+            "Unknown keyword 'bogus_block'",
+            "Unexpected '{' - ignoring",
+            "Unknown keyword 'router_id'",
+            "Unknown keyword '}'"
+        ]
+    );
+    assert_eq!(outline(&p), "global_defs\n  router_id <z>\n");
+}
+
+#[test]
+fn extra_and_missing_braces() {
+    let p = parse("global_defs {\n  router_id x\n}\n}\n");
+    assert_eq!(messages(&p), ["Extra '}' found", "Unknown keyword '}'"]);
+    let p = parse("global_defs {\n  router_id x\n");
+    assert_eq!(messages(&p), ["There are 1 missing '}'s or extra '{'s"]);
+    assert_eq!(outline(&p), "global_defs\n  router_id <x>\n");
+}
+
+#[test]
+fn missing_open_brace() {
+    let p = parse("vrrp_instance VI\n interface lo\n virtual_router_id 5\n}\n");
+    assert_eq!(
+        messages(&p),
+        [
+            "Missing '{' at beginning of configuration block",
+            "Extra '}' found"
+        ]
+    );
+    assert_eq!(
+        outline(&p),
+        "vrrp_instance <VI>\n  interface <lo>\n  virtual_router_id <5>\n"
+    );
+}
+
+#[test]
+fn unterminated_quote() {
+    let p = parse("global_defs {\n  router_id \"abc\n}\n");
+    assert_eq!(
+        messages(&p),
+        [
+            "Unterminated quote 'router_id \"abc'",
+            "Unmatched quote: 'router_id \"abc'"
+        ]
+    );
+    assert_eq!(outline(&p), "global_defs\n  router_id\n");
+}

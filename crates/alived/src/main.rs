@@ -1,6 +1,7 @@
 //! alived: a keepalived-compatible high-availability daemon.
 #![forbid(unsafe_code)]
 
+mod check;
 mod cli;
 mod logging;
 mod pidfile;
@@ -22,5 +23,9 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        return;
+    }
+    if let Some(log_file) = &cli.opts.config_test {
+        std::process::exit(check::run(&cli.opts, log_file));
     }
 }

@@ -43,6 +43,7 @@ pub fn sync_groups(config: &Config) -> Vec<alived_vrrp::sync::SyncGroupConfig> {
         .map(|g| alived_vrrp::sync::SyncGroupConfig {
             name: g.name.clone(),
             members: g.group.clone(),
+            tracking_weight: g.sync_group_tracking_weight,
         })
         .collect()
 }

@@ -61,7 +61,7 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     let name = vr.spec.name.as_str();
     match a {
         Action::SendAdvert { priority } => {
-            if let Err(e) = vr.tx.send(priority).await {
+            if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
                 warn!("({name}) cannot send advert: {e}");
             }
         }
@@ -113,6 +113,24 @@ async fn drain(nl: &Netlink, router: &mut Router, vrs: &mut [Vr], release_vips: 
                 }
             }
         }
+    }
+}
+
+/// Spec 5.9: a MASTER receiving a lower-priority AH advert resynchronises its sequence
+/// counter past the peer's.
+fn ah_resync(router: &Router, id: InstanceId, vr: &mut Vr, d: &rx::Decoded) {
+    let (Some(seq), Input::Advert { advert, .. }) = (d.ah_seq, &d.input) else {
+        return;
+    };
+    let Some(inst) = router.instance(id) else {
+        return;
+    };
+    if inst.state() == State::Master && advert.priority.0 < inst.effective_priority() {
+        vr.rx.ah_replay.sync_lower_prio(seq);
+        info!(
+            "{}",
+            alived_vrrp::wire::AhReplay::sync_log_message(&vr.spec.name)
+        );
     }
 }
 
@@ -210,9 +228,10 @@ pub async fn run(
             _ = usr2.recv() => info!("Stats dump is not supported yet"),
             Some((idx, pkt)) = packets.recv() => {
                 if let Some(vr) = vrs.get_mut(idx)
-                    && let Some(input) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
+                    && let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
                 {
-                    router.handle(clock.now(), InstanceId(idx), input);
+                    ah_resync(&router, InstanceId(idx), vr, &d);
+                    router.handle(clock.now(), InstanceId(idx), d.input);
                 }
             }
             ev = events.next() => match ev {

@@ -58,8 +58,8 @@ struct Walker<'l, 'd> {
     diags: &'d mut Diagnostics,
 }
 
-impl Walker<'_, '_> {
-    fn next_line(&mut self) -> Option<&Line> {
+impl<'l> Walker<'l, '_> {
+    fn next_line(&mut self) -> Option<&'l Line> {
         let l = self.lines.get(self.pos)?;
         self.pos += 1;
         Some(l)
@@ -86,11 +86,10 @@ impl Walker<'_, '_> {
             let Some(first) = line.tokens.first() else {
                 continue;
             };
-            let first = first.clone();
             let line_span = line.span;
             let opens = line.tokens.last().is_some_and(is_open) && line.tokens.len() > 1;
-            let tokens = line.tokens.clone();
-            if is_close(&first) {
+            let tokens = &line.tokens;
+            if is_close(first) {
                 self.close_brace(first.span);
                 if top {
                     self.diags
@@ -99,7 +98,7 @@ impl Walker<'_, '_> {
                 }
                 return nodes;
             }
-            if is_open(&first) {
+            if is_open(first) {
                 self.unexpected_open(first.span);
                 continue;
             }
@@ -108,9 +107,8 @@ impl Walker<'_, '_> {
             } else {
                 tokens.len()
             };
-            let args = tokens[1..args_end].to_vec();
             let Some(kw) = schema.get(&first.text) else {
-                self.unknown(&first, schema);
+                self.unknown(first, schema);
                 if opens && let Some(b) = tokens.last() {
                     self.unexpected_open(b.span);
                 }
@@ -133,8 +131,8 @@ impl Walker<'_, '_> {
                 }
             };
             nodes.push(Node {
-                keyword: first,
-                args,
+                keyword: first.clone(),
+                args: tokens[1..args_end].to_vec(),
                 body,
                 span: line_span,
             });
@@ -169,6 +167,10 @@ impl Walker<'_, '_> {
     }
 
     /// Read the raw lines of a value block until its `}`.
+    ///
+    /// keepalived 2.2.7 hands a `{` in a value block to the allocator as a value line of its own
+    /// (observed: `VRRP parsed invalid IP {. skipping IP...`), silently, but still counts it, so
+    /// the value block's `}` only closes that `{`.
     fn values(&mut self) -> Vec<Vec<Token>> {
         let mut out = Vec::new();
         while let Some(line) = self.next_line() {
@@ -180,18 +182,20 @@ impl Walker<'_, '_> {
                 self.close_brace(span);
                 return out;
             }
-            if is_open(first) {
-                let span = first.span;
-                self.unexpected_open(span);
-                continue;
-            }
             let mut tokens = line.tokens.clone();
-            if tokens.last().is_some_and(is_open)
-                && let Some(b) = tokens.pop()
-            {
-                self.unexpected_open(b.span);
+            let brace = if tokens.len() > 1 && tokens.last().is_some_and(is_open) {
+                tokens.pop()
+            } else {
+                None
+            };
+            if tokens.first().is_some_and(is_open) {
+                self.open.push(line.span);
             }
             out.push(tokens);
+            if let Some(b) = brace {
+                self.open.push(b.span);
+                out.push(vec![b]);
+            }
         }
         out
     }

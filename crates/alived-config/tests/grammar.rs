@@ -1,4 +1,5 @@
 //! One test per grammar feature of the front end (behaviour spec section 1).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 use common::*;

@@ -12,15 +12,24 @@ const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 /// keepalived checks interfaces against the host and takes its config id from the host
 /// name; give the model the same facts.
 fn host_options() -> LoadOptions {
-    let interfaces = std::fs::read_dir("/sys/class/net")
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
+    let interfaces: Option<std::collections::BTreeSet<String>> =
+        std::fs::read_dir("/sys/class/net")
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .ok();
+    let mtus = interfaces
+        .iter()
+        .flatten()
+        .filter_map(|i| {
+            let m = std::fs::read_to_string(format!("/sys/class/net/{i}/mtu")).ok()?;
+            Some((i.clone(), m.trim().parse().ok()?))
         })
-        .ok();
+        .collect();
     let mut o = LoadOptions {
-        host: HostFacts { interfaces },
+        host: HostFacts { interfaces, mtus },
         ..Default::default()
     };
     o.parse.config_id = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -90,6 +99,13 @@ fn samples_match_keepalived_exit_codes() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
+/// Broken configs where alived knowingly differs from keepalived 2.2.7's `-t` exit code.
+const KNOWN_DIVERGENCES: &[(&str, &str)] = &[(
+    "model-missing-parameter.conf",
+    "keepalived stops reading at a keyword with a missing value and exits 2; alived reports it \
+     (with a note saying so) and carries on",
+)];
+
 // The broken configs give keepalived's exit code too.
 #[test]
 fn broken_model_configs_match_keepalived_exit_codes() {
@@ -105,6 +121,10 @@ fn broken_model_configs_match_keepalived_exit_codes() {
     for p in &broken {
         let loaded = load_file(p, &opts);
         let ours = loaded.diags.exit_code();
+        if let Some((_, why)) = KNOWN_DIVERGENCES.iter().find(|(n, _)| *n == name(p)) {
+            eprintln!("NOTICE: {}: {why}", name(p));
+            continue;
+        }
         if Some(ours) != keepalived_rc(p) {
             mismatches.push(format!(
                 "{}: alived {ours}, keepalived {:?}",
@@ -236,4 +256,21 @@ fn bench_big_config_memory() {
         rss_kb(),
         c.instances.len()
     );
+}
+
+// Development aid: prints alived's `-t` exit code for every file in $ALIVED_RC_DIR.
+#[test]
+#[ignore]
+fn print_exit_codes() {
+    let Ok(dir) = std::env::var("ALIVED_RC_DIR") else {
+        return;
+    };
+    let opts = host_options();
+    for p in files(Path::new(&dir), "") {
+        let loaded = load_file(&p, &opts);
+        println!("RC {} {}", loaded.diags.exit_code(), name(&p));
+        if std::env::var("ALIVED_RC_VERBOSE").is_ok() {
+            print!("{}", render::render_all(&loaded.diags, &loaded.sources));
+        }
+    }
 }

@@ -8,7 +8,8 @@
 //! * a member only becomes MASTER when every member wants MASTER; then all do.
 
 use crate::instance::{
-    Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, State, Timestamp,
+    Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, Reason, State,
+    Timestamp,
 };
 use std::collections::VecDeque;
 use thiserror::Error;
@@ -34,6 +35,9 @@ pub struct SyncGroupConfig {
     pub name: String,
     /// Member instance names.
     pub members: Vec<String>,
+    /// `sync_group_tracking_weight`: keep the members' weighted trackers. Without it they
+    /// are dropped (spec 2.4), so a member's priority cannot drift from the group's.
+    pub tracking_weight: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -58,6 +62,8 @@ pub struct Router {
     instances: Vec<Instance>,
     groups: Vec<Group>,
     actions: VecDeque<(Target, Action)>,
+    /// The instance whose input or timer is being handled (it leads a group move).
+    last: Option<InstanceId>,
 }
 
 /// Bounds the group fix-point loop; each pass can only move members towards agreement.
@@ -68,21 +74,17 @@ impl Router {
         configs: Vec<InstanceConfig>,
         groups: Vec<SyncGroupConfig>,
     ) -> Result<Router, RouterError> {
-        let mut instances = configs
-            .into_iter()
-            .map(Instance::new)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut configs = configs;
         let mut out = Vec::new();
         for g in groups {
             let mut members = Vec::new();
             for m in &g.members {
-                let idx = instances
-                    .iter()
-                    .position(|i| &i.config().name == m)
-                    .ok_or_else(|| RouterError::UnknownMember {
+                let idx = configs.iter().position(|c| &c.name == m).ok_or_else(|| {
+                    RouterError::UnknownMember {
                         group: g.name.clone(),
                         member: m.clone(),
-                    })?;
+                    }
+                })?;
                 if out
                     .iter()
                     .any(|o: &Group| o.members.contains(&InstanceId(idx)))
@@ -93,8 +95,8 @@ impl Router {
                         member: m.clone(),
                     });
                 }
-                if let Some(inst) = instances.get_mut(idx) {
-                    inst.set_in_sync_group(true);
+                if let Some(c) = configs.get_mut(idx).filter(|_| !g.tracking_weight) {
+                    c.trackers.retain(|t| t.weight == 0);
                 }
                 members.push(InstanceId(idx));
             }
@@ -103,10 +105,22 @@ impl Router {
                 members,
             });
         }
+        let mut instances = configs
+            .into_iter()
+            .map(Instance::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        for g in &out {
+            for m in &g.members {
+                if let Some(inst) = instances.get_mut(m.0) {
+                    inst.set_in_sync_group(true);
+                }
+            }
+        }
         Ok(Router {
             instances,
             groups: out,
             actions: VecDeque::new(),
+            last: None,
         })
     }
 
@@ -134,7 +148,9 @@ impl Router {
         if let Some(inst) = self.instances.get_mut(id.0) {
             inst.handle(now, input);
         }
+        self.last = Some(id);
         self.settle(now);
+        self.last = None;
     }
 
     /// Feeds the same input (Start, Stop) to every instance.
@@ -145,13 +161,21 @@ impl Router {
         self.settle(now);
     }
 
+    /// Runs due timers one instance at a time, applying the group rules after each, as
+    /// keepalived's single thread does: with two members timing out together, the second one
+    /// completes "every member wants MASTER".
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        for inst in &mut self.instances {
+        for i in 0..self.instances.len() {
+            let Some(inst) = self.instances.get_mut(i) else {
+                continue;
+            };
             if inst.poll_timeout().is_some_and(|t| t <= now) {
                 inst.handle_timeout(now);
+                self.last = Some(InstanceId(i));
+                self.settle(now);
             }
         }
-        self.settle(now);
+        self.last = None;
     }
 
     pub fn poll_timeout(&self) -> Option<Timestamp> {
@@ -166,23 +190,46 @@ impl Router {
     }
 
     fn settle(&mut self, now: Timestamp) {
-        self.drain_instances();
+        self.drain_instances(now);
         for _ in 0..MAX_SYNC_PASSES {
             let mut changed = false;
             for g in 0..self.groups.len() {
                 changed |= self.sync_group(now, g);
             }
-            self.drain_instances();
+            self.drain_instances(now);
             if !changed {
                 break;
             }
         }
     }
 
-    fn drain_instances(&mut self) {
+    /// Moves the instances' actions to ours. A member master that received a lower-priority
+    /// advert makes the other master members send their lower-priority GARPs too (spec 5.4).
+    fn drain_instances(&mut self, now: Timestamp) {
+        let mut rx_lower = Vec::new();
         for (i, inst) in self.instances.iter_mut().enumerate() {
             while let Some(a) = inst.poll_action() {
+                if matches!(a, Action::NotifyMasterRxLowerPri { .. }) {
+                    rx_lower.push(InstanceId(i));
+                }
                 self.actions.push_back((Target::Instance(InstanceId(i)), a));
+            }
+        }
+        for id in rx_lower {
+            let peers: Vec<InstanceId> = self
+                .groups
+                .iter()
+                .filter(|g| g.members.contains(&id))
+                .flat_map(|g| g.members.iter().copied())
+                .filter(|m| *m != id)
+                .collect();
+            for p in peers {
+                if let Some(inst) = self.instances.get_mut(p.0) {
+                    inst.sync_lower_prio_garp(now);
+                    while let Some(a) = inst.poll_action() {
+                        self.actions.push_back((Target::Instance(p), a));
+                    }
+                }
             }
         }
     }
@@ -210,12 +257,25 @@ impl Router {
         if entering_fault {
             self.group_log(g, &name, "FAULT");
         }
+        // Observed 2.2.7 on recovery: `(VI_1) Entering BACKUP STATE`, then the group line,
+        // then the others.
+        let releasing = !fault
+            && self
+                .members_of(&members)
+                .iter()
+                .any(|i| i.state() == State::Fault && i.sync_fault() && !i.has_own_fault());
+        if releasing {
+            self.group_log(g, &name, "BACKUP");
+        }
         for &m in &members {
             if let Some(inst) = self.instances.get_mut(m) {
                 let before = inst.state();
                 inst.set_sync_fault(now, fault && !inst.has_own_fault());
                 moved |= inst.state() != before;
             }
+        }
+        if moved {
+            return true;
         }
         if fault {
             return moved;
@@ -236,7 +296,7 @@ impl Router {
             self.group_log(g, &name, "BACKUP");
             for &m in &members {
                 if let Some(inst) = self.instances.get_mut(m) {
-                    inst.sync_goto(now, State::Backup);
+                    inst.sync_goto(now, State::Backup, Reason::SyncGroup);
                 }
             }
             return true;
@@ -249,10 +309,18 @@ impl Router {
                 .iter()
                 .all(|i| i.wantstate() == State::Master);
         if all_want && states.contains(&State::Backup) {
+            // Observed 2.2.7: the member that completed the condition enters MASTER first,
+            // then `VRRP_Group(G1) Syncing instances to MASTER state`, then the others.
+            if let Some(lead) = self.last.filter(|l| members.contains(&l.0)) {
+                if let Some(inst) = self.instances.get_mut(lead.0) {
+                    inst.sync_goto(now, State::Master, Reason::MasterDown);
+                }
+                self.drain_instances(now);
+            }
             self.group_log(g, &name, "MASTER");
             for &m in &members {
                 if let Some(inst) = self.instances.get_mut(m) {
-                    inst.sync_goto(now, State::Master);
+                    inst.sync_goto(now, State::Master, Reason::SyncGroup);
                 }
             }
             return true;

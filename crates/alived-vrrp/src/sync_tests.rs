@@ -17,6 +17,7 @@ fn router() -> Router {
         vec![SyncGroupConfig {
             name: "G1".into(),
             members: vec!["VI_1".into(), "VI_2".into()],
+            tracking_weight: false,
         }],
     )
     .unwrap()
@@ -102,6 +103,26 @@ fn sync_group_goes_master_only_when_all_members_want_master() {
         group_logs(&a),
         ["VRRP_Group(G1) Syncing instances to MASTER state"]
     );
+    // Observed 2.2.7 order: the member that completed the condition (VI_1, whose timer ran
+    // out last) enters MASTER first, then the group line, then the others.
+    let order: Vec<String> = a
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Transition {
+                to: State::Master, ..
+            } => Some(format!("{t:?}")),
+            Action::Log(l) if matches!(t, Target::Group(_)) => Some(l.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Instance(InstanceId(0))",
+            "VRRP_Group(G1) Syncing instances to MASTER state",
+            "Instance(InstanceId(1))"
+        ]
+    );
 }
 
 // Spec 2.4: any member in FAULT -> all FAULT; when it clears, all go BACKUP.
@@ -155,8 +176,83 @@ fn sync_group_with_unknown_member_is_an_error() {
         vec![SyncGroupConfig {
             name: "G1".into(),
             members: vec!["VI_1".into(), "VI_9".into()],
+            tracking_weight: false,
         }],
     )
     .unwrap_err();
     assert_eq!(e.to_string(), "VRRP_Group(G1) unknown instance VI_9");
+}
+
+fn weighted(c: &mut InstanceConfig) {
+    c.trackers.push(crate::instance::TrackerConfig {
+        id: crate::instance::TrackerId(1),
+        name: "chk".into(),
+        kind: crate::instance::TrackKind::Script,
+        weight: -50,
+        reverse: false,
+        initial: crate::instance::TrackStatus::Up,
+    });
+}
+
+// Spec 2.4: weighted trackers of members are dropped unless sync_group_tracking_weight.
+#[test]
+fn sync_group_drops_member_tracker_weights_unless_tracking_weight() {
+    for keep in [false, true] {
+        let mut c1 = cfg("VI_1", 51);
+        weighted(&mut c1);
+        let mut r = Router::new(
+            vec![c1, cfg("VI_2", 52)],
+            vec![SyncGroupConfig {
+                name: "G1".into(),
+                members: vec!["VI_1".into(), "VI_2".into()],
+                tracking_weight: keep,
+            }],
+        )
+        .unwrap();
+        r.handle_all(ms(0), Input::Start);
+        r.handle(
+            ms(1),
+            InstanceId(0),
+            Input::TrackerResult {
+                id: crate::instance::TrackerId(1),
+                status: crate::instance::TrackStatus::Down,
+            },
+        );
+        let want = if keep { 50 } else { 100 };
+        assert_eq!(
+            r.instance(InstanceId(0)).unwrap().effective_priority(),
+            want
+        );
+    }
+}
+
+// Spec 5.4: lower-priority GARPs are sent "also for sync-group peers".
+#[test]
+fn sync_group_peers_send_lower_priority_garps_too() {
+    let mut r = router();
+    r.handle_all(ms(0), Input::Start);
+    run(&mut r, ms(10_000));
+    assert_eq!(states(&r), [State::Master, State::Master]);
+    let adv = advert_for(&r, InstanceId(0), 50);
+    r.handle(ms(10_100), InstanceId(0), adv);
+    let garps: Vec<Target> = drain(&mut r)
+        .into_iter()
+        .filter(|(_, a)| {
+            matches!(
+                a,
+                Action::SendGarps {
+                    kind: crate::instance::GarpKind::LowerPriority,
+                    ..
+                }
+            )
+        })
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(
+        garps,
+        [
+            Target::Instance(InstanceId(0)),
+            Target::Instance(InstanceId(1))
+        ]
+    );
 }

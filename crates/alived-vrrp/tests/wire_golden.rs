@@ -130,6 +130,27 @@ fn cases() -> Vec<Case> {
             ..base("v3-ipv4-100ms.pcap", Auth::None, ExpectAuth::None)
         },
         Case {
+            ah: true,
+            unicast_dst: Some("10.77.0.2".parse().unwrap()),
+            announcements: 0,
+            ..base(
+                "v2-ah-unicast.pcap",
+                Auth::Ah,
+                ExpectAuth::Ah(pass_field(b"secret12")),
+            )
+        },
+        Case {
+            version: Version::V3,
+            unicast_dst: Some("10.77.0.2".parse().unwrap()),
+            announcements: 0,
+            ..base("v3-unicast.pcap", Auth::None, ExpectAuth::None)
+        },
+        Case {
+            addrs: vec![v4("2001:db8::230")],
+            announcements: 0,
+            ..base("v2-ipv6.pcap", Auth::None, ExpectAuth::None)
+        },
+        Case {
             version: Version::V3,
             addrs: vec![v4("fe80::230"), v4("2001:db8::230")],
             announcements: 2,
@@ -221,7 +242,7 @@ fn check_ipv4_advert(case: &Case, ip: &[u8], replay: &mut AhReplay, seen: &mut S
             assert_eq!(h.spi, u32::from(src));
             assert_eq!((h.next_header, h.payload_len), (112, 4));
             assert_eq!(
-                alived_vrrp::wire::ah::compute_icv(&pass_field(b"secret12"), ip, 20, false),
+                alived_vrrp::wire::ah::compute_icv(&pass_field(b"secret12"), ip, 20, unicast),
                 h.icv,
                 "{}: ICV",
                 case.file
@@ -278,7 +299,7 @@ fn check_ipv6(case: &Case, ip: &[u8], frame: &[u8], seen: &mut Seen) {
             let rx = RxPacket::from_ipv6(hdr.src, hdr.dst, hdr.hop_limit, payload).unwrap();
             let expect = Expect {
                 addrs: &case.addrs,
-                ..Expect::new(Vrid::new(51).unwrap(), Version::V3)
+                ..Expect::new(Vrid::new(51).unwrap(), case.version)
             };
             let advert = validate(&rx, &expect).unwrap().advert;
             assert!(advert.priority == Priority(case.prio) || advert.priority == Priority::STOP);
@@ -396,6 +417,22 @@ fn every_fixture_parses_validates_and_reemits() {
             ));
         }
     }
+}
+
+#[test]
+fn every_pcap_in_fixtures_has_a_case() {
+    let dir: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures"]
+        .iter()
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".pcap"))
+        .collect();
+    files.sort();
+    let mut covered: Vec<String> = cases().iter().map(|c| c.file.to_string()).collect();
+    covered.sort();
+    assert_eq!(files, covered);
 }
 
 #[test]

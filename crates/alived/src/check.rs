@@ -13,21 +13,38 @@ pub fn default_config_id() -> Option<String> {
 
 pub fn load_options(opts: &Options) -> alived_config::LoadOptions {
     alived_config::LoadOptions {
-        parse: alived_config::Options {
+        parse: alived_config::preprocess::Options {
             config_id: opts.config_id.clone().or_else(default_config_id),
             all_config: opts.all_config,
         },
-        host: Default::default(),
+        host: host_facts(),
     }
+}
+
+/// The interfaces of the current network namespace and their MTUs, as keepalived checks them
+/// (`interface X for vrrp_instance V doesn't exist`; VIPs per advert limited by the MTU).
+pub fn host_facts() -> alived_config::model::HostFacts {
+    let mut facts = alived_config::model::HostFacts::default();
+    let Ok(dir) = std::fs::read_dir("/sys/class/net") else {
+        return facts;
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mtu = std::fs::read_to_string(entry.path().join("mtu")).ok();
+        if let Some(mtu) = mtu.and_then(|m| m.trim().parse().ok()) {
+            facts.mtus.insert(name.clone(), mtu);
+        }
+        names.insert(name);
+    }
+    facts.interfaces = Some(names);
+    facts
 }
 
 /// Runs the check; returns the process exit code.
 pub fn run(opts: &Options, log_file: &str) -> i32 {
     let loaded = alived_config::load_file(&opts.use_file, &load_options(opts));
-    let mut report = String::new();
-    for d in &loaded.diags.items {
-        report.push_str(&alived_config::render::render(d, &loaded.sources));
-    }
+    let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
     let written = if log_file.is_empty() {
         std::io::stderr().write_all(report.as_bytes())
     } else {

@@ -455,3 +455,39 @@ fn virtual_routes_and_rules_follow_the_master() {
     assert!(wait_until(T, || routes(r2).contains("192.168.94.0/24 via 10.94.0.254")));
     assert!(rules(r2).contains("from 10.94.0.100 lookup 94"));
 }
+
+#[test]
+fn a_sync_group_moves_together_when_one_member_faults() {
+    let mut n = net("sync", 2, 95);
+    let r1ns = n.routers[0].ns.clone();
+    n.lab.veth(&r1ns, "up0", &r1ns, "up0p").unwrap();
+    let conf = |prio: u8, track: &str| {
+        format!(
+            "vrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n\
+             vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 71\n  priority {prio}\n  \
+             version 3\n  advert_int 0.1\n  virtual_ipaddress {{\n    10.95.0.101\n  }}\n}}\n\
+             vrrp_instance VI_2 {{\n  interface eth0\n  virtual_router_id 72\n  priority {prio}\n  \
+             version 3\n  advert_int 0.1\n{track}\n  virtual_ipaddress {{\n    10.95.0.102\n  }}\n}}\n"
+        )
+    };
+    n.routers[0].configure(&conf(150, "  track_interface {\n    up0\n  }"));
+    n.routers[1].configure(&conf(100, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    let lab = &n.lab;
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(lab, r1, "10.95.0.101", true), "{}", r1.log_text());
+    assert!(wait_vip(lab, r1, "10.95.0.102", true));
+    assert!(r2.wait_log("(VI_2) Entering BACKUP STATE (init)", 1, T));
+    // Only VI_2 tracks up0; the group takes VI_1 along.
+    lab.ip(&r1ns, &["link", "set", "up0", "down"]).unwrap();
+    assert!(wait_vip(lab, r2, "10.95.0.101", true), "{}", r1.log_text());
+    assert!(wait_vip(lab, r2, "10.95.0.102", true));
+    assert!(wait_vip(lab, r1, "10.95.0.101", false));
+    assert!(
+        r1.wait_log("(VI_1) Entering FAULT STATE", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(r1.wait_log("(VI_2) Entering FAULT STATE", 1, T));
+}

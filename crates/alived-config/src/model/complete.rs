@@ -8,11 +8,25 @@ use super::values::{Cx, Interval, fmt_micros};
 use super::vrrp::{AuthType, InitialState, Priority, RawInstance, Vrid, VrrpInstance};
 use std::net::IpAddr;
 
-/// Most VIPs an advert can carry (the count is one byte).
-const MAX_VIPS: usize = 255;
+/// Most VIPs an advert can carry: the count is one byte, and the addresses must fit the
+/// interface MTU. The IPv6 overhead (72 bytes: IPv6 header, VRRP header and 24 more) matches
+/// keepalived 2.2.7 on a 1400-byte MTU (83 addresses); IPv4 leaves room for the IP header with
+/// router alert, the VRRP header and the 8-byte authentication field.
+fn max_vips(family: Family, mtu: u32) -> usize {
+    let (overhead, size) = match family {
+        Family::Inet => (40, 4),
+        Family::Inet6 => (72, 16),
+    };
+    ((mtu.saturating_sub(overhead) / size) as usize).min(255)
+}
 
 /// Applies the completion rules; `None` when keepalived drops the instance.
-pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Option<VrrpInstance> {
+pub(crate) fn complete(
+    cx: &mut Cx<'_>,
+    g: &GlobalDefs,
+    host: &super::HostFacts,
+    r: RawInstance,
+) -> Option<VrrpInstance> {
     let RawInstance {
         mut i,
         vrid,
@@ -254,12 +268,18 @@ pub(crate) fn complete(cx: &mut Cx<'_>, g: &GlobalDefs, r: RawInstance) -> Optio
     }
 
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
-    if i.vips.len() > MAX_VIPS {
+    let mtu = i
+        .interface
+        .as_ref()
+        .and_then(|n| host.mtus.get(n).copied())
+        .unwrap_or(1500);
+    let max = max_vips(fam, mtu);
+    if i.vips.len() > max {
         cx.err(span, format!(
-            "Number of VIPs ({}) exceeds maximum/space available in packet (max {MAX_VIPS} addresses) - excess moved to eVIPs",
+            "{me} Number of VIPs ({}) exceeds maximum/space available in packet (max {max} addresses) - excess moved to eVIPs",
             i.vips.len()
         ));
-        let extra = i.vips.split_off(MAX_VIPS);
+        let extra = i.vips.split_off(max);
         i.evips.extend(extra);
     }
     if fam == Family::Inet6

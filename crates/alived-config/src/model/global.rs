@@ -168,7 +168,51 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
     for n in body {
         let kw = n.keyword.text.as_str();
         match kw {
-            "router_id" => g.router_id = n.args.first().map(|t| t.text.clone()),
+            "router_id" => match n.args.first() {
+                Some(t) => g.router_id = Some(t.text.clone()),
+                None => cx.err(n.span, "routerid name missing - ignoring"),
+            },
+            "rs_init_notifies"
+            | "no_checker_emails"
+            | "data_use_instance"
+            | "vrrp_netlink_cmd_rcv_bufs_force"
+            | "vrrp_netlink_monitor_rcv_bufs_force"
+            | "lvs_netlink_cmd_rcv_bufs_force"
+            | "lvs_netlink_monitor_rcv_bufs_force"
+            | "process_monitor_rcv_bufs_force" => {
+                if let Some(t) = n.args.first()
+                    && super::values::parse_bool(&t.text).is_none()
+                {
+                    // keepalived's own spelling for data_use_instance.
+                    let shown = if kw == "data_use_instance" {
+                        "date_use_instance"
+                    } else {
+                        kw
+                    };
+                    cx.err(
+                        t.span,
+                        format!("Invalid value '{}' for global {shown} specified", t.text),
+                    );
+                }
+                g.other.push(RawSetting::from_node(n));
+            }
+            "vrrp_min_garp" | "checker_log_all_failures" => {
+                if let Some(t) = n.args.first()
+                    && super::values::parse_bool(&t.text).is_none()
+                {
+                    cx.err(t.span, format!("Invalid value for {kw} specified"));
+                }
+                g.other.push(RawSetting::from_node(n));
+            }
+            "lvs_flush_onstop" | "lvs_flush_on_stop" => {
+                if let Some(t) = n.args.first()
+                    && t.text != "VS"
+                    && t.text != "ALL"
+                {
+                    cx.err(t.span, format!("Unknown lvs_flush_on_stop type {}", t.text));
+                }
+                g.other.push(RawSetting::from_node(n));
+            }
             "notification_email" => {
                 if let Body::Values(lines) = &n.body {
                     g.notification_email.extend(
@@ -179,9 +223,10 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                     );
                 }
             }
-            "notification_email_from" => {
-                g.notification_email_from = n.args.first().map(|t| t.text.clone())
-            }
+            "notification_email_from" => match n.args.first() {
+                Some(t) => g.notification_email_from = Some(t.text.clone()),
+                None => cx.err(n.span, "emailfrom missing - ignoring"),
+            },
             "smtp_server" => {
                 let Some(h) = cx.arg1(n) else { continue };
                 let mut port = 25;
@@ -204,6 +249,14 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
             "smtp_connect_timeout" => {
                 let Some(t) = cx.arg1(n) else { continue };
                 match cx.unsigned(t, 0, 4294) {
+                    Some(0) => {
+                        // keepalived's own spelling.
+                        cx.err(
+                            t.span,
+                            "smtp_conect_timeout must be greater than 0, setting to 1",
+                        );
+                        g.smtp_connect_timeout = Interval::from_secs(1);
+                    }
                     Some(v) => g.smtp_connect_timeout = Interval::from_secs(v),
                     None => cx.err(
                         t.span,
@@ -250,7 +303,17 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                 }
             }
             "enable_script_security" => g.enable_script_security = true,
-            "dynamic_interfaces" => g.dynamic_interfaces = true,
+            "dynamic_interfaces" => {
+                g.dynamic_interfaces = true;
+                if let Some(t) = n.args.first()
+                    && t.text != "allow_if_changes"
+                {
+                    cx.err(
+                        t.span,
+                        format!("Unknown dynamic_interfaces option '{}'", t.text),
+                    );
+                }
+            }
             "default_interface" => {
                 if let Some(t) = cx.arg1(n) {
                     g.default_interface = t.text.clone();
@@ -301,7 +364,12 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                         g.vrrp_garp_master_repeat = v.max(1)
                     }
                     "vrrp_garp_master_refresh" => g.vrrp_garp_master_refresh = v,
-                    "vrrp_garp_master_refresh_repeat" => g.vrrp_garp_master_refresh_repeat = v,
+                    "vrrp_garp_master_refresh_repeat" => {
+                        if v == 0 {
+                            cx.err(t.span, format!("{kw} must be greater than 0, setting to 1"));
+                        }
+                        g.vrrp_garp_master_refresh_repeat = v.max(1)
+                    }
                     "vrrp_garp_lower_prio_delay" => g.vrrp_garp_lower_prio_delay = Some(v),
                     _ => g.vrrp_garp_lower_prio_repeat = Some(v),
                 }
@@ -328,24 +396,57 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                 g.vrrp_higher_prio_send_advert = cx.flag(n, kw, g.vrrp_higher_prio_send_advert)
             }
             "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
-            "vrrp_skip_check_adv_addr" => {
-                g.vrrp_skip_check_adv_addr = cx.flag(n, kw, g.vrrp_skip_check_adv_addr)
-            }
+            // keepalived takes any argument here.
+            "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = super::lvs::lenient_flag(n),
             "vrrp_strict" => g.vrrp_strict = true,
             "vrrp_startup_delay" => {
                 let Some(t) = cx.arg1(n) else { continue };
-                match cx.timer(t, 0, MAX_TIMER_U32_SECS) {
+                match cx.timer(t, 1_000, MAX_TIMER_U32_SECS) {
                     Some(v) => g.vrrp_startup_delay = Some(v),
-                    None => cx.err(t.span, format!("vrrp_startup_delay '{}' invalid", t.text)),
+                    None => cx.err(
+                        t.span,
+                        format!("vrrp_startup_delay '{}' is invalid", t.text),
+                    ),
                 }
             }
             "vmac_prefix" | "vmac_addr_prefix" => {
                 g.vmac_prefix = n.args.first().map(|t| t.text.clone())
             }
             "log_unknown_vrids" => g.log_unknown_vrids = true,
+            "notify_fifo" | "vrrp_notify_fifo" | "lvs_notify_fifo" if n.args.is_empty() => {
+                cx.err(n.span, format!("No {kw} name specified"))
+            }
             "notify_fifo" => g.notify_fifo = fifo(n),
             "vrrp_notify_fifo" => g.vrrp_notify_fifo = fifo(n),
             "lvs_notify_fifo" => g.lvs_notify_fifo = fifo(n),
+            "snmp_socket"
+            | "tmp_config_directory"
+            | "reload_time_file"
+            | "lvs_sync_daemon"
+            | "dbus_service_name"
+                if n.args.is_empty() =>
+            {
+                cx.err(
+                    n.span,
+                    match kw {
+                        "snmp_socket" => "SNMP error : snmp socket name missing",
+                        "tmp_config_directory" => "tmp_config_directory missing directory name",
+                        "reload_time_file" => "reload_time_file invalid",
+                        "lvs_sync_daemon" => "lvs_sync_daemon requires interface",
+                        _ => "dbus_service_name missing - ignoring",
+                    },
+                )
+            }
+            "lvs_timeouts" => {
+                // `[tcp S] [tcpfin S] [udp S]`: at least one valid option.
+                let ok = n.args.chunks(2).any(|c| {
+                    matches!(c[0].text.as_str(), "tcp" | "tcpfin" | "udp") && c.len() == 2
+                });
+                if !ok {
+                    cx.err(n.span, "lvs_timeouts requires at least one option");
+                }
+                g.other.push(RawSetting::from_node(n));
+            }
             "notify_fifo_script" => fifo_script(&mut g.notify_fifo, n),
             "vrrp_notify_fifo_script" => fifo_script(&mut g.vrrp_notify_fifo, n),
             "lvs_notify_fifo_script" => fifo_script(&mut g.lvs_notify_fifo, n),
@@ -389,7 +490,10 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                 );
                 g.other.push(RawSetting::from_node(n));
             }
-            _ => g.other.push(RawSetting::from_node(n)),
+            _ => {
+                let _ = super::rules::check(cx, "global_defs", "", n);
+                g.other.push(RawSetting::from_node(n));
+            }
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Checker side: `virtual_server_group`, `virtual_server`, `real_server`, checkers, `SSL`
 //! (behaviour spec 3).
 
-use super::Config;
 use super::track::Weight;
 use super::values::{Cx, Interval, RawSetting, Script};
 use super::vrrp::value_lines;
-use crate::ast::{Body, Node, Token};
+use crate::ast::{Node, Token};
 use crate::span::Span;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -135,7 +134,7 @@ pub enum Protocol {
 }
 
 impl Protocol {
-    fn name(p: Option<Protocol>) -> &'static str {
+    pub(crate) fn name(p: Option<Protocol>) -> &'static str {
         match p {
             Some(Protocol::Tcp) => "tcp",
             Some(Protocol::Udp) => "udp",
@@ -202,11 +201,11 @@ pub struct VirtualServer {
     pub other: Vec<RawSetting>,
     pub span: Span,
     #[serde(skip)]
-    lb_algo_set: bool,
+    pub(crate) lb_algo_set: bool,
     #[serde(skip)]
-    lb_kind_set: bool,
+    pub(crate) lb_kind_set: bool,
     #[serde(skip)]
-    protocol_given: bool,
+    pub(crate) protocol_given: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -306,62 +305,61 @@ pub struct Checker {
     pub span: Span,
 }
 
-const TIMER_MAX_U32: u64 = 4_294_967_295;
-
-/// Reads a timing keyword into `t`; true if `kw` was one.
-fn timing(cx: &mut Cx<'_>, t: &mut Timing, n: &Node) -> bool {
+/// Reads a timing keyword into `t`; true if `n` was one. `ctx` names the block for the
+/// value rules (`virtual_server`, `real_server`, `TCP_CHECK`...).
+pub(crate) fn timing(cx: &mut Cx<'_>, ctx: &str, t: &mut Timing, n: &Node) -> bool {
     let kw = n.keyword.text.as_str();
     match kw {
-        "connect_timeout" | "delay_before_retry" | "warmup" | "delay_loop" => {
-            let Some(a) = cx.arg1(n) else { return true };
-            let (min, max) = if kw == "delay_loop" {
-                (1, u64::MAX - 1)
-            } else {
-                (1, TIMER_MAX_U32)
-            };
-            let (min, max) = if kw == "warmup" || kw == "delay_before_retry" {
-                (0, max)
-            } else {
-                (min, max)
-            };
-            match cx.timer(a, min, max) {
-                Some(v) => match kw {
-                    "connect_timeout" => t.connect_timeout = Some(v),
-                    "delay_before_retry" => t.delay_before_retry = Some(v),
-                    "warmup" => t.warmup = Some(v),
-                    _ => t.delay_loop = Some(v),
-                },
-                None if kw == "delay_loop" => cx.err(
-                    a.span,
-                    format!("delay_loop '{}' invalid - ignoring", a.text),
-                ),
-                None => cx.err(a.span, format!("{kw} {} invalid - ignoring", a.text)),
-            }
-            true
-        }
-        "retry" | "nb_get_retry" => {
-            if kw == "nb_get_retry" {
-                cx.err(n.span, "nb_get_retry is deprecated - please use 'retry'");
-            }
-            let Some(a) = cx.arg1(n) else { return true };
-            match cx.unsigned(a, 0, u64::from(u32::MAX)) {
-                Some(v) => t.retry = Some(v as u32),
-                None => cx.err(
-                    a.span,
-                    format!("Invalid retry connection value '{}'", a.text),
-                ),
-            }
-            true
-        }
+        "connect_timeout" | "delay_before_retry" | "warmup" | "delay_loop" | "retry"
+        | "nb_get_retry" => {}
         "alpha" => {
-            t.alpha = Some(cx.flag(n, "alpha", true));
-            true
+            // keepalived checks the BOOL in real servers and checkers, not in virtual servers.
+            t.alpha = Some(if ctx == "virtual_server" {
+                lenient_flag(n)
+            } else {
+                cx.flag(n, "alpha", true)
+            });
+            return true;
         }
-        _ => false,
+        _ => return false,
     }
+    if kw == "nb_get_retry" && !n.args.is_empty() {
+        cx.err(
+            n.keyword.span,
+            "nb_get_retry is deprecated - please use 'retry'",
+        );
+    }
+    if super::rules::check(cx, ctx, "", n) == Some(false) {
+        return true;
+    }
+    let Some(a) = n.args.first() else { return true };
+    if kw == "retry" || kw == "nb_get_retry" {
+        if let Ok(v) = a.text.parse::<u32>() {
+            t.retry = Some(v);
+        }
+        return true;
+    }
+    if let Some(v) = super::values::parse_decimal_micros(&a.text).map(Interval) {
+        match kw {
+            "connect_timeout" => t.connect_timeout = Some(v),
+            "delay_before_retry" => t.delay_before_retry = Some(v),
+            "warmup" => t.warmup = Some(v),
+            _ => t.delay_loop = Some(v),
+        }
+    }
+    true
 }
 
-fn port(cx: &mut Cx<'_>, t: Option<&Token>) -> Option<u16> {
+/// A flag keyword for which keepalived accepts any argument (`alpha`, `inhibit_on_failure`):
+/// a BOOL word is honoured, anything else means true.
+pub(crate) fn lenient_flag(n: &Node) -> bool {
+    n.args
+        .first()
+        .and_then(|t| super::values::parse_bool(&t.text))
+        .unwrap_or(true)
+}
+
+pub(crate) fn port(cx: &mut Cx<'_>, t: Option<&Token>) -> Option<u16> {
     let t = t?;
     cx.unsigned(t, 1, 65535).map(|v| v as u16)
 }
@@ -370,7 +368,7 @@ const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
 ];
 
-fn lb_kind(s: &str) -> Option<LbKind> {
+pub(crate) fn lb_kind(s: &str) -> Option<LbKind> {
     match s {
         "NAT" => Some(LbKind::Nat),
         "DR" => Some(LbKind::Dr),
@@ -456,17 +454,17 @@ pub(crate) fn parse_virtual_server(
     for m in body {
         let kw = m.keyword.text.as_str();
         if kw == "delay_loop" {
-            let Some(a) = cx.arg1(m) else { continue };
-            match cx.timer(a, 1, u64::MAX - 1) {
-                Some(v) => vs.delay_loop = v,
-                None => cx.err(
-                    a.span,
-                    format!("virtual server delay loop '{}' invalid - ignoring", a.text),
-                ),
+            if super::rules::check(cx, "virtual_server", "", m) != Some(false)
+                && let Some(v) = m
+                    .args
+                    .first()
+                    .and_then(|a| super::values::parse_decimal_micros(&a.text))
+            {
+                vs.delay_loop = Interval(v);
             }
             continue;
         }
-        if timing(cx, &mut vs.timing, m) {
+        if timing(cx, "virtual_server", &mut vs.timing, m) {
             continue;
         }
         let a = m.args.first();
@@ -519,9 +517,25 @@ pub(crate) fn parse_virtual_server(
                     None => cx.err(a.span, "persistence_timeout invalid"),
                 },
             },
-            "persistence_granularity" => vs.persistence_granularity = a.map(|t| t.text.clone()),
+            "persistence_granularity" => match a {
+                // inet_aton() forms such as `255.255.255.0` or `1.5`, or an IPv6 prefix length.
+                Some(t)
+                    if !t.text.is_empty()
+                        && t.text.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+                {
+                    vs.persistence_granularity = Some(t.text.clone())
+                }
+                Some(t) => cx.err(
+                    t.span,
+                    format!(
+                        "Invalid IPv4 persistence_granularity specified - {}",
+                        t.text
+                    ),
+                ),
+                None => {}
+            },
             "persistence_engine" => vs.persistence_engine = a.map(|t| t.text.clone()),
-            "inhibit_on_failure" => vs.inhibit_on_failure = cx.flag(m, kw, true),
+            "inhibit_on_failure" => vs.inhibit_on_failure = lenient_flag(m),
             "omega" => vs.omega = true,
             "ha_suspend" => vs.ha_suspend = true,
             "quorum" => {
@@ -564,14 +578,44 @@ pub(crate) fn parse_virtual_server(
                     None => cx.err(m.span, "Invalid sorry server IP address - skipping"),
                 }
             }
-            "virtualhost" => vs.virtualhost = a.map(|t| t.text.clone()),
+            "snmp_name" if m.args.len() != 1 => cx.err(
+                m.span,
+                "virtual server snmp_name missing or extra parameters",
+            ),
+            "virtualhost" => match a {
+                Some(t) => vs.virtualhost = Some(t.text.clone()),
+                None => cx.err(m.span, "virtual server virtualhost missing"),
+            },
+            "ip_family" => match a.map(|t| t.text.as_str()) {
+                Some("inet") | Some("inet6") => vs.other.push(RawSetting::from_node(m)),
+                Some(o) => cx.err(m.span, format!("unknown address family {o}")),
+                None => {}
+            },
+            "hashed" | "sh-port" | "sh-fallback" if vs.lb_algo != "sh" => cx.err(
+                m.span,
+                format!("{kw} only applies to sh scheduler - ignoring"),
+            ),
+            "mh-port" | "mh-fallback" if vs.lb_algo != "mh" => cx.err(
+                m.span,
+                format!("{kw} only applies to mh scheduler - ignoring"),
+            ),
+            "sorry_server_inhibit" if vs.sorry_server.is_none() => cx.err(
+                m.span,
+                "Ignoring sorry_server inhibit used before or without sorry_server",
+            ),
+            "sorry_server_lvs_method" if vs.sorry_server.is_none() => {
+                cx.err(m.span, "sorry_server forwarding used without sorry_server")
+            }
             "smtp_alert" => vs.smtp_alert = cx.bool_arg(m, "virtual_server smtp_alert"),
             "real_server" => {
-                if let Some(rs) = parse_real_server(cx, m) {
+                if let Some(rs) = super::lvs_server::parse_real_server(cx, m) {
                     vs.real_servers.push(rs);
                 }
             }
-            _ => vs.other.push(RawSetting::from_node(m)),
+            _ => {
+                let _ = super::rules::check(cx, "virtual_server", "", m);
+                vs.other.push(RawSetting::from_node(m));
+            }
         }
     }
     vs.protocol_given = protocol_given;
@@ -586,230 +630,4 @@ pub fn vs_name(vs: &VirtualServer) -> String {
         VsTarget::Fwmark(m) => format!("FWM {m}"),
         VsTarget::Group(g) => format!("[{g}]:{p}:0"),
     }
-}
-
-fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
-    let a0 = n.args.first()?;
-    let ip = a0.text.parse::<IpAddr>().ok();
-    let p = match n.args.get(1) {
-        Some(t) => port(cx, Some(t)),
-        None => Some(0),
-    };
-    let (Some(ip), Some(port)) = (ip, p) else {
-        cx.err(
-            a0.span,
-            format!(
-                "Invalid real server ip address/port {}/{} - skipping",
-                a0.text,
-                n.args.get(1).map(|t| t.text.as_str()).unwrap_or("0")
-            ),
-        );
-        return None;
-    };
-    let mut rs = RealServer {
-        ip,
-        port,
-        weight: 1,
-        lb_kind: None,
-        inhibit_on_failure: None,
-        notify_up: None,
-        notify_down: None,
-        uthreshold: None,
-        lthreshold: None,
-        smtp_alert: true,
-        virtualhost: None,
-        timing: Timing::default(),
-        checkers: Vec::new(),
-        span: n.span,
-    };
-    let body = match &n.body {
-        Body::Keywords(b) => b.as_slice(),
-        _ => &[],
-    };
-    for m in body {
-        let kw = m.keyword.text.as_str();
-        if timing(cx, &mut rs.timing, m) {
-            continue;
-        }
-        match kw {
-            "weight" => {
-                let Some(a) = cx.arg1(m) else { continue };
-                match cx.unsigned(a, 0, i32::MAX as u64) {
-                    Some(v) => rs.weight = v as u32,
-                    None => cx.err(
-                        a.span,
-                        format!(
-                            "Real server weight {} is outside range 0-2147483647",
-                            a.text
-                        ),
-                    ),
-                }
-            }
-            "lvs_method" => {
-                let Some(a) = cx.arg1(m) else { continue };
-                match lb_kind(&a.text) {
-                    Some(k) => rs.lb_kind = Some(k),
-                    None => cx.err(
-                        a.span,
-                        format!(
-                            "PARSER : unknown [{}] routing method for real server.",
-                            a.text
-                        ),
-                    ),
-                }
-            }
-            "inhibit_on_failure" => rs.inhibit_on_failure = Some(cx.flag(m, kw, true)),
-            "notify_up" => rs.notify_up = Script::from_node(m),
-            "notify_down" => rs.notify_down = Script::from_node(m),
-            "uthreshold" | "lthreshold" => {
-                let Some(a) = cx.arg1(m) else { continue };
-                let v = cx.unsigned(a, 0, u64::from(u32::MAX)).map(|v| v as u32);
-                if kw == "uthreshold" {
-                    rs.uthreshold = v;
-                } else {
-                    rs.lthreshold = v;
-                }
-            }
-            "smtp_alert" => rs.smtp_alert = cx.flag(m, "real_server smtp_alert", true),
-            "virtualhost" => rs.virtualhost = m.args.first().map(|t| t.text.clone()),
-            _ => {
-                if let Some(c) = super::lvs_check::parse_checker(cx, m) {
-                    rs.checkers.push(c);
-                }
-            }
-        }
-    }
-    Some(rs)
-}
-
-/// Reads the keywords common to the connecting checkers; true if `n` was one.
-pub(crate) fn common_keyword(cx: &mut Cx<'_>, c: &mut Checker, n: &Node) -> bool {
-    if timing(cx, &mut c.own, n) {
-        return true;
-    }
-    let a = n.args.first();
-    let ip = |t: Option<&Token>| t.and_then(|t| t.text.parse::<IpAddr>().ok());
-    match n.keyword.text.as_str() {
-        "connect_ip" => c.connect_ip = ip(a),
-        "connect_port" => c.connect_port = port(cx, a),
-        "bindto" => c.bindto = ip(a),
-        "bind_port" => c.bind_port = port(cx, a),
-        "bind_if" => c.bind_if = a.map(|t| t.text.clone()),
-        "fwmark" => c.fwmark = a.and_then(|t| t.text.parse().ok()),
-        "log_all_failures" => c.log_all_failures = cx.flag(n, "log_all_failures", true),
-        _ => return false,
-    }
-    true
-}
-
-/// Virtual-server completion: defaults with keepalived's messages, DR/TUN port rule,
-/// checker timing inheritance (spec 3.2 to 3.4).
-pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
-    c.virtual_servers.retain(|vs| {
-        let keep = !vs.real_servers.is_empty();
-        if !keep {
-            cx.err(
-                vs.span,
-                format!(
-                    "Virtual server {} has no real servers - ignoring",
-                    vs_name(vs)
-                ),
-            );
-        }
-        keep
-    });
-    for vs in &mut c.virtual_servers {
-        if matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol_given {
-            cx.diags.push(
-                crate::diag::Severity::Warning,
-                Some(vs.span),
-                format!(
-                    "Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored",
-                    vs_name(vs)
-                ),
-            );
-            vs.protocol = None;
-        }
-        if let VsTarget::Group(g) = &vs.target
-            && !c.virtual_server_groups.iter().any(|x| &x.name == g)
-        {
-            cx.note(
-                Some(vs.span),
-                format!("Virtual server group {g} specified but not configured"),
-            );
-        }
-        if !matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol.is_none() {
-            cx.err(
-                vs.span,
-                format!(
-                    "Virtual server {}: no protocol set - defaulting to UDP",
-                    vs_name(vs)
-                ),
-            );
-            vs.protocol = Some(Protocol::Udp);
-        }
-        if !vs.lb_algo_set {
-            cx.err(
-                vs.span,
-                format!(
-                    "Virtual server {}: no scheduler set, setting default 'wlc'",
-                    vs_name(vs)
-                ),
-            );
-        }
-        if !vs.lb_kind_set {
-            cx.err(
-                vs.span,
-                format!(
-                    "Virtual server {}: no forwarding method set, setting default NAT",
-                    vs_name(vs)
-                ),
-            );
-        }
-        let name = vs_name(vs);
-        let vs_port = match vs.target {
-            VsTarget::Addr { port, .. } => Some(port),
-            _ => None,
-        };
-        let p = Protocol::name(vs.protocol);
-        for rs in &mut vs.real_servers {
-            let kind = rs.lb_kind.unwrap_or(vs.lb_kind);
-            if let Some(vp) = vs_port
-                && kind != LbKind::Nat
-                && vp != 0
-                && rs.port != vp
-            {
-                cx.warn(rs.span, format!(
-                        "WARNING - virtual server {name} and real server [{}]:{p}:{} ports don't match - resetting",
-                        rs.ip, rs.port
-                    ));
-                rs.port = vp;
-            }
-            for ch in &mut rs.checkers {
-                inherit(ch, &rs.timing, &vs.timing, vs.delay_loop);
-            }
-        }
-    }
-}
-
-fn inherit(ch: &mut Checker, rs: &Timing, vs: &Timing, vs_delay_loop: Interval) {
-    let pick = |f: fn(&Timing) -> Option<Interval>| f(&ch.own).or(f(rs)).or(f(vs));
-    let delay_loop = pick(|t| t.delay_loop).unwrap_or(vs_delay_loop);
-    ch.delay_loop = delay_loop;
-    ch.connect_timeout = pick(|t| t.connect_timeout).unwrap_or(Interval::from_secs(5));
-    let (retry_default, dbr_default) = match ch.kind {
-        CheckerKind::Dns { .. } => (3, delay_loop),
-        CheckerKind::Misc { .. } => (0, Interval::from_secs(1)),
-        CheckerKind::Http { .. } => (1, Interval::from_secs(3)),
-        _ => (1, Interval::from_secs(1)),
-    };
-    ch.retry = ch
-        .own
-        .retry
-        .or(rs.retry)
-        .or(vs.retry)
-        .unwrap_or(retry_default);
-    ch.delay_before_retry = pick(|t| t.delay_before_retry).unwrap_or(dbr_default);
-    ch.warmup = pick(|t| t.warmup).unwrap_or(delay_loop);
-    ch.alpha = ch.own.alpha.or(rs.alpha).or(vs.alpha).unwrap_or(false);
 }

@@ -1,6 +1,7 @@
 //! Checker blocks inside `real_server` (behaviour spec 3.4).
 
-use super::lvs::{Checker, CheckerKind, Timing, Url, common_keyword};
+use super::lvs::{Checker, CheckerKind, Timing, Url};
+use super::lvs_server::common_keyword;
 use super::track::Weight;
 use super::values::{Cx, Interval, Script};
 use crate::ast::{Body, Node};
@@ -54,14 +55,18 @@ const DNS_TYPES: &[&str] = &[
     "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY",
 ];
 
+/// keepalived accepts hex digits; an odd count is allowed (the last nibble is padded).
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
+    let digits: Vec<u8> = s
+        .bytes()
+        .map(|b| (b as char).to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    Some(
+        digits
+            .chunks(2)
+            .map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0))
+            .collect(),
+    )
 }
 
 /// Parses a checker block; `None` if `n` is not a checker or keepalived drops it.
@@ -86,7 +91,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
         span: n.span,
     };
     for m in body(n) {
-        if common_keyword(cx, &mut c, m) {
+        if common_keyword(cx, &n.keyword.text, &mut c, m) {
             continue;
         }
         let kw = m.keyword.text.as_str();
@@ -94,7 +99,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
         if kw == "host" {
             // Deprecated SMTP_CHECK sub-block: its connection keywords apply to this checker.
             for h in body(m) {
-                common_keyword(cx, &mut c, h);
+                common_keyword(cx, "SMTP_CHECK", &mut c, h);
             }
             continue;
         }
@@ -116,7 +121,10 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                         cx.err(m.span, format!("Invalid http_protocol version {v}"));
                     }
                 }
-                "virtualhost" => *virtualhost = a.map(|t| t.text.clone()),
+                "virtualhost" => match a {
+                    Some(t) => *virtualhost = Some(t.text.clone()),
+                    None => cx.err(m.span, "HTTP_GET virtualhost name missing"),
+                },
                 "fast_recovery" => *fast_recovery = cx.flag(m, kw, true),
                 "enable_sni" => *enable_sni = cx.flag(m, kw, true),
                 _ => {}
@@ -139,7 +147,10 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
             },
             CheckerKind::Smtp { helo_name } => {
                 if kw == "helo_name" {
-                    *helo_name = a.map(|t| t.text.clone())
+                    match a {
+                        Some(t) => *helo_name = Some(t.text.clone()),
+                        None => cx.err(m.span, "SMTP_CHECK helo name missing"),
+                    }
                 }
             }
             CheckerKind::Dns { query_type, name } => match kw {
@@ -164,7 +175,17 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                     Some(p) => *payload = Some(p),
                     None => cx.err(m.span, "Invalid hex string for UDP_CHECK payload"),
                 },
-                "require_reply" => *require_reply = a.map(|t| t.text.clone()),
+                "require_reply" => match a {
+                    Some(t)
+                        if t.text
+                            .bytes()
+                            .all(|b| b.is_ascii_hexdigit() || b == b'X' || b == b'x') =>
+                    {
+                        *require_reply = Some(t.text.clone())
+                    }
+                    Some(_) => cx.err(m.span, "Invalid hex string for UDP_CHECK reply"),
+                    None => {}
+                },
                 "min_reply_length" | "max_reply_length" => {
                     if let Some(t) = cx.arg1(m)
                         && let Some(v) = cx.unsigned(t, 0, 65535)
@@ -245,7 +266,10 @@ fn parse_url(cx: &mut Cx<'_>, n: &Node) -> Url {
                     }
                 }
             }
-            "virtualhost" => u.virtualhost = a.map(|t| t.text.clone()),
+            "virtualhost" => match a {
+                Some(t) => u.virtualhost = Some(t.text.clone()),
+                None => cx.err(m.span, "Missing HTTP_GET virtualhost name"),
+            },
             "regex" => u.regex = a.map(|t| t.text.clone()),
             "regex_no_match" => u.regex_no_match = true,
             _ => {}

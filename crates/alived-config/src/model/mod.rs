@@ -7,10 +7,14 @@ mod complete;
 pub mod global;
 pub mod lvs;
 mod lvs_check;
+mod lvs_server;
 pub mod route;
+mod rules;
+mod rules_data;
 pub mod track;
 pub mod values;
 pub mod vrrp;
+mod vrrp_common;
 
 pub use addr::{Family, IpAddress};
 pub use global::GlobalDefs;
@@ -92,6 +96,8 @@ pub struct HostFacts {
     /// Names of the interfaces that exist. `None`: do not check (keepalived checks them and
     /// reports `WARNING - interface X for vrrp_instance V doesn't exist`).
     pub interfaces: Option<BTreeSet<String>>,
+    /// Interface MTUs, for the number of VIPs an advert can carry. Missing: 1500.
+    pub mtus: std::collections::BTreeMap<String, u32>,
 }
 
 fn body(n: &Node) -> &[Node] {
@@ -171,7 +177,31 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
             }
             "linkbeat_interfaces" => c.linkbeat_interfaces.extend(raw_lines(n)),
             "interface_up_down_delays" => c.interface_up_down_delays.extend(raw_lines(n)),
-            "bfd_instance" => c.bfd_instances.push(RawSetting::from_node(n)),
+            "bfd_instance" => {
+                let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+                for m in body(n) {
+                    let kw = m.keyword.text.as_str();
+                    if let ("neighbor_ip" | "neighbour_ip" | "source_ip", Some(t)) =
+                        (kw, m.args.first())
+                        && t.text.parse::<std::net::IpAddr>().is_err()
+                    {
+                        let (what, tail) = if kw == "source_ip" {
+                            ("source", "")
+                        } else {
+                            ("neighbor", " instance")
+                        };
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Configuration error: BFD instance {name} has malformed {what} address {}, ignoring{tail}",
+                                t.text
+                            ),
+                        );
+                    }
+                    let _ = rules::check(&mut cx, "bfd_instance", &name, m);
+                }
+                c.bfd_instances.push(RawSetting::from_node(n));
+            }
             "SSL" => c.ssl = Some(lvs::parse_ssl(n, body(n))),
             "virtual_server_group" => c
                 .virtual_server_groups
@@ -185,7 +215,7 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     for r in raw_instances {
-        if let Some(i) = complete::complete(&mut cx, &c.global, r) {
+        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
             c.instances.push(i);
         }
     }
@@ -219,11 +249,16 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
     }
     c.sync_groups = groups;
     resolve_tracks(&mut cx, &mut c);
-    lvs::complete_all(&mut cx, &mut c);
+    lvs_server::complete_all(&mut cx, &mut c);
     if cx.missing_interface {
         cx.global_err("Non-existent interface specified in configuration");
     }
     c
+}
+
+/// True unless the value rule for (`ctx`, keyword) rejects the node's value.
+fn rules_ok(cx: &mut Cx<'_>, ctx: &str, n: &Node) -> bool {
+    rules::check(cx, ctx, "", n) != Some(false)
 }
 
 fn raw_lines(n: &Node) -> impl Iterator<Item = RawSetting> + '_ {
@@ -246,16 +281,28 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
     };
     for m in body(n) {
         match m.keyword.text.as_str() {
-            "garp_interval" | "gna_interval" => {
-                let Some(t) = cx.arg1(m) else { continue };
-                let v = cx.timer(t, 0, 4_294_967_295);
+            "garp_interval" | "gna_interval" if rules_ok(cx, "garp_group", m) => {
+                let v = m
+                    .args
+                    .first()
+                    .and_then(|t| values::parse_decimal_micros(&t.text));
                 if m.keyword.text == "garp_interval" {
-                    g.garp_interval = v;
+                    g.garp_interval = v.map(Interval);
                 } else {
-                    g.gna_interval = v;
+                    g.gna_interval = v.map(Interval);
                 }
             }
-            "interface" => g.interfaces.extend(m.args.first().map(|t| t.text.clone())),
+            "interface" => {
+                if let Some(t) = m.args.first() {
+                    let _ = cx.check_interface(&t.text, t.span, || {
+                        format!(
+                            "WARNING - interface {} specified for garp_group doesn't exist",
+                            t.text
+                        )
+                    });
+                    g.interfaces.push(t.text.clone());
+                }
+            }
             "interfaces" => g
                 .interfaces
                 .extend(value_lines(m).iter().flatten().map(|t| t.text.clone())),
@@ -377,6 +424,8 @@ fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lvs;
 #[cfg(test)]
 pub(crate) mod testutil;
 

@@ -162,26 +162,26 @@ pub(crate) fn parse_vrrp_script(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> 
         let kw = n.keyword.text.as_str();
         match kw {
             "script" => script = Script::from_node(n),
+            // 2.2.7 reads whole seconds here (ms resolution came in 2.3.2).
             "interval" | "timeout" => {
                 let Some(t) = cx.arg1(n) else { continue };
-                match cx.timer(t, 0, u64::from(u32::MAX) * 1_000_000) {
-                    Some(v) if v.0 == 0 && kw == "interval" => cx.err(
+                match cx.unsigned(t, 0, 4294) {
+                    Some(0) => cx.err(
+                        t.span,
+                        format!("({name}): vrrp script {kw} must be greater than 0, setting to 1"),
+                    ),
+                    Some(v) if kw == "interval" => interval = Interval::from_secs(v),
+                    Some(v) => timeout = Some(Interval::from_secs(v)),
+                    None if kw == "interval" => cx.err(
                         t.span,
                         format!(
-                            "({name}): vrrp script interval must be greater than 0, setting to 1"
+                            "({name}): vrrp script interval '{}' must be between 1 and 4294 - ignoring",
+                            t.text
                         ),
                     ),
-                    Some(v) if v.0 == 0 => cx.err(
-                        t.span,
-                        format!(
-                            "({name}): vrrp script timeout must be greater than 0, setting to 1"
-                        ),
-                    ),
-                    Some(v) if kw == "interval" => interval = v,
-                    Some(v) => timeout = Some(v),
                     None => cx.err(
                         t.span,
-                        format!("({name}): vrrp script {kw} '{}' invalid", t.text),
+                        format!("({name}): vrrp script timeout '{}' invalid - ignoring", t.text),
                     ),
                 }
             }
@@ -271,12 +271,22 @@ pub(crate) fn parse_track_file(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> T
     };
     for n in body {
         match n.keyword.text.as_str() {
-            "file" => tf.file = n.args.first().map(|t| t.text.clone()),
+            "file" => match (&tf.file, n.args.first()) {
+                (Some(_), Some(t)) => cx.err(
+                    t.span,
+                    format!(
+                        "File already set for track file {} - ignoring {}",
+                        tf.name, t.text
+                    ),
+                ),
+                (None, t) => tf.file = t.map(|t| t.text.clone()),
+                _ => {}
+            },
             "weight" => {
-                if let Some(t) = cx.arg1(n)
-                    && let Some(v) = cx.int(t, -254, 254)
+                if super::rules::check(cx, "track_file", &tf.name, n) == Some(true)
+                    && let Some(v) = n.args.first().and_then(|t| t.text.parse::<i32>().ok())
                 {
-                    tf.weight = Weight(v as i32);
+                    tf.weight = Weight(v);
                 }
                 tf.reverse = n.args.get(1).is_some_and(|t| t.text == "reverse");
             }
@@ -330,41 +340,45 @@ pub(crate) fn parse_track_process(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -
         let kw = n.keyword.text.as_str();
         match kw {
             "process" => {
+                if tp.process.is_some() {
+                    if let Some(t) = n.args.first() {
+                        cx.err(
+                            t.span,
+                            format!(
+                                "Process already set for track process {} - ignoring {}",
+                                tp.name, t.text
+                            ),
+                        );
+                    }
+                    continue;
+                }
                 tp.process = n.args.first().map(|t| t.text.clone());
                 tp.params = n.args.iter().skip(1).map(|t| t.text.clone()).collect();
             }
-            "param_match" => {
-                tp.param_match_partial = n.args.first().is_some_and(|t| t.text == "partial")
-            }
-            "weight" => {
-                if let Some(t) = cx.arg1(n)
-                    && let Some(v) = cx.int(t, -254, 254)
-                {
-                    tp.weight = Weight(v as i32);
+            "weight" | "quorum" | "quorum_max" | "delay" | "fork_delay" | "terminate_delay" => {
+                if super::rules::check(cx, "vrrp_track_process", &tp.name, n) != Some(true) {
+                    continue;
                 }
-                tp.reverse = n.args.get(1).is_some_and(|t| t.text == "reverse");
-            }
-            "quorum" | "quorum_max" => {
-                if let Some(t) = cx.arg1(n)
-                    && let Some(v) = cx.unsigned(t, 0, u64::from(u32::MAX))
-                {
-                    if kw == "quorum" {
-                        tp.quorum = v as u32;
-                    } else {
-                        tp.quorum_max = Some(v as u32);
+                let Some(t) = n.args.first() else { continue };
+                let int = t.text.parse::<i64>().ok();
+                let dec = super::values::parse_decimal_micros(&t.text).map(Interval);
+                match kw {
+                    "weight" => {
+                        tp.weight = Weight(int.unwrap_or(0) as i32);
+                        tp.reverse = n.args.get(1).is_some_and(|t| t.text == "reverse");
                     }
+                    "quorum" => tp.quorum = int.unwrap_or(1) as u32,
+                    "quorum_max" => tp.quorum_max = int.map(|v| v as u32),
+                    "delay" => tp.delay = dec,
+                    "fork_delay" => tp.fork_delay = dec,
+                    _ => tp.terminate_delay = dec,
                 }
             }
-            "delay" | "fork_delay" | "terminate_delay" => {
-                if let Some(t) = cx.arg1(n) {
-                    let v = cx.timer(t, 0, u64::from(u32::MAX) * 1_000_000);
-                    match kw {
-                        "delay" => tp.delay = v,
-                        "fork_delay" => tp.fork_delay = v,
-                        _ => tp.terminate_delay = v,
-                    }
-                }
-            }
+            "param_match" => match n.args.first().map(|t| t.text.as_str()) {
+                Some("partial") => tp.param_match_partial = true,
+                Some("initial") | None => tp.param_match_partial = false,
+                Some(o) => cx.err(n.span, format!("Invalid param_match type {o} - ignoring")),
+            },
             "full_command" => tp.full_command = true,
             _ => {}
         }

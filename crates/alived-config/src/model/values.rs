@@ -84,12 +84,23 @@ impl<'d> Cx<'d> {
     pub fn arg1<'n>(&mut self, node: &'n Node) -> Option<&'n Token> {
         let t = node.args.first();
         if t.is_none() {
-            self.err(
-                node.span,
-                format!("{} missing parameter", node.keyword.text),
-            );
+            self.missing_parameter(node);
         }
         t
+    }
+
+    /// keepalived's generic missing-value message. keepalived 2.2.7 stops reading the
+    /// configuration there (`keepalived -t` exits 2, measured), alived carries on.
+    pub fn missing_parameter(&mut self, node: &Node) {
+        let kw = &node.keyword.text;
+        self.diags.push_help(
+            Severity::Error,
+            Some(node.span),
+            format!(
+                "*** Configuration line starting `{kw}` is missing a parameter after keyword `{kw}` at word position 2"
+            ),
+            "keepalived 2.2.7 stops reading the configuration at this line (`keepalived -t` exits with 2)",
+        );
     }
 
     /// Unsigned integer in `[min, max]` (keepalived `read_unsigned`).

@@ -3,8 +3,7 @@
 
 use super::addr::{Family, IpAddress, parse_ip_address};
 use super::route::{Route, Rule, parse_route, parse_rule};
-use super::track::{Track, TrackKind, parse_track};
-use super::values::{Cx, Interval, RawSetting, Script};
+use super::values::{Cx, Interval, RawSetting};
 use crate::ast::{Body, Node, Token};
 use crate::span::Span;
 use serde::Serialize;
@@ -59,119 +58,8 @@ pub struct Vmac {
     pub span: Span,
 }
 
-/// Which notify keyword a script came from (spec 2.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotifyKind {
-    Master,
-    Backup,
-    Fault,
-    Stop,
-    Deleted,
-    /// `notify`: called with `INSTANCE|GROUP NAME STATE PRIORITY` appended.
-    Any,
-    MasterRxLowerPri,
-}
-
-impl NotifyKind {
-    fn from_keyword(kw: &str) -> Option<NotifyKind> {
-        Some(match kw {
-            "notify_master" => NotifyKind::Master,
-            "notify_backup" => NotifyKind::Backup,
-            "notify_fault" => NotifyKind::Fault,
-            "notify_stop" => NotifyKind::Stop,
-            "notify_deleted" => NotifyKind::Deleted,
-            "notify" => NotifyKind::Any,
-            "notify_master_rx_lower_pri" => NotifyKind::MasterRxLowerPri,
-            _ => return None,
-        })
-    }
-}
-
-/// Notify scripts (spec 2.6), kept as a short list: most instances have none.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Notify {
-    pub scripts: Vec<(NotifyKind, Script)>,
-}
-
-impl Notify {
-    /// Sets the script for a notify keyword (a later line wins); false if `kw` is not one.
-    pub(crate) fn set(&mut self, kw: &str, node: &Node) -> bool {
-        let Some(kind) = NotifyKind::from_keyword(kw) else {
-            return false;
-        };
-        self.scripts.retain(|(k, _)| *k != kind);
-        if let Some(s) = Script::from_node(node) {
-            self.scripts.push((kind, s));
-        }
-        true
-    }
-
-    pub fn get(&self, kind: NotifyKind) -> Option<&Script> {
-        self.scripts
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, s)| s)
-    }
-
-    pub fn all(&self) -> impl Iterator<Item = &Script> {
-        self.scripts.iter().map(|(_, s)| s)
-    }
-}
-
-/// Tracked objects of an instance or sync group.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Tracking {
-    pub interfaces: Vec<Track>,
-    pub scripts: Vec<Track>,
-    pub files: Vec<Track>,
-    pub processes: Vec<Track>,
-    pub bfds: Vec<Track>,
-}
-
-impl Tracking {
-    /// Reads a `track_*` value block; false if `kw` is not one.
-    pub(crate) fn read(&mut self, cx: &mut Cx<'_>, owner: &str, kw: &str, node: &Node) -> bool {
-        let (kind, list) = match kw {
-            "track_interface" => (TrackKind::Interface, &mut self.interfaces),
-            "track_script" => (TrackKind::Script, &mut self.scripts),
-            "track_file" => (TrackKind::File, &mut self.files),
-            "track_process" => (TrackKind::Process, &mut self.processes),
-            "track_bfd" => (TrackKind::Bfd, &mut self.bfds),
-            _ => return false,
-        };
-        for line in value_lines(node) {
-            let Some(first) = line.first() else { continue };
-            if list.iter().any(|o| o.name == first.text) {
-                cx.err(
-                    first.span,
-                    format!("{owner} duplicate {kw} {} - ignoring", first.text),
-                );
-                continue;
-            }
-            // keepalived drops a tracked interface that does not exist (a warning).
-            if kind == TrackKind::Interface
-                && !cx.check_interface(&first.text, first.span, || {
-                    format!("{owner} tracked interface {} doesn't exist", first.text)
-                })
-            {
-                continue;
-            }
-            if let Some(t) = parse_track(cx, owner, kind, line) {
-                list.push(t);
-            }
-        }
-        true
-    }
-}
-
-pub(crate) fn value_lines(node: &Node) -> &[Vec<Token>] {
-    match &node.body {
-        Body::Values(v) => v,
-        _ => &[],
-    }
-}
+pub(crate) use super::vrrp_common::value_lines;
+pub use super::vrrp_common::{Notify, NotifyKind, Tracking};
 
 /// One `vrrp_instance`, after keepalived's completion rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -623,7 +511,7 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                 );
                 return;
             };
-            if v == 0 && kw.ends_with("repeat") && kw != "garp_lower_prio_repeat" {
+            if v == 0 && (kw == "garp_master_repeat" || kw == "garp_master_refresh_repeat") {
                 cx.err(
                     t.span,
                     format!("{me}: {kw} must be greater than 0, setting to 1"),
@@ -670,7 +558,11 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             r.vrf_span = Some(n.span);
             i.other.push(RawSetting::from_node(n));
         }
-        _ => i.other.push(RawSetting::from_node(n)),
+        _ => {
+            let name = i.name.clone();
+            let _ = super::rules::check(cx, "vrrp_instance", &name, n);
+            r.i.other.push(RawSetting::from_node(n));
+        }
     }
 }
 

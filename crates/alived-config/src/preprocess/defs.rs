@@ -122,6 +122,10 @@ impl Defs {
         let n = input.len();
         let mut i = 0;
         while i < n {
+            if st.too_deep.is_some() {
+                // Give up at once: siblings would repeat the same blow-up.
+                return changed;
+            }
             let (c, col) = input[i];
             let col = col_override.unwrap_or(col);
             if c == '$'

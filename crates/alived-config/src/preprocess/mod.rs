@@ -290,11 +290,18 @@ impl<'a> Pre<'a> {
             return;
         }
         if let Some((name, value)) = defs::parse_definition(&chars) {
-            if value.len() == 1 && value[0].0 == '\\' {
+            if value.last().is_some_and(|c| c.0 == '\\') {
+                // `$NAME= \` starts a multi-line definition; so does `$NAME=text \` (observed
+                // with 2.2.7: the text is the first line of the body).
+                let mut first = value;
+                first.pop();
+                lex::trim(&mut first);
+                let started = !first.is_empty();
+                let body = lex::to_string(&first);
                 self.pending = Some(Pending {
                     name,
-                    body: String::new(),
-                    started: false,
+                    body,
+                    started,
                 });
             } else {
                 self.defs.set(&name, lex::to_string(&value));
@@ -311,19 +318,19 @@ impl<'a> Pre<'a> {
             }
         };
         match seq::parse(&chars) {
-            Err(()) => {
+            Err(kind) => {
+                // keepalived 2.2.7 wording (observed): two lines for ~SEQ, one for ~LST.
                 let text = lex::to_string(&chars);
                 let span = Some(line_span(&chars));
-                self.diags.push(
-                    Severity::Error,
-                    span,
-                    format!("Invalid ~SEQ definition '{text}'"),
-                );
-                self.diags.push(
-                    Severity::Error,
-                    span,
-                    format!("Invalid ~SEQ specification '{text}'"),
-                );
+                if kind == seq::Invalid::Seq {
+                    let msg = format!("Invalid ~SEQ definition '{text}'");
+                    self.diags.push(Severity::Error, span, msg);
+                    let msg = format!("Invalid ~SEQ specification '{text}'");
+                    self.diags.push(Severity::Error, span, msg);
+                } else {
+                    let msg = format!("Invalid ~LST specification '{text}'");
+                    self.diags.push(Severity::Error, span, msg);
+                }
                 return;
             }
             Ok(Some(it)) => {

@@ -20,9 +20,24 @@ pub(crate) struct Iteration {
     pub rest: Chars,
 }
 
-/// `Ok(None)`: the line does not start with `~SEQ`/`~SEQx`/`~LST`. `Err(())`: it does but the
+/// An invalid `~SEQ` or `~LST` specification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Invalid {
+    Seq,
+    Lst,
+}
+
+/// `Ok(None)`: the line does not start with `~SEQ`/`~SEQx`/`~LST`. `Err`: it does but the
 /// specification is invalid.
-pub(crate) fn parse(line: &[(char, u32)]) -> Result<Option<Iteration>, ()> {
+pub(crate) fn parse(line: &[(char, u32)]) -> Result<Option<Iteration>, Invalid> {
+    match parse_inner(line) {
+        Ok(v) => Ok(v),
+        Err(()) if line.get(1).map(|c| c.0) == Some('L') => Err(Invalid::Lst),
+        Err(()) => Err(Invalid::Seq),
+    }
+}
+
+fn parse_inner(line: &[(char, u32)]) -> Result<Option<Iteration>, ()> {
     let text: String = line.iter().take(6).map(|&(c, _)| c).collect();
     let (kind, head) = if text.starts_with("~SEQx") {
         (Kind::SeqHex, 5)

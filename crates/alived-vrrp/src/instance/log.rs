@@ -1,7 +1,6 @@
 //! Log lines, with keepalived 2.2.7's exact wording (behaviour spec section 6). The driver
 //! prints `LogLine`'s `Display` form; tests and the status API can match on the variant.
 
-use super::timers::Timestamp;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -36,6 +35,11 @@ pub enum LogEvent {
     },
     FaultInterfaceDown {
         interface: String,
+    },
+    /// `(VI_1): tracked file tf now FAULT state` / `... leaving FAULT state` (observed).
+    TrackedFileFault {
+        file: String,
+        fault: bool,
     },
     SettingVips,
     RemovingVips,
@@ -73,10 +77,16 @@ pub enum LogEvent {
     ReceiveAdvertTimeout,
     BackupReceivedPriorityZero,
     MasterReceivedPriorityZero,
+    /// The configured delay, printed as `secs.micros`.
     StartPreemptDelay {
-        until: Timestamp,
+        delay: std::time::Duration,
     },
     IntervalUpdated {
+        from_ms: u32,
+        to_ms: u32,
+    },
+    /// `(VI_1) changing advert interval from 1000ms to locally configured 500ms` (observed).
+    IntervalRestored {
         from_ms: u32,
         to_ms: u32,
     },
@@ -97,7 +107,8 @@ impl LogLine {
             | BackupReceivedPriorityZero
             | MasterReceivedPriorityZero
             | StartPreemptDelay { .. }
-            | IntervalUpdated { .. } => LogLevel::Debug,
+            | IntervalUpdated { .. }
+            | IntervalRestored { .. } => LogLevel::Debug,
             EqualPriorityOurIp | TwoAddressOwners => LogLevel::Warning,
             _ => LogLevel::Info,
         }
@@ -113,9 +124,10 @@ impl fmt::Display for LogLine {
             EnteringBackup { init } => {
                 write!(f, "({n}) Entering BACKUP STATE{}", init_suffix(*init))
             }
-            EnteringFault { init } => {
-                write!(f, "({n}) Entering FAULT STATE{}", init_suffix(*init))
-            }
+            // Observed 2.2.7 at start-up: lower case, no "(init)" (the spec's code reading
+            // had `Entering FAULT STATE (init)`; the running daemon prints this).
+            EnteringFault { init: true } => write!(f, "({n}) entering FAULT state"),
+            EnteringFault { init: false } => write!(f, "({n}) Entering FAULT STATE"),
             // The colon after the name is keepalived's own inconsistency (spec section 6).
             FaultDueToScript { script } => {
                 write!(f, "({n}): entering FAULT state due to script {script}")
@@ -126,6 +138,11 @@ impl fmt::Display for LogLine {
                     "({n}): entering FAULT state (interface {interface} down)"
                 )
             }
+            TrackedFileFault { file, fault } => write!(
+                f,
+                "({n}): tracked file {file} {} FAULT state",
+                if *fault { "now" } else { "leaving" }
+            ),
             SettingVips => write!(f, "({n}) setting VIPs."),
             RemovingVips => write!(f, "({n}) removing VIPs."),
             SentZeroPriority => write!(f, "({n}) sent 0 priority"),
@@ -185,10 +202,19 @@ impl fmt::Display for LogLine {
                 write!(f, "({n}) Backup received priority 0 advertisement")
             }
             MasterReceivedPriorityZero => write!(f, "({n}) Master received priority 0 message"),
-            StartPreemptDelay { until } => write!(f, "({n}) start preempt delay ({until})"),
+            StartPreemptDelay { delay } => write!(
+                f,
+                "({n}) start preempt delay ({}.{:06})",
+                delay.as_secs(),
+                delay.subsec_micros()
+            ),
             IntervalUpdated { from_ms, to_ms } => write!(
                 f,
                 "({n}) advertisement interval updated from {from_ms}ms to {to_ms}ms by master"
+            ),
+            IntervalRestored { from_ms, to_ms } => write!(
+                f,
+                "({n}) changing advert interval from {from_ms}ms to locally configured {to_ms}ms"
             ),
             OwnerDroppingAdverts { from } => write!(
                 f,

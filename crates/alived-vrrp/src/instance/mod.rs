@@ -6,6 +6,7 @@
 //! change goes through [`Instance::change_state`].
 
 mod config;
+mod events;
 mod log;
 mod rx;
 mod timers;
@@ -19,171 +20,33 @@ mod tests_master;
 pub use config::{
     ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
 };
+pub use events::{Action, FaultReason, GarpKind, Input, Link, Reason, State, Stats};
 pub use log::{LogEvent, LogLevel, LogLine};
 pub use timers::{Timestamp, master_down_interval, skew, skew_priority};
 pub use track::{Contribution, contribution, effective_priority};
 
 use crate::types::{Centisecs, Priority};
-use crate::wire::Advert;
-use serde::Serialize;
 use std::collections::VecDeque;
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 use timers::{DownKind, DownTimer, Timers};
 use track::Tracking;
 
-/// Instance states (keepalived/include/vrrp.h numbering, behaviour spec 5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum State {
-    Init = 0,
-    Backup = 1,
-    Master = 2,
-    Fault = 3,
-    Stop = 98,
-}
-
-impl State {
-    /// The upper-case name used in log lines and notify arguments.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Init => "INIT",
-            State::Backup => "BACKUP",
-            State::Master => "MASTER",
-            State::Fault => "FAULT",
-            State::Stop => "STOP",
-        }
-    }
-}
-
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Which link an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Link {
-    /// The instance's own interface (FAULT when down unless `dont_track_primary`).
-    Own,
-    /// A `track_interface` entry.
-    Tracked(TrackerId),
-}
-
-/// Everything that can happen to an instance, besides time passing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// Start the protocol (RFC 5798 §6.4.1 Startup event).
-    Start,
-    /// A validated advert for our VRID, and its IP source address.
-    Advert {
-        src: IpAddr,
-        advert: Advert,
-    },
-    LinkUp(Link),
-    LinkDown(Link),
-    /// A tracked object's new status.
-    TrackerResult {
-        id: TrackerId,
-        status: TrackStatus,
-    },
-    /// Shutdown (RFC 5798 §6.4.3 Shutdown event): a master sends priority 0.
-    Stop,
-    /// Start-up of a VRRP process restarted by its parent that found this instance's VIPs
-    /// still on its interface: resume as MASTER at once (advert, VIPs kept, GARPs) instead of
-    /// waiting a Master_Down_Interval with no VIP (ARCHITECTURE.md section 1). A fault present
-    /// wins as in [`Input::Start`]; a peer with a higher priority takes over with its next
-    /// advert as usual.
-    Resume,
-}
-
-/// Why a fault is present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum FaultReason {
-    /// Our own interface is down.
-    Interface,
-    /// An unweighted tracker is down, or a track_file is below -253.
-    Tracker(u32),
-    /// Another member of our sync group is in FAULT.
-    SyncGroup,
-}
-
-/// Why a transition happened; carried to notify, FIFO and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Reason {
-    /// Start-up into BACKUP or FAULT.
-    Init,
-    /// The Master_Down_Timer expired.
-    MasterDown,
-    /// A higher-priority advert (or equal priority from a higher address) reached a master.
-    HigherPriority,
-    Fault(FaultReason),
-    /// Every fault cleared.
-    FaultCleared,
-    /// The sync group moved us.
-    SyncGroup,
-    Shutdown,
-    /// A restarted VRRP process resumed the mastership it found (see [`Input::Resume`]).
-    Resumed,
-}
-
-/// Which rule a GARP burst comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum GarpKind {
-    BecameMaster,
-    MasterDelay,
-    Refresh,
-    LowerPriority,
-}
-
-/// Effects for the driver to carry out, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Send one advert with this priority (0 on stop/fault), our own interval and VIPs.
-    SendAdvert {
-        priority: Priority,
-    },
-    AddVips,
-    RemoveVips,
-    /// Send `count` GARPs/unsolicited NAs for every VIP (paced by the driver).
-    SendGarps {
-        count: u32,
-        kind: GarpKind,
-    },
-    Transition {
-        from: State,
-        to: State,
-        reason: Reason,
-    },
-    Log(LogLine),
-    /// `notify_master_rx_lower_pri` / FIFO `MASTER_RX_LOWER_PRI`.
-    NotifyMasterRxLowerPri {
-        from: IpAddr,
-        priority: Priority,
-    },
-    /// The effective priority changed (`notify_priority_changes`).
-    PriorityChanged {
-        from: u8,
-        to: u8,
-    },
-}
-
-/// Counters, as in keepalived's stats dump (behaviour spec 7.2), plus drops by cause.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub became_master: u64,
-    pub released_master: u64,
-    pub adverts_rcvd: u64,
-    pub adverts_sent: u64,
-    pub pri_zero_rcvd: u64,
-    pub pri_zero_sent: u64,
-    /// Lower-priority adverts a preempting backup discarded.
-    pub discarded_lower: u64,
-    /// Adverts received in INIT/FAULT/STOP, or for another VRID/version.
-    pub ignored: u64,
-    /// Reports about trackers we do not have.
-    pub unknown_tracker: u64,
+/// What [`Instance::status`] reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstanceStatus {
+    pub name: String,
+    pub vrid: u8,
+    pub state: State,
+    pub wantstate: State,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    pub master_adver_int_cs: u32,
+    /// The master we last accepted an advert from (BACKUP).
+    pub master: Option<IpAddr>,
+    pub master_priority: Option<u8>,
+    pub fault: Option<FaultReason>,
+    pub stats: Stats,
 }
 
 /// One VRRP instance.
@@ -262,6 +125,23 @@ impl Instance {
         self.master
     }
 
+    /// A snapshot for the status API, JSON dumps and metrics.
+    pub fn status(&self) -> InstanceStatus {
+        InstanceStatus {
+            name: self.cfg.name.clone(),
+            vrid: self.cfg.vrid.get(),
+            state: self.state,
+            wantstate: self.wantstate,
+            base_priority: self.base_priority,
+            effective_priority: self.effective_priority,
+            master_adver_int_cs: self.master_adver_int.0,
+            master: self.master.map(|(a, _)| a),
+            master_priority: self.master.map(|(_, p)| p.0),
+            fault: self.fault_reason(),
+            stats: self.stats.clone(),
+        }
+    }
+
     /// The Master_Down_Interval this instance uses now (spec 5.2).
     pub fn master_down_interval(&self) -> Duration {
         master_down_interval(
@@ -294,8 +174,8 @@ impl Instance {
     /// Feeds one input.
     pub fn handle(&mut self, now: Timestamp, input: Input) {
         match input {
-            Input::Start => self.start(now),
-            Input::Resume => self.resume(now),
+            Input::Start => self.start(now, false),
+            Input::Resume => self.start(now, true),
             Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
             Input::Advert { src, advert } => self.receive(now, src, &advert),
             Input::LinkUp(link) | Input::LinkDown(link) => {
@@ -316,8 +196,26 @@ impl Instance {
                 self.reevaluate(now);
             }
             Input::TrackerResult { id, status } => {
+                let faulted = |t: &Tracking| {
+                    t.get(id)
+                        .map(|(c, s)| (c.kind, contribution(c, s) == Contribution::Fault))
+                };
+                let before = faulted(&self.tracking);
                 if !self.tracking.set(id, status) {
                     self.stats.unknown_tracker += 1;
+                }
+                // Observed 2.2.7: a track_file crossing into or out of FAULT has its own line
+                // before the state change.
+                if let (Some((TrackKind::File, was)), Some((_, is))) =
+                    (before, faulted(&self.tracking))
+                    && was != is
+                {
+                    let file = self
+                        .tracking
+                        .get(id)
+                        .map(|(c, _)| c.name.clone())
+                        .unwrap_or_default();
+                    self.log(LogEvent::TrackedFileFault { file, fault: is });
                 }
                 self.reevaluate(now);
             }
@@ -343,16 +241,28 @@ impl Instance {
             self.timers.garp_refresh = Some(now + self.cfg.garp.master_refresh);
             self.garp_burst(self.cfg.garp.master_refresh_repeat, GarpKind::Refresh);
         }
-        if due(self.timers.lower_prio_garp) {
-            self.timers.lower_prio_garp = None;
+        while self
+            .timers
+            .lower_prio_garp
+            .front()
+            .is_some_and(|t| *t <= now)
+        {
+            self.timers.lower_prio_garp.pop_front();
             self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
         }
     }
 
-    /// Start-up (`vrrp_init_state()`, spec 5.2): FAULT (init) if a fault is present; else
-    /// BACKUP (init), with a 1 µs down timer for an address owner (MASTER at once) and the
-    /// full Master_Down_Interval otherwise. RFC 5798 §6.4.1.
-    fn start(&mut self, now: Timestamp) {
+    /// Start-up (`vrrp_init_state()`, spec 5.2; RFC 5798 §6.4.1), as 2.2.7 logs it
+    /// (observed in network namespaces):
+    /// * a fault present: the cause, `(VI_1) entering FAULT state`, `(VI_1) removing VIPs.`;
+    /// * an address owner (255): `(VI_1) removing VIPs.`, then BACKUP silently with a 1 µs
+    ///   down timer, so MASTER at once;
+    /// * otherwise `(VI_1) removing VIPs.`, `(VI_1) Entering BACKUP STATE (init)` and the full
+    ///   Master_Down_Interval.
+    ///
+    /// `resume` (after a reload or a crash of the VRRP process while MASTER) behaves like the
+    /// owner but keeps the VIPs: nothing is removed.
+    fn start(&mut self, now: Timestamp, resume: bool) {
         if !matches!(self.state, State::Init | State::Stop) {
             return;
         }
@@ -361,27 +271,31 @@ impl Instance {
             self.change_state(now, State::Fault, Reason::Fault(reason));
             return;
         }
-        self.change_state(now, State::Backup, Reason::Init);
-        if self.effective_priority == 255 {
-            self.timers.down = Some(DownTimer {
-                at: now + Duration::from_micros(1),
-                since: now,
-                kind: DownKind::Fixed,
-            });
+        if !resume {
+            self.remove_stale_vips();
+        }
+        let reason = if self.effective_priority == 255 || resume {
+            Reason::InitAsMaster
+        } else {
+            Reason::Init
+        };
+        self.change_state(now, State::Backup, reason);
+    }
+
+    /// `preempt_delay` (spec 2.2): lower-priority adverts are accepted for this long after
+    /// start-up or FAULT recovery.
+    fn start_preempt_delay(&mut self, now: Timestamp) {
+        let delay = self.cfg.preempt_delay;
+        if self.cfg.preempt && !delay.is_zero() {
+            self.timers.preempt_until = Some(now + delay);
+            self.log(LogEvent::StartPreemptDelay { delay });
         }
     }
 
-    /// [`Input::Resume`]: INIT -> MASTER directly, unless a fault is present (then as Start).
-    fn resume(&mut self, now: Timestamp) {
-        if !matches!(self.state, State::Init | State::Stop) {
-            return;
-        }
-        if self.fault_reason().is_some() {
-            self.start(now);
-            return;
-        }
-        self.state = State::Init;
-        self.change_state(now, State::Master, Reason::Resumed);
+    /// keepalived clears the instance's addresses at start, whatever state follows.
+    fn remove_stale_vips(&mut self) {
+        self.log(LogEvent::RemovingVips);
+        self.actions.push_back(Action::RemoveVips);
     }
 
     /// RFC 5798 §6.4.2: Master_Down_Timer fires -> MASTER. In a sync group the instance only
@@ -409,30 +323,47 @@ impl Instance {
         self.wantstate = to;
         match to {
             State::Master => self.enter_master(now),
+            // Owner or resumed master at start-up: BACKUP silently (observed 2.2.7: no log
+            // line) with a 1 µs down timer, so MASTER at once; not reported either.
+            State::Backup if reason == Reason::InitAsMaster => {
+                self.master_adver_int = self.cfg.adver_int;
+                self.arm_down_timer(now, DownKind::Fixed);
+                return;
+            }
             State::Backup => {
                 self.log(LogEvent::EnteringBackup {
                     init: from == State::Init,
                 });
+                self.timers.preempt_until = None;
                 if from == State::Master {
-                    self.leave_master(0);
+                    self.leave_master(0, false);
                 } else {
                     self.master_adver_int = self.cfg.adver_int;
+                    self.start_preempt_delay(now);
                 }
-                self.timers.preempt_until = None;
                 self.arm_down_timer(now, DownKind::Full);
             }
             State::Fault => {
-                self.log_fault_cause();
-                self.log(LogEvent::EnteringFault {
-                    init: from == State::Init,
-                });
-                // Spec 5.4: observed twice when a track script fails.
-                self.leave_master_if(from, 2);
+                let init = from == State::Init;
+                if init {
+                    self.log_fault_cause();
+                }
+                self.log(LogEvent::EnteringFault { init });
+                if init {
+                    self.remove_stale_vips();
+                }
+                // Spec 5.4: observed twice, with `sent 0 priority`, when a tracker fails; a
+                // member pulled into FAULT by its sync group sends one, silently (observed).
+                if reason == Reason::Fault(FaultReason::SyncGroup) {
+                    self.leave_master_with(from, 1, false);
+                } else {
+                    self.leave_master_with(from, 2, true);
+                }
                 self.timers = Timers::default();
                 self.master = None;
             }
             State::Stop => {
-                self.leave_master_if(from, 1);
+                self.leave_master_with(from, 1, true);
                 self.timers = Timers::default();
                 self.master = None;
             }
@@ -446,12 +377,19 @@ impl Instance {
     /// burst after `garp_master_delay`, refresh timer. RFC 5798 §6.4.2 / §6.4.1.
     fn enter_master(&mut self, now: Timestamp) {
         self.stats.became_master += 1;
-        self.master_adver_int = self.cfg.adver_int;
         self.master = None;
         self.timers.down = None;
         self.timers.preempt_until = None;
         self.send_advert(self.effective_priority);
         self.log(LogEvent::EnteringMaster);
+        // RFC 5798 §6.4.2: a v3 master uses its own interval again (observed 2.2.7 line).
+        if self.master_adver_int != self.cfg.adver_int {
+            self.log(LogEvent::IntervalRestored {
+                from_ms: self.master_adver_int.0 * 10,
+                to_ms: self.cfg.adver_int.0 * 10,
+            });
+            self.master_adver_int = self.cfg.adver_int;
+        }
         self.log(LogEvent::SettingVips);
         self.actions.push_back(Action::AddVips);
         self.garp_burst(self.cfg.garp.master_repeat, GarpKind::BecameMaster);
@@ -462,19 +400,19 @@ impl Instance {
         self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
     }
 
-    fn leave_master_if(&mut self, from: State, zero_adverts: u32) {
+    fn leave_master_with(&mut self, from: State, zero_adverts: u32, log_zero: bool) {
         if from == State::Master {
-            self.leave_master(zero_adverts);
+            self.leave_master(zero_adverts, log_zero);
         }
     }
 
     /// Leaving MASTER: priority-0 adverts on stop/fault (spec 5.5), then remove the VIPs.
-    fn leave_master(&mut self, zero_adverts: u32) {
+    fn leave_master(&mut self, zero_adverts: u32, log_zero: bool) {
         self.stats.released_master += 1;
         for _ in 0..zero_adverts {
             self.send_advert(0);
         }
-        if zero_adverts > 0 {
+        if zero_adverts > 0 && log_zero {
             self.log(LogEvent::SentZeroPriority);
         }
         self.log(LogEvent::RemovingVips);
@@ -507,6 +445,11 @@ impl Instance {
         self.sync_fault.then_some(FaultReason::SyncGroup)
     }
 
+    /// The sum of the trackers' priority adjustments.
+    pub(crate) fn track_sum(&self) -> i64 {
+        self.tracking.adjustments()
+    }
+
     /// Whether a fault of this instance's own (not the sync group's) is present.
     pub fn has_own_fault(&self) -> bool {
         matches!(
@@ -515,11 +458,13 @@ impl Instance {
         )
     }
 
+    /// The cause line logged before `entering FAULT state` at start-up (observed 2.2.7; a
+    /// fault while running logs only `Entering FAULT STATE`).
     fn log_fault_cause(&mut self) {
         if !self.own_link_up && !self.cfg.dont_track_primary {
-            return; // the driver logs `Netlink reports eth0 down` itself
-        }
-        if let Some((_, TrackKind::Script, name)) = self.tracking.first_fault() {
+            let interface = self.cfg.interface.clone();
+            self.log(LogEvent::FaultInterfaceDown { interface });
+        } else if let Some((_, TrackKind::Script, name)) = self.tracking.first_fault() {
             let script = name.to_owned();
             self.log(LogEvent::FaultDueToScript { script });
         } else if let Some((_, TrackKind::Interface, name)) = self.tracking.first_fault() {
@@ -581,12 +526,37 @@ impl Instance {
         self.in_sync_group = on;
     }
 
+    /// Sync group: another member received a lower-priority advert as MASTER; send our
+    /// lower-priority GARPs too (spec 5.4 "also for sync-group peers").
+    pub(crate) fn sync_lower_prio_garp(&mut self, now: Timestamp) {
+        if self.state == State::Master {
+            self.lower_prio_garps(now);
+        }
+    }
+
+    /// The lower-priority GARP burst now and its repeat after `garp_lower_prio_delay`.
+    pub(crate) fn lower_prio_garps(&mut self, now: Timestamp) {
+        self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
+        let delay = self.cfg.garp.lower_prio_delay;
+        if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
+            if self.timers.lower_prio_garp.len() >= timers::MAX_LOWER_PRIO_REPEATS {
+                self.timers.lower_prio_garp.pop_front();
+            }
+            self.timers.lower_prio_garp.push_back(now + delay);
+        }
+    }
+
     /// Sync group: move to MASTER or BACKUP because the group says so.
-    pub(crate) fn sync_goto(&mut self, now: Timestamp, to: State) {
+    pub(crate) fn sync_goto(&mut self, now: Timestamp, to: State, reason: Reason) {
         if self.state == to || !matches!(self.state, State::Backup | State::Master) {
             return;
         }
-        self.change_state(now, to, Reason::SyncGroup);
+        self.change_state(now, to, reason);
+    }
+
+    /// Whether the sync group holds this instance in FAULT.
+    pub fn sync_fault(&self) -> bool {
+        self.sync_fault
     }
 
     fn send_advert(&mut self, priority: u8) {

@@ -4,7 +4,7 @@
 
 use super::log::LogEvent;
 use super::timers::DownKind;
-use super::{Action, GarpKind, Instance, Reason, State, Timestamp};
+use super::{Action, Instance, Reason, State, Timestamp};
 use crate::types::{Centisecs, Priority, Version};
 use crate::wire::Advert;
 use std::cmp::Ordering;
@@ -76,21 +76,12 @@ impl Instance {
         self.arm_down_timer(now, DownKind::Full);
     }
 
-    /// Spec 5.3: with `preempt_delay`, lower-priority adverts are still accepted until the
-    /// delay, started by the first of them, runs out.
-    fn preempt_delay_running(&mut self, now: Timestamp) -> bool {
-        if self.cfg.preempt_delay.is_zero() {
-            return false;
-        }
-        match self.timers.preempt_until {
-            Some(until) => now < until,
-            None => {
-                let until = now + self.cfg.preempt_delay;
-                self.timers.preempt_until = Some(until);
-                self.log(LogEvent::StartPreemptDelay { until });
-                true
-            }
-        }
+    /// With `preempt_delay`, lower-priority adverts are still accepted until the delay, started
+    /// when the instance entered BACKUP from start-up or FAULT, runs out. (Observed 2.2.7:
+    /// `start preempt delay (5.000000)` is logged at start-up, before any advert; the spec's
+    /// code reading had it start at the first lower-priority advert.)
+    fn preempt_delay_running(&self, now: Timestamp) -> bool {
+        self.timers.preempt_until.is_some_and(|until| now < until)
     }
 
     /// RFC 5798 §6.4.2: a v3 backup times its down timer with the master's interval. A v2
@@ -118,12 +109,10 @@ impl Instance {
         // Two address owners, 2.2.7 behaviour: reduce our base and effective priority to 254
         // for good, then compare as usual (so we yield to the other owner).
         if prio == 255 && self.effective_priority == 255 {
+            // Observed: no `Changing effective priority` line follows.
             self.log(LogEvent::TwoAddressOwners);
             self.base_priority = 254;
-            self.reevaluate(now);
-            if self.state != State::Master {
-                return;
-            }
+            self.effective_priority = super::track::effective_priority(254, self.track_sum());
             prio = adv.priority.0;
         }
         let ours = self.effective_priority;
@@ -167,11 +156,7 @@ impl Instance {
             self.send_advert(ours);
             self.timers.advert = Some(now + self.cfg.adver_int.as_duration());
         }
-        self.garp_burst(self.cfg.garp.lower_prio_repeat, GarpKind::LowerPriority);
-        let delay = self.cfg.garp.lower_prio_delay;
-        if !delay.is_zero() && self.cfg.garp.lower_prio_repeat > 0 {
-            self.timers.lower_prio_garp = Some(now + delay);
-        }
+        self.lower_prio_garps(now);
         self.actions.push_back(Action::NotifyMasterRxLowerPri {
             from: src,
             priority: adv.priority,

@@ -239,7 +239,12 @@ fn two_owners_reduce_local_priority_to_254() {
         l[0],
         "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority"
     );
-    assert!(l.contains(&"(VI_1) Changing effective priority from 255 to 254".to_owned()));
+    // Observed 2.2.7: the reduction itself is not logged as a priority change.
+    assert_eq!(
+        l[1],
+        "(VI_1) Master received advert from 10.99.0.2 with higher priority 255, ours 254"
+    );
+    assert!(!l.iter().any(|x| x.contains("Changing effective priority")));
     assert_eq!(i.base_priority(), 254);
     assert_eq!(i.effective_priority(), 254);
     assert_eq!(i.state(), State::Backup);
@@ -331,4 +336,48 @@ fn equal_priority_from_our_address_warns() {
         ["(VI_1) WARNING - equal priority advert received from remote host with our IP address."]
     );
     assert_eq!(i.state(), State::Master);
+}
+
+// Observed 2.2.7: each lower-priority advert schedules its own delayed GARP repeat (four
+// adverts a second apart -> four delayed bursts a second apart), and the master answers each
+// at once and restarts its advert timer.
+#[test]
+fn each_lower_priority_advert_schedules_its_own_garp_repeat() {
+    let c = cfg(150);
+    let (mut i, _) = master(c.clone());
+    drain(&mut i);
+    for k in 0..4u64 {
+        i.handle(at_ms(10_000 + k * 1000), from("10.99.0.2", &c, 100));
+        let a = drain(&mut i);
+        assert!(a.contains(&Action::SendAdvert {
+            priority: Priority(150)
+        }));
+        // the advert timer restarted from this advert
+        let next_advert = at_ms(10_000 + k * 1000) + c.adver_int.as_duration();
+        assert!(i.poll_timeout().unwrap() <= next_advert);
+    }
+    let delay = c.garp.lower_prio_delay;
+    let mut repeats = Vec::new();
+    for _ in 0..1000 {
+        let t = i.poll_timeout().unwrap();
+        if t > at_ms(13_000) + delay {
+            break;
+        }
+        i.handle_timeout(t);
+        for a in drain(&mut i) {
+            if matches!(
+                a,
+                Action::SendGarps {
+                    kind: GarpKind::LowerPriority,
+                    ..
+                }
+            ) {
+                repeats.push(t);
+            }
+        }
+    }
+    let want: Vec<Timestamp> = (0..4u64)
+        .map(|k| at_ms(10_000 + k * 1000) + delay)
+        .collect();
+    assert_eq!(repeats, want);
 }

@@ -85,6 +85,10 @@ pub fn master_down_interval(
     adverts + skew(version, prio, master_adver_int)
 }
 
+/// Bounds the queued lower-priority GARP repeats, so that a flood of lower adverts cannot grow
+/// memory (house style rule 8).
+pub(crate) const MAX_LOWER_PRIO_REPEATS: usize = 64;
+
 /// Every timer an instance may have armed, by purpose. `None` = not armed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Timers {
@@ -96,9 +100,11 @@ pub(crate) struct Timers {
     pub garp_delay: Option<Timestamp>,
     /// MASTER: the periodic GARP refresh (`garp_master_refresh`).
     pub garp_refresh: Option<Timestamp>,
-    /// MASTER: the repeat of the lower-priority GARP burst (`garp_lower_prio_delay`).
-    pub lower_prio_garp: Option<Timestamp>,
-    /// BACKUP: end of the preempt delay, started by the first lower-priority advert (5.3).
+    /// MASTER: the repeats of lower-priority GARP bursts (`garp_lower_prio_delay`), one per
+    /// lower-priority advert received (observed 2.2.7: four such adverts, four delayed
+    /// bursts), oldest first, at most [`MAX_LOWER_PRIO_REPEATS`].
+    pub lower_prio_garp: std::collections::VecDeque<Timestamp>,
+    /// BACKUP: end of the preempt delay, started on entering BACKUP from start-up or FAULT.
     /// Not a wake-up: it only changes how the next lower-priority advert is treated.
     pub preempt_until: Option<Timestamp>,
 }
@@ -132,7 +138,7 @@ impl Timers {
             self.advert,
             self.garp_delay,
             self.garp_refresh,
-            self.lower_prio_garp,
+            self.lower_prio_garp.front().copied(),
         ]
         .into_iter()
         .flatten()
@@ -143,7 +149,7 @@ impl Timers {
         self.advert = None;
         self.garp_delay = None;
         self.garp_refresh = None;
-        self.lower_prio_garp = None;
+        self.lower_prio_garp.clear();
     }
 }
 

@@ -92,6 +92,14 @@ impl Tracking {
         }
     }
 
+    /// A tracker's config and last status.
+    pub fn get(&self, id: TrackerId) -> Option<(&TrackerConfig, TrackStatus)> {
+        self.entries
+            .iter()
+            .find(|(c, _)| c.id == id)
+            .map(|(c, s)| (c, *s))
+    }
+
     pub fn adjustments(&self) -> i64 {
         self.entries
             .iter()

@@ -58,6 +58,16 @@ pub struct Violation {
     pub what: String,
 }
 
+/// An advert handed to a running router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub at: Timestamp,
+    pub to: usize,
+    pub src: IpAddr,
+    pub vrid: Vrid,
+    pub priority: u8,
+}
+
 #[derive(Debug)]
 struct Node {
     spec: NodeSpec,
@@ -65,8 +75,12 @@ struct Node {
     router: Option<Router>,
     segment: u32,
     link_up: bool,
+    /// Drops every advert it would receive (a one-way firewall rule), still sends.
+    deaf: bool,
     /// VIPs currently installed, per instance index (what AddVips/RemoveVips did).
     vips: Vec<bool>,
+    /// Which instances were MASTER when the node last crashed (for [`Lan::resume`]).
+    was_master: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,8 +112,8 @@ pub struct Lan {
     /// Transitions and printed log lines, in the order they happened.
     journal: Vec<TraceLog>,
     violations: Vec<Violation>,
-    /// Adverts delivered: (time, to node, from address, priority).
-    deliveries: Vec<(Timestamp, usize, IpAddr, u8)>,
+    /// Adverts delivered (when `record_deliveries`).
+    deliveries: Vec<Delivered>,
     /// Keep every delivery (for failover-time checks); off by default.
     pub record_deliveries: bool,
 }
@@ -115,7 +129,9 @@ impl Lan {
                     router: Some(r),
                     segment: 0,
                     link_up: true,
+                    deaf: false,
                     vips: vec![false; n],
+                    was_master: vec![false; n],
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -153,7 +169,7 @@ impl Lan {
     pub fn violations(&self) -> &[Violation] {
         &self.violations
     }
-    pub fn deliveries(&self) -> &[(Timestamp, usize, IpAddr, u8)] {
+    pub fn deliveries(&self) -> &[Delivered] {
         &self.deliveries
     }
     pub fn node_count(&self) -> usize {
@@ -187,14 +203,24 @@ impl Lan {
     /// Starts every node.
     pub fn start_all(&mut self) {
         for k in 0..self.nodes.len() {
-            self.with_router(k, |r, now| r.handle_all(now, Input::Start));
+            self.start(k);
         }
+    }
+
+    /// Starts one node's instances (its process was already there, silent, until now).
+    pub fn start(&mut self, node: usize) {
+        self.with_router(node, |r, now| r.handle_all(now, Input::Start));
     }
 
     /// The node vanishes: no priority 0, its VIPs go with it.
     pub fn crash(&mut self, node: usize) {
         if let Some(n) = self.nodes.get_mut(node) {
-            n.router = None;
+            if let Some(r) = n.router.take() {
+                n.was_master = r
+                    .instances()
+                    .map(|(_, i)| i.state() == State::Master)
+                    .collect();
+            }
             n.vips.iter_mut().for_each(|v| *v = false);
         }
     }
@@ -206,6 +232,16 @@ impl Lan {
 
     /// A fresh process on the node (after a crash or a stop), started at once.
     pub fn restart(&mut self, node: usize) {
+        self.restart_with(node, false);
+    }
+
+    /// A fresh process after a crash that resumes as MASTER the instances that were MASTER
+    /// ([`Input::Resume`]); the others start normally.
+    pub fn resume(&mut self, node: usize) {
+        self.restart_with(node, true);
+    }
+
+    fn restart_with(&mut self, node: usize, resume: bool) {
         if let Some(n) = self.nodes.get_mut(node) {
             match Router::new(n.spec.instances.clone(), n.spec.groups.clone()) {
                 Ok(r) => n.router = Some(r),
@@ -217,7 +253,19 @@ impl Lan {
                 self.with_router(node, |r, now| r.handle_all(now, Input::LinkDown(Link::Own)));
             }
         }
-        self.with_router(node, |r, now| r.handle_all(now, Input::Start));
+        let was_master = self
+            .nodes
+            .get(node)
+            .map(|n| n.was_master.clone())
+            .unwrap_or_default();
+        self.with_router(node, |r, now| {
+            let ids: Vec<InstanceId> = r.instances().map(|(id, _)| id).collect();
+            for id in ids {
+                let resume = resume && was_master.get(id.0).copied().unwrap_or(false);
+                let input = if resume { Input::Resume } else { Input::Start };
+                r.handle(now, id, input);
+            }
+        });
     }
 
     /// Splits the segment: each inner list is one side; unlisted nodes stay on side 0.
@@ -236,6 +284,13 @@ impl Lan {
 
     pub fn heal(&mut self) {
         self.partition(&[]);
+    }
+
+    /// A one-way block: the node stops (or resumes) receiving adverts but still sends.
+    pub fn set_deaf(&mut self, node: usize, deaf: bool) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.deaf = deaf;
+        }
     }
 
     /// The node's own interface goes down or up (every instance sees it).
@@ -303,7 +358,7 @@ impl Lan {
         let Some(node) = self.nodes.get(d.to) else {
             return;
         };
-        if !node.link_up {
+        if !node.link_up || node.deaf {
             return;
         }
         let Some(id) = node
@@ -314,8 +369,13 @@ impl Lan {
             return;
         };
         if self.record_deliveries {
-            self.deliveries
-                .push((self.now, d.to, d.src, d.advert.priority.0));
+            self.deliveries.push(Delivered {
+                at: self.now,
+                to: d.to,
+                src: d.src,
+                vrid: d.advert.vrid,
+                priority: d.advert.priority.0,
+            });
         }
         let input = Input::Advert {
             src: d.src,

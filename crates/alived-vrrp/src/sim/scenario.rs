@@ -44,6 +44,9 @@ pub struct ScenarioNode {
     pub instances: Vec<ScenarioInstance>,
     #[serde(default)]
     pub sync_groups: Vec<ScenarioGroup>,
+    /// When the node starts; before that it is silent.
+    #[serde(default)]
+    pub start_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +54,8 @@ pub struct ScenarioNode {
 pub struct ScenarioGroup {
     pub name: String,
     pub members: Vec<String>,
+    #[serde(default)]
+    pub tracking_weight: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +120,10 @@ pub struct TimedEvent {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Event {
+    /// Added for each node at its `start_ms`.
+    Start {
+        node: String,
+    },
     Crash {
         node: String,
     },
@@ -124,10 +133,21 @@ pub enum Event {
     Restart {
         node: String,
     },
+    /// Restart after a crash, resuming as MASTER what was MASTER (`Input::Resume`).
+    Resume {
+        node: String,
+    },
     Partition {
         sides: Vec<Vec<String>>,
     },
     Heal,
+    /// The node stops receiving adverts (one-way block) / receives again.
+    Deafen {
+        node: String,
+    },
+    Undeafen {
+        node: String,
+    },
     LinkDown {
         node: String,
     },
@@ -243,6 +263,7 @@ pub fn build(s: &Scenario) -> Result<Lan, ScenarioError> {
                     .map(|g| SyncGroupConfig {
                         name: g.name.clone(),
                         members: g.members.clone(),
+                        tracking_weight: g.tracking_weight,
                     })
                     .collect(),
             })
@@ -264,14 +285,24 @@ pub fn run(s: &Scenario) -> Result<String, ScenarioError> {
             .ok_or_else(|| ScenarioError::UnknownNode(name.to_owned()))
     };
     let mut events = s.events.clone();
+    for n in &s.nodes {
+        events.push(TimedEvent {
+            at_ms: n.start_ms,
+            event: Event::Start {
+                node: n.name.clone(),
+            },
+        });
+    }
+    // Stable: node starts come after the file's events of the same instant, in node order.
     events.sort_by_key(|e| e.at_ms);
-    lan.start_all();
     for e in &events {
         lan.run_until(crate::instance::Timestamp::from_millis(e.at_ms));
         match &e.event {
+            Event::Start { node: n } => lan.start(node(&lan, n)?),
             Event::Crash { node: n } => lan.crash(node(&lan, n)?),
             Event::Stop { node: n } => lan.stop(node(&lan, n)?),
             Event::Restart { node: n } => lan.restart(node(&lan, n)?),
+            Event::Resume { node: n } => lan.resume(node(&lan, n)?),
             Event::Partition { sides } => {
                 let sides = sides
                     .iter()
@@ -280,6 +311,8 @@ pub fn run(s: &Scenario) -> Result<String, ScenarioError> {
                 lan.partition(&sides);
             }
             Event::Heal => lan.heal(),
+            Event::Deafen { node: n } => lan.set_deaf(node(&lan, n)?, true),
+            Event::Undeafen { node: n } => lan.set_deaf(node(&lan, n)?, false),
             Event::LinkDown { node: n } => lan.set_link(node(&lan, n)?, false),
             Event::LinkUp { node: n } => lan.set_link(node(&lan, n)?, true),
             Event::Track {

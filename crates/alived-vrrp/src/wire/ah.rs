@@ -130,53 +130,76 @@ pub fn verify_icv(key: &[u8; 8], packet: &[u8], ihl: usize, unicast: bool) -> bo
         .is_ok()
 }
 
-/// Receive-side sequence number state of one instance (behaviour spec 5.9): a sequence number
-/// must be strictly greater than the last one accepted, else
-/// `IPSEC-AH : sequence number %u already processed. Packet dropped. Local(%u)`.
+/// The AH sequence counter of one instance. keepalived keeps a single counter for both
+/// directions (observed against 2.2.7):
+/// - sending: +1 per advert, starting at 1;
+/// - receiving: a sequence number must be strictly greater than the counter, else
+///   `IPSEC-AH : sequence number %u already processed. Packet dropped. Local(%u)`; an accepted
+///   one becomes the counter;
+/// - a master receiving a lower-priority advert sets the counter to its sequence number + 1
+///   (`IPSEC-AH : Syncing seq_num - Increment seq`), so it next sends that + 2 (observed: peer
+///   seq 1000, our next advert 1002).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AhReplay {
-    /// The last accepted sequence number; `None` before the first.
-    pub last: Option<u32>,
+    /// The last sequence number sent or accepted (0 before any).
+    pub seq: u32,
 }
 
 impl AhReplay {
-    /// Would `seq` be accepted?
+    /// Would a received `seq` be accepted?
     pub fn check(&self, seq: u32) -> Result<(), super::drop::DropReason> {
-        match self.last {
-            Some(last) if seq <= last => Err(super::drop::DropReason::AhReplay { seq, last }),
-            _ => Ok(()),
+        if seq > self.seq {
+            Ok(())
+        } else {
+            Err(super::drop::DropReason::AhReplay {
+                seq,
+                last: self.seq,
+            })
         }
     }
     /// Records an accepted sequence number (call after the advert passed validation).
     pub fn accept(&mut self, seq: u32) {
-        self.last = Some(seq);
+        self.seq = seq;
     }
-    /// Forgets the history, so that the next sequence number is accepted whatever it is (a
-    /// new master, or after a restart of the peer).
-    pub fn resync(&mut self) {
-        self.last = None;
+    /// The sequence number for the next advert we send.
+    pub fn next_tx(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+    /// The resync a master does on a lower-priority AH advert with sequence number `peer_seq`
+    /// (log `(VI_1) IPSEC-AH : Syncing seq_num - Increment seq`).
+    pub fn sync_lower_prio(&mut self, peer_seq: u32) {
+        self.seq = peer_seq.wrapping_add(1);
+    }
+    /// keepalived 2.2.7's log line for [`AhReplay::sync_lower_prio`] (observed).
+    pub fn sync_log_message(instance: &str) -> String {
+        format!("({instance}) IPSEC-AH : Syncing seq_num - Increment seq")
     }
 }
 
-/// Send-side sequence numbers: 1, 2, 3, ... (behaviour spec 5.9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AhSeq {
-    /// The last number sent (0 before the first).
-    pub sent: u32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl AhSeq {
-    /// The number for the next advert.
-    pub fn next_seq(&mut self) -> u32 {
-        self.sent = self.sent.wrapping_add(1);
-        self.sent
-    }
-    /// keepalived's resync on a lower-priority advert while master
-    /// (`IPSEC-AH : Syncing seq_num - Increment seq`): jump past the number the peer used so
-    /// that the peer, which has seen `peer_seq` from us or from itself, accepts ours.
-    pub fn resync_past(&mut self, peer_seq: u32) {
-        if peer_seq >= self.sent {
-            self.sent = peer_seq;
-        }
+    #[test]
+    fn one_counter_both_ways_as_keepalived() {
+        let mut c = AhReplay::default();
+        assert_eq!((c.next_tx(), c.next_tx()), (1, 2));
+        // Observed: at 2, a lower-priority advert with 1000 arrives; next sent is 1002.
+        assert!(c.check(1000).is_ok());
+        c.accept(1000);
+        c.sync_lower_prio(1000);
+        assert_eq!(c.next_tx(), 1002);
+        assert_eq!(
+            AhReplay::sync_log_message("VI_1"),
+            "(VI_1) IPSEC-AH : Syncing seq_num - Increment seq"
+        );
+        // Observed: `sequence number 2 already processed. Packet dropped. Local(2)`.
+        let mut r = AhReplay { seq: 2 };
+        assert!(r.check(2).is_err());
+        assert!(r.check(1).is_err());
+        assert!(r.check(3).is_ok());
+        r.accept(3);
+        assert!(r.check(3).is_err());
     }
 }

@@ -3,7 +3,6 @@
 //! counter (spec 7.2/7.3) and to keepalived 2.2.7's log line (spec 5.7, 6; wording taken from
 //! the 2.2.7 binary's messages). House style rule 5: counted and logged in one place.
 
-use super::vrrp::Family;
 use crate::types::{Centisecs, Version};
 use std::net::IpAddr;
 
@@ -66,7 +65,7 @@ pub enum DropReason {
     #[error("IPSEC-AH : invalid IPSEC HMAC-MD5 value")]
     AhIcvBad,
     /// Step 10: AH SPI is not the IPv4 source address.
-    #[error("IPSEC AH : invalid IPSEC SPI value. {got} and expect {expect}")]
+    #[error("AH SPI {got:#010x} is not the source address {expect:#010x}")]
     AhSpiBad { got: u32, expect: u32 },
     /// Step 10: AH sequence number not greater than the last accepted.
     #[error("IPSEC-AH : sequence number {seq} already processed. Local({last})")]
@@ -87,8 +86,9 @@ pub enum DropReason {
     #[error("Expected {}icast packet but received {}icast packet",
         if *.expected_unicast { "un" } else { "mult" }, if *.expected_unicast { "mult" } else { "un" })]
     ModeMismatch { expected_unicast: bool },
-    /// Step 17 in keepalived <= 2.3.2 (only with [`super::Expect::drop_on_addr_mismatch`]).
-    #[error("expected {expect} VIPs but received {got}")]
+    /// keepalived <= 2.3.2, checked right after the type (only with
+    /// [`super::Expect::drop_on_addr_mismatch`]; 2.2.7's wording, observed).
+    #[error("received an unexpected ip number count {got}, expected {expect}!")]
     AddrCountMismatch { expect: usize, got: usize },
     /// Step 17 in keepalived <= 2.3.2 (only with [`super::Expect::drop_on_addr_mismatch`]).
     #[error("ip address associated with VRID {vrid} not present in MASTER advert: {missing}")]
@@ -96,10 +96,6 @@ pub enum DropReason {
     /// Step 18: `check_unicast_src` and the source is not a configured peer.
     #[error("unicast source address {src} not a unicast peer")]
     UnicastSrcNotPeer { src: IpAddr },
-    /// The advert's addresses are not all of the socket's family (cannot happen for a parsed
-    /// message; kept for completeness of `Advert` checks).
-    #[error("address family mismatch: {0:?}")]
-    FamilyMismatch(Family),
 }
 
 impl DropReason {
@@ -126,8 +122,14 @@ impl DropReason {
             ModeMismatch { .. } => "mode_mismatch_err",
             UnicastSrcNotPeer { .. } => "unicast_src_err",
             VridZero | UnknownVrid { .. } => "unknown_vrid",
-            NotIpv4 { .. } | WrongProtocol { .. } | FamilyMismatch(_) => "malformed_err",
+            NotIpv4 { .. } | WrongProtocol { .. } => "malformed_err",
         }
+    }
+
+    /// False for the drops keepalived does not log unless asked: an advert for a VRID no
+    /// instance has (`log_unknown_vrids`).
+    pub fn logged_by_default(&self) -> bool {
+        !matches!(self, DropReason::VridZero | DropReason::UnknownVrid { .. })
     }
 
     /// keepalived 2.2.7's log line for this drop, for instance `instance`.
@@ -142,9 +144,14 @@ impl DropReason {
             | NotIpv4 { .. }
             | WrongProtocol { .. } => self.to_string(),
             VridZero | UnknownVrid { .. } => self.to_string(),
-            AhSpiBad { got, expect } => {
-                format!("IPSEC AH : invalid IPSEC SPI value. {got} and expect {expect}")
-            }
+            // keepalived 2.2.7 prints the source address first and the packet's SPI second,
+            // both as the raw network bytes read as a little-endian (x86) integer (observed:
+            // source 10.88.0.2, SPI 10.88.0.9 -> `33576970 and expect 151017482`).
+            AhSpiBad { got, expect } => format!(
+                "IPSEC AH : invalid IPSEC SPI value. {} and expect {}",
+                expect.swap_bytes(),
+                got.swap_bytes()
+            ),
             AhIcvBad => {
                 format!(
                     "({i}) IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !"
@@ -178,7 +185,8 @@ pub enum Warning {
         missing: IpAddr,
         from: IpAddr,
     },
-    /// v3: the advert's interval differs from ours (RFC 5798 §6.4.2: a backup adopts it).
+    /// v3: the advert's interval differs from the one in use (RFC 5798 §6.4.2: a backup
+    /// adopts it, and the next advert then matches).
     IntervalV3 { mine: Centisecs, got: Centisecs },
 }
 

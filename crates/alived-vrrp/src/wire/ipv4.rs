@@ -178,7 +178,7 @@ pub struct RxPacket<'a> {
 impl<'a> RxPacket<'a> {
     /// Parses an IPv4 packet as a raw socket returns it (header included). Fails only when
     /// there is not enough to find the message (`IPv4 VRRP packet too short`); every other
-    /// check is left to [`super::validate`] so it runs in keepalived's order.
+    /// check is left to [`super::validate()`] so it runs in keepalived's order.
     pub fn parse_ipv4(bytes: &'a [u8]) -> Result<RxPacket<'a>, DropReason> {
         let too_short = DropReason::TooShort { len: bytes.len() };
         let first = *bytes.first().ok_or(too_short)?;
@@ -218,6 +218,10 @@ impl<'a> RxPacket<'a> {
             PROTO_VRRP => (None, ihl),
             proto => return Err(DropReason::WrongProtocol { proto }),
         };
+        // tot_len may have cut the message short of its fixed header.
+        if data.len() < msg_start + super::vrrp::HEADER_LEN {
+            return Err(DropReason::TooShort { len: data.len() });
+        }
         Ok(RxPacket {
             family: Family::V4,
             src: src.into(),
@@ -256,5 +260,61 @@ impl<'a> RxPacket<'a> {
             tot_len: msg.len(),
             received_len: msg.len(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Centisecs, Priority, Version, Vrid};
+
+    #[test]
+    fn header_with_options_is_parsed_past_them() {
+        let a = Advert {
+            version: Version::V3,
+            vrid: Vrid::new(7).unwrap(),
+            priority: Priority(1),
+            adver_int: Centisecs(100),
+            auth: super::super::Auth::None,
+            addrs: vec![],
+        };
+        let tx = Ipv4Tx {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+            ttl: 255,
+            ident: 1,
+        };
+        let mut p = vec![0u8; 28];
+        emit_advert_packet(&mut p, &tx, &a, None).unwrap();
+        // Insert a 4-byte option (NOP x4) and grow IHL and tot_len.
+        let mut q = p[..20].to_vec();
+        q.extend_from_slice(&[1, 1, 1, 1]);
+        q.extend_from_slice(&p[20..]);
+        q[0] = 0x46;
+        q[3] = 32;
+        let rx = RxPacket::parse_ipv4(&q).unwrap();
+        assert_eq!((rx.ip_header_len, rx.advert), (24, &p[20..]));
+        assert_eq!(rx.ah, None);
+    }
+
+    #[test]
+    fn header_is_keepalived_shaped() {
+        let tx = Ipv4Tx {
+            src: Ipv4Addr::new(10, 77, 0, 1),
+            dst: Ipv4Addr::new(224, 0, 0, 18),
+            ttl: 255,
+            ident: 1,
+        };
+        let mut h = [0u8; 20];
+        emit_header(&mut h, &tx, 112, 20).unwrap();
+        // From v2-noauth.pcap, with the kernel's checksum d044 still 0.
+        assert_eq!(
+            h,
+            [
+                0x45, 0xc0, 0, 40, 0, 1, 0, 0, 0xff, 0x70, 0, 0, 10, 77, 0, 1, 224, 0, 0, 18
+            ]
+        );
+        fill_header_checksum(&mut h);
+        assert_eq!(&h[10..12], &[0xd0, 0x44]);
     }
 }

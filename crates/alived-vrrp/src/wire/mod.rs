@@ -3,6 +3,17 @@
 //!
 //! House style rule 2: each packet type is a checked view over bytes plus a parsed form with
 //! `parse`/`emit`/`buffer_len`; nothing here panics on untrusted bytes.
+//!
+//! Receive path: [`RxPacket::parse_ipv4`] (raw IPv4 socket bytes) or
+//! [`RxPacket::from_ipv6`] (IPv6 payload + ancillary data) -> [`validate()`] with the
+//! instance's [`Expect`] -> [`Valid`] (the [`Advert`], [`Warning`]s to log rate-limited, the AH
+//! sequence number to [`AhReplay::accept`]) or a [`DropReason`] (count
+//! [`DropReason::counter_name`], log [`DropReason::log_message`]).
+//!
+//! Send path: IPv4 [`ipv4::emit_advert_packet`] (header as keepalived builds it for its
+//! `IP_HDRINCL` socket, optional AH with [`AhReplay::next_tx`]); IPv6 [`Advert::emit`] with
+//! [`PseudoHeader::V6`] (the kernel adds the header and redoes the checksum). Announcements:
+//! [`arp::garp_frame`], [`ndisc::unsolicited_na`] (whole frames for AF_PACKET).
 
 pub mod ah;
 pub mod arp;
@@ -14,7 +25,7 @@ pub mod ndisc;
 pub mod validate;
 pub mod vrrp;
 
-pub use ah::{AhHeader, AhReplay, AhSeq};
+pub use ah::{AhHeader, AhReplay};
 pub use checksum::{ChecksumOutcome, PseudoHeader};
 pub use drop::{DropReason, Warning};
 pub use ipv4::{AhTx, Ipv4Tx, RxPacket};

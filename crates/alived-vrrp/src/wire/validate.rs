@@ -40,6 +40,9 @@ pub struct Expect<'a> {
     pub auth: ExpectAuth,
     /// Our advert interval (v2 must match exactly).
     pub adver_int: Centisecs,
+    /// v3: the master's interval this instance has adopted (RFC 5798 §6.4.2
+    /// Master_Adver_Interval), if it differs from `adver_int`.
+    pub master_adver_int: Option<Centisecs>,
     /// Our virtual addresses (the ones carried in adverts), in config order.
     pub addrs: &'a [IpAddr],
     /// The instance has `unicast_peer`s.
@@ -51,8 +54,8 @@ pub struct Expect<'a> {
     pub unicast_ttl_range: Option<(u8, u8)>,
     /// `skip_check_adv_addr` and this advert comes from the master we already know.
     pub skip_addr_check: bool,
-    /// keepalived <= 2.3.2 behaviour: an address mismatch drops the advert. Default false:
-    /// accept with a warning (ARCHITECTURE.md section 1).
+    /// keepalived <= 2.3.2 behaviour: an address count or list mismatch drops the advert.
+    /// Default false: accept with a warning (ARCHITECTURE.md section 1, as 2.3.3+).
     pub drop_on_addr_mismatch: bool,
     /// The AH sequence numbers seen so far.
     pub ah_replay: AhReplay,
@@ -66,6 +69,7 @@ impl<'a> Expect<'a> {
             version,
             auth: ExpectAuth::None,
             adver_int: Centisecs(100),
+            master_adver_int: None,
             addrs: &[],
             unicast: false,
             unicast_peers: &[],
@@ -102,6 +106,10 @@ fn is_multicast(a: IpAddr) -> bool {
 }
 
 /// Runs the checks of spec 5.7 in keepalived's order and parses the advert.
+///
+/// Left to the instance, which has the state: step 4 (drop in FAULT/INIT), 16
+/// (`owner_ignore_adverts`), the `advert_rcvd` and priority-0 counters (17, 19), recording the
+/// AH sequence number ([`Valid::ah_seq`]) and adopting a v3 master's interval.
 pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropReason> {
     let pkt = VrrpPacket::new_checked(rx.advert)?;
     let mut warnings = Vec::new();
@@ -123,7 +131,14 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
         _ => {}
     }
 
-    // Step 6: exact length (Ethernet padding was removed by the IP parse).
+    // Step 6: exact length (Ethernet padding was removed by the IP parse), for the packet's
+    // own version and address count: keepalived 2.2.7 answers a v3-headed advert of v2 size
+    // with `vrrp packet too long, length 40 and expect 32`, not `wrong version` (observed).
+    let len_version = match pkt.version() {
+        2 => Version::V2,
+        3 => Version::V3,
+        _ => expect.version,
+    };
     let ah_len = if rx.ah.is_some() {
         super::ah::AH_LEN
     } else {
@@ -131,7 +146,7 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
     };
     let expect_len = rx.ip_header_len
         + ah_len
-        + vrrp::message_len(expect.version, rx.family, usize::from(pkt.naddr()));
+        + vrrp::message_len(len_version, rx.family, usize::from(pkt.naddr()));
     if rx.received_len != expect_len {
         return Err(DropReason::BadLength {
             len: rx.received_len,
@@ -227,6 +242,15 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
         return Err(DropReason::InvalidType { got: pkt.kind() });
     }
 
+    // keepalived 2.2.7 drops an advert whose address count differs from ours right after the
+    // type check (before the checksum; observed against 2.2.7). 2.3.3+ only warns (step 17).
+    if expect.drop_on_addr_mismatch && usize::from(pkt.naddr()) != expect.addrs.len() {
+        return Err(DropReason::AddrCountMismatch {
+            expect: expect.addrs.len(),
+            got: usize::from(pkt.naddr()),
+        });
+    }
+
     // Step 12: IPv4 total length.
     if rx.family == Family::V4 && rx.tot_len != rx.received_len {
         return Err(DropReason::TotLenMismatch {
@@ -235,14 +259,14 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
         });
     }
 
-    // Step 13: v3 interval mismatch is only logged (RFC 5798 §6.4.2: a backup adopts it).
+    // Step 13: v3 interval mismatch is only logged (RFC 5798 §6.4.2: a backup adopts the
+    // master's interval). keepalived compares with the interval in use, so it logs once per
+    // change (observed: `advertisement interval updated from 1000ms to 2000ms by master`).
     if expect.version == Version::V3 {
         let got = Centisecs(u32::from(pkt.max_adver_int_v3()));
-        if got != expect.adver_int {
-            warnings.push(Warning::IntervalV3 {
-                mine: expect.adver_int,
-                got,
-            });
+        let in_use = expect.master_adver_int.unwrap_or(expect.adver_int);
+        if got != in_use {
+            warnings.push(Warning::IntervalV3 { mine: in_use, got });
         }
     }
 
@@ -287,9 +311,6 @@ pub fn validate(rx: &RxPacket<'_>, expect: &Expect<'_>) -> Result<Valid, DropRea
                 })
         };
         match (addr_warning, expect.drop_on_addr_mismatch) {
-            (Some(Warning::AddrCount { expect, got }), true) => {
-                return Err(DropReason::AddrCountMismatch { expect, got });
-            }
             (Some(Warning::AddrList { vrid, missing, .. }), true) => {
                 return Err(DropReason::AddrListMismatch { vrid, missing });
             }

@@ -209,7 +209,7 @@ impl Advert {
     /// Parses the message in `pkt` carried over `family`. Checks what the message alone
     /// decides, in keepalived's order (behaviour spec 5.7): length for its own count, version,
     /// v2 auth type, type, VRID. The instance checks (auth matching ours, interval,
-    /// addresses, checksum) are in [`super::validate`].
+    /// addresses, checksum) are in [`super::validate()`].
     pub fn parse<T: AsRef<[u8]>>(
         pkt: &VrrpPacket<T>,
         family: Family,
@@ -347,4 +347,117 @@ pub fn pass_field(password: &[u8]) -> [u8; 8] {
     let n = password.len().min(8);
     f[..n].copy_from_slice(&password[..n]);
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v2() -> Advert {
+        Advert {
+            version: Version::V2,
+            vrid: Vrid::new(51).unwrap(),
+            priority: Priority(150),
+            adver_int: Centisecs(100),
+            auth: Auth::Pass(pass_field(b"secret12345")),
+            addrs: vec![IpAddr::V4(Ipv4Addr::new(10, 99, 0, 100))],
+        }
+    }
+
+    #[test]
+    fn spec_observed_v2_pass() {
+        // Behaviour spec 5.9: `21 33 96 01 01 01 cf84 0a630064 "secret12"`.
+        let b = v2().to_bytes(Family::V4, PseudoHeader::None).unwrap();
+        let mut want = vec![
+            0x21, 0x33, 0x96, 0x01, 0x01, 0x01, 0xcf, 0x84, 10, 99, 0, 100,
+        ];
+        want.extend_from_slice(b"secret12");
+        assert_eq!(b, want);
+        // The priority-0 advert of the same instance: checksum 0x6585.
+        let stop = Advert {
+            priority: Priority::STOP,
+            ..v2()
+        };
+        let b = stop.to_bytes(Family::V4, PseudoHeader::None).unwrap();
+        assert_eq!(&b[..8], &[0x21, 0x33, 0x00, 0x01, 0x01, 0x01, 0x65, 0x85]);
+    }
+
+    #[test]
+    fn emit_errors() {
+        let mut buf = [0u8; 64];
+        let half = Advert {
+            adver_int: Centisecs(150),
+            ..v2()
+        };
+        assert_eq!(
+            half.emit(&mut buf, Family::V4, PseudoHeader::None),
+            Err(EmitError::BadInterval(Centisecs(150)))
+        );
+        let long = Advert {
+            adver_int: Centisecs(25_600),
+            ..v2()
+        };
+        assert!(matches!(
+            long.emit(&mut buf, Family::V4, PseudoHeader::None),
+            Err(EmitError::BadInterval(_))
+        ));
+        let v3 = Advert {
+            version: Version::V3,
+            auth: Auth::None,
+            adver_int: Centisecs(4096),
+            ..v2()
+        };
+        assert!(matches!(
+            v3.emit(&mut buf, Family::V4, PseudoHeader::None),
+            Err(EmitError::BadInterval(_))
+        ));
+        assert!(matches!(
+            v2().emit(&mut buf, Family::V6, PseudoHeader::None),
+            Err(EmitError::WrongFamily(_))
+        ));
+        let v6pass = Advert {
+            addrs: vec!["2001:db8::1".parse().unwrap()],
+            ..v2()
+        };
+        assert_eq!(
+            v6pass.emit(&mut buf, Family::V6, PseudoHeader::None),
+            Err(EmitError::AuthNotCarried)
+        );
+        assert_eq!(
+            v2().emit(&mut buf[..19], Family::V4, PseudoHeader::None),
+            Err(EmitError::BufferTooSmall { have: 19, need: 20 })
+        );
+        let many = Advert {
+            addrs: vec![IpAddr::V4(Ipv4Addr::LOCALHOST); 256],
+            ..v2()
+        };
+        assert_eq!(
+            many.emit(&mut [0u8; 2048], Family::V4, PseudoHeader::None),
+            Err(EmitError::TooManyAddresses(256))
+        );
+    }
+
+    #[test]
+    fn v3_reserved_bits_are_ignored_on_parse() {
+        let a = Advert {
+            version: Version::V3,
+            auth: Auth::None,
+            adver_int: Centisecs(10),
+            ..v2()
+        };
+        let mut b = a.to_bytes(Family::V4, PseudoHeader::None).unwrap();
+        b[4] |= 0xf0;
+        assert_eq!(
+            Advert::parse_bytes(&b, Family::V4).unwrap().adver_int,
+            Centisecs(10)
+        );
+    }
+
+    #[test]
+    fn truncated_messages_are_errors_not_panics() {
+        let b = v2().to_bytes(Family::V4, PseudoHeader::None).unwrap();
+        for n in 0..b.len() {
+            assert!(Advert::parse_bytes(&b[..n], Family::V4).is_err(), "len {n}");
+        }
+    }
 }

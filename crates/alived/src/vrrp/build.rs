@@ -35,6 +35,19 @@ pub fn instances(config: &Config) -> Result<Vec<InstanceSpec>, BuildError> {
         .collect()
 }
 
+/// The `vrrp_sync_group`s (their members were checked by the model).
+pub fn sync_groups(config: &Config) -> Vec<alived_vrrp::sync::SyncGroupConfig> {
+    config
+        .sync_groups
+        .iter()
+        .map(|g| alived_vrrp::sync::SyncGroupConfig {
+            name: g.name.clone(),
+            members: g.group.clone(),
+            tracking_weight: g.sync_group_tracking_weight,
+        })
+        .collect()
+}
+
 /// Whether the configuration has anything for the checker process.
 pub fn has_virtual_servers(config: &Config) -> bool {
     !config.virtual_servers.is_empty()

@@ -1,15 +1,17 @@
 //! The VRRP process's event loop (ARCHITECTURE.md section 3): packets, link events, one timer
-//! and signals go into the sans-IO instances; their actions are carried out here.
+//! and signals go into the sans-IO instances (held with their sync groups by one
+//! `alived_vrrp::sync::Router`); their actions are carried out here.
 
-use super::iface::{self, Resolved};
-use super::rx::{self, RxState};
+use super::iface;
+use super::rx;
+use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
-use super::tx::{self, AdvertTx};
-use alived_sys::netlink::{AddrSpec, EventStream, NetEvent, Netlink};
-use alived_sys::{PacketSocket, Received, SocketKey, SocketPool};
-use alived_vrrp::instance::{Action, Input, Instance, Link, LogLevel, State, Timestamp};
+use super::tx;
+use alived_sys::netlink::{EventStream, NetEvent, Netlink};
+use alived_sys::{Received, SocketPool};
+use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
+use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig, Target};
 use std::collections::HashMap;
-use std::net::IpAddr;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -22,21 +24,6 @@ pub struct RunOptions {
     pub respawned: bool,
     /// Remove VIPs at stop (false with `-V`).
     pub release_vips: bool,
-}
-
-/// One running instance and its I/O.
-struct Vr {
-    spec: InstanceSpec,
-    inst: Instance,
-    res: Resolved,
-    vips: Vec<AddrSpec>,
-    vip_list: Vec<IpAddr>,
-    routes: Vec<alived_sys::netlink::RouteSpec>,
-    tx: AdvertTx,
-    garp: Option<PacketSocket>,
-    /// IPv6 forwarding on: the NA router flag.
-    router: bool,
-    rx: RxState,
 }
 
 /// Microseconds since the process's epoch, the instances' clock.
@@ -61,177 +48,98 @@ fn monotonic() -> String {
     }
 }
 
-/// Why the VRRP process could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("netlink: {0}")]
-    Netlink(Box<alived_sys::NetlinkError>),
-    #[error("{0}")]
-    Iface(Box<iface::IfaceError>),
-    #[error("({0}) socket: {1}")]
-    Socket(String, alived_sys::SocketError),
-    #[error("{0}")]
-    Config(#[from] alived_vrrp::instance::ConfigError),
-    #[error("signals: {0}")]
-    Signal(std::io::Error),
-}
-
-impl From<alived_sys::NetlinkError> for StartError {
-    fn from(e: alived_sys::NetlinkError) -> Self {
-        StartError::Netlink(Box::new(e))
+fn log_line(line: &alived_vrrp::instance::LogLine) {
+    match line.level() {
+        LogLevel::Info => info!("{line}"),
+        LogLevel::Warning => warn!("{line}"),
+        LogLevel::Debug => debug!("{line}"),
     }
 }
 
-impl From<iface::IfaceError> for StartError {
-    fn from(e: iface::IfaceError) -> Self {
-        StartError::Iface(Box::new(e))
-    }
-}
-
-/// Sets one instance up: interface, VIP clean-up or adoption, socket, state machine.
-async fn start_one(
-    nl: &Netlink,
-    pool: &mut SocketPool,
-    spec: InstanceSpec,
-    opts: &RunOptions,
-    clock: Clock,
-    packets: &mpsc::Sender<(usize, Received)>,
-    idx: usize,
-) -> Result<Vr, StartError> {
-    let res = iface::resolve(nl, &spec).await?;
-    let vips = iface::vip_addrs(nl, &spec, &res).await;
-    let routes = iface::vroutes(nl, &spec).await;
-    let resume = opts.respawned && iface::all_present(nl, &vips).await;
-    if !resume {
-        // A fresh start removes VIPs a crashed earlier run left behind.
-        for a in nl.remove_stale(&vips).await? {
-            info!("({}) removed stale VIP {}/{}", spec.name, a.addr, a.prefix);
-        }
-    }
-    let ifindex = res.xmit_ifindex(&spec);
-    let key = match (spec.is_unicast(), spec.is_ipv6()) {
-        (false, false) => SocketKey::multicast_v4(ifindex),
-        (false, true) => SocketKey::multicast_v6(ifindex),
-        (true, v6) => {
-            let fam = if v6 {
-                alived_sys::Family::V6
-            } else {
-                alived_sys::Family::V4
-            };
-            SocketKey::unicast(ifindex, fam, spec.src_ip)
-        }
-    };
-    let mut sub = pool
-        .subscribe(key, spec.vrid.get(), &[])
-        .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
-    let tx = AdvertTx::new(sub.socket().clone(), &spec, res.our_addr);
-    let fwd = packets.clone();
-    tokio::spawn(async move {
-        while let Some(p) = sub.recv().await {
-            if fwd.send((idx, p)).await.is_err() {
-                break;
+/// Carries out one instance's action.
+async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: bool) {
+    let name = vr.spec.name.as_str();
+    match a {
+        Action::SendAdvert { priority } => {
+            if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
+                warn!("({name}) cannot send advert: {e}");
             }
         }
-    });
-    let garp = match PacketSocket::sender(res.vip_link().index) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            warn!("({}) no GARP socket: {e}", spec.name);
-            None
+        Action::AddVips => {
+            iface::add_vips(nl, name, &vr.vips).await;
+            iface::add_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
         }
-    };
-    let router = alived_sys::netlink::read_sysctl(&format!(
-        "net/ipv6/conf/{}/forwarding",
-        res.vip_link().name
-    ))
-    .is_ok_and(|v| v == "1");
-    let mut inst = Instance::new(spec.instance_config(res.our_addr))?;
-    let now = clock.now();
-    if !res.base.is_running() {
-        inst.handle(now, Input::LinkDown(Link::Own));
-    }
-    for (i, t) in spec.track_interfaces.iter().enumerate() {
-        let up = nl.link_by_name(&t.name).await.is_ok_and(|l| l.is_running());
-        if !up {
-            inst.handle(
-                now,
-                Input::LinkDown(Link::Tracked(InstanceSpec::track_if_id(i))),
+        Action::RemoveVips => {
+            // `-V`: a stopping process leaves its VIPs, routes and rules in place.
+            if release_vips || state != State::Stop {
+                iface::remove_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
+                iface::remove_vips(nl, name, &vr.vips).await;
+            }
+        }
+        Action::SendGarps { count, .. } => {
+            if let Some(s) = &vr.garp {
+                let ifname = &vr.res.vip_link().name;
+                let (mac, router) = (vr.res.mac(), vr.router);
+                if let Err(e) = tx::garps(s, ifname, mac, &vr.vip_list, count, router).await {
+                    warn!("({name}) cannot send GARP/NA: {e}");
+                }
+            }
+        }
+        Action::Log(line) => log_line(&line),
+        Action::Transition { from, to, reason } => {
+            // Hook point for notify scripts, FIFO and metrics (later issues).
+            debug!(
+                "({name}) transition to {to} at monotonic {} (from {from}, {reason:?})",
+                monotonic()
             );
         }
+        Action::NotifyMasterRxLowerPri { .. } | Action::PriorityChanged { .. } => {}
     }
-    if resume {
-        info!(
-            "({}) VIPs found in place after a restart - resuming MASTER",
-            spec.name
-        );
-    }
-    inst.handle(now, if resume { Input::Resume } else { Input::Start });
-    Ok(Vr {
-        vip_list: spec.vips.iter().map(|v| v.addr).collect(),
-        spec,
-        inst,
-        res,
-        vips,
-        routes,
-        tx,
-        garp,
-        router,
-        rx: RxState::default(),
-    })
 }
 
-/// Carries out every pending action of one instance.
-async fn drain(nl: &Netlink, vr: &mut Vr, release_vips: bool) {
-    while let Some(a) = vr.inst.poll_action() {
-        match a {
-            Action::SendAdvert { priority } => {
-                if let Err(e) = vr.tx.send(priority).await {
-                    warn!("({}) cannot send advert: {e}", vr.spec.name);
+/// Carries out every pending action, in order.
+async fn drain(nl: &Netlink, router: &mut Router, vrs: &mut [Vr], release_vips: bool) {
+    while let Some((target, a)) = router.poll_action() {
+        match target {
+            Target::Instance(id) => {
+                let state = router.instance(id).map_or(State::Init, |i| i.state());
+                if let Some(vr) = vrs.get_mut(id.0) {
+                    act(nl, vr, state, a, release_vips).await;
                 }
             }
-            Action::AddVips => {
-                iface::add_vips(nl, &vr.spec.name, &vr.vips).await;
-                iface::add_routes(nl, &vr.spec.name, &vr.routes, &vr.spec.vrules).await;
-            }
-            Action::RemoveVips => {
-                if release_vips || vr.inst.state() != State::Stop {
-                    iface::remove_routes(nl, &vr.spec.name, &vr.routes, &vr.spec.vrules).await;
-                    iface::remove_vips(nl, &vr.spec.name, &vr.vips).await;
+            Target::Group(_) => {
+                if let Action::Log(line) = a {
+                    log_line(&line);
                 }
             }
-            Action::SendGarps { count, .. } => {
-                if let Some(s) = &vr.garp {
-                    let name = &vr.res.vip_link().name;
-                    let (mac, router) = (vr.res.mac(), vr.router);
-                    if let Err(e) = tx::garps(s, name, mac, &vr.vip_list, count, router).await {
-                        warn!("({}) cannot send GARP/NA: {e}", vr.spec.name);
-                    }
-                }
-            }
-            Action::Log(line) => match line.level() {
-                LogLevel::Info => info!("{line}"),
-                LogLevel::Warning => warn!("{line}"),
-                LogLevel::Debug => debug!("{line}"),
-            },
-            Action::Transition { from, to, reason } => {
-                // Hook point for notify scripts, FIFO and metrics (later issues).
-                debug!(
-                    "({}) transition to {to} at monotonic {} (from {from}, {reason:?})",
-                    vr.spec.name,
-                    monotonic()
-                );
-            }
-            Action::NotifyMasterRxLowerPri { .. } | Action::PriorityChanged { .. } => {}
         }
+    }
+}
+
+/// Spec 5.9: a MASTER receiving a lower-priority AH advert resynchronises its sequence
+/// counter past the peer's.
+fn ah_resync(router: &Router, id: InstanceId, vr: &mut Vr, d: &rx::Decoded) {
+    let (Some(seq), Input::Advert { advert, .. }) = (d.ah_seq, &d.input) else {
+        return;
+    };
+    let Some(inst) = router.instance(id) else {
+        return;
+    };
+    if inst.state() == State::Master && advert.priority.0 < inst.effective_priority() {
+        vr.rx.ah_replay.sync_lower_prio(seq);
+        info!(
+            "{}",
+            alived_vrrp::wire::AhReplay::sync_log_message(&vr.spec.name)
+        );
     }
 }
 
 /// Feeds a link change to every instance that cares; logs it as keepalived does.
 fn link_event(
-    vrs: &mut [Vr],
+    router: &mut Router,
+    vrs: &[Vr],
     known: &mut HashMap<u32, bool>,
-    index: u32,
-    name: &str,
+    (index, name): (u32, &str),
     up: bool,
     now: Timestamp,
 ) {
@@ -242,14 +150,14 @@ fn link_event(
         return;
     }
     info!("Netlink reports {name} {}", if up { "up" } else { "down" });
-    for vr in vrs.iter_mut() {
+    for (i, vr) in vrs.iter().enumerate() {
         let mut links = Vec::new();
         if vr.res.base.index == index {
             links.push(Link::Own);
         }
-        for (i, t) in vr.spec.track_interfaces.iter().enumerate() {
+        for (t_i, t) in vr.spec.track_interfaces.iter().enumerate() {
             if t.name == name {
-                links.push(Link::Tracked(InstanceSpec::track_if_id(i)));
+                links.push(Link::Tracked(InstanceSpec::track_if_id(t_i)));
             }
         }
         for l in links {
@@ -258,26 +166,17 @@ fn link_event(
             } else {
                 Input::LinkDown(l)
             };
-            vr.inst.handle(now, input);
+            router.handle(now, InstanceId(i), input);
         }
     }
 }
 
-/// After a netlink overrun: re-read the links we care about.
-async fn resync_links(
-    nl: &Netlink,
-    vrs: &mut [Vr],
-    known: &mut HashMap<u32, bool>,
-    now: Timestamp,
-) {
-    let Ok(links) = nl.links().await else { return };
-    for l in links {
-        link_event(vrs, known, l.index, &l.name, l.is_running(), now);
-    }
-}
-
 /// Runs the VRRP process until TERM/INT; returns the exit code.
-pub async fn run(specs: Vec<InstanceSpec>, opts: RunOptions) -> Result<i32, StartError> {
+pub async fn run(
+    specs: Vec<InstanceSpec>,
+    groups: Vec<SyncGroupConfig>,
+    opts: RunOptions,
+) -> Result<i32, StartError> {
     let clock = Clock(Instant::now());
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
@@ -291,19 +190,30 @@ pub async fn run(specs: Vec<InstanceSpec>, opts: RunOptions) -> Result<i32, Star
     );
     let mut usr2 = sig(SignalKind::user_defined2())?;
     let mut vrs = Vec::new();
+    let mut configs = Vec::new();
+    let mut firsts = Vec::new();
     for (idx, spec) in specs.into_iter().enumerate() {
-        vrs.push(start_one(&nl, &mut pool, spec, &opts, clock, &ptx, idx).await?);
+        let p = start_one(&nl, &mut pool, spec, opts.respawned, &ptx, idx).await?;
+        vrs.push(p.vr);
+        configs.push(p.config);
+        firsts.push((p.initial, p.first));
+    }
+    let mut router = Router::new(configs, groups)?;
+    let now = clock.now();
+    for (i, (initial, first)) in firsts.into_iter().enumerate() {
+        for input in initial {
+            router.handle(now, InstanceId(i), input);
+        }
+        router.handle(now, InstanceId(i), first);
     }
     let mut known: HashMap<u32, bool> = vrs
         .iter()
         .map(|vr| (vr.res.base.index, vr.res.base.is_running()))
         .collect();
     info!("Startup complete");
-    for vr in &mut vrs {
-        drain(&nl, vr, opts.release_vips).await;
-    }
+    drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     loop {
-        let next = vrs.iter().filter_map(|vr| vr.inst.poll_timeout()).min();
+        let next = router.poll_timeout();
         let sleep = async {
             match next {
                 Some(t) => tokio::time::sleep_until(clock.instant(t)).await,
@@ -318,42 +228,41 @@ pub async fn run(specs: Vec<InstanceSpec>, opts: RunOptions) -> Result<i32, Star
             _ = usr2.recv() => info!("Stats dump is not supported yet"),
             Some((idx, pkt)) = packets.recv() => {
                 if let Some(vr) = vrs.get_mut(idx)
-                    && let Some(input) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
+                    && let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
                 {
-                    vr.inst.handle(clock.now(), input);
+                    ah_resync(&router, InstanceId(idx), vr, &d);
+                    router.handle(clock.now(), InstanceId(idx), d.input);
                 }
             }
             ev = events.next() => match ev {
-                Some(NetEvent::LinkUp { index, name }) => link_event(&mut vrs, &mut known, index, &name, true, clock.now()),
-                Some(NetEvent::LinkDown { index, name }) | Some(NetEvent::LinkRemoved { index, name }) => {
-                    link_event(&mut vrs, &mut known, index, &name, false, clock.now())
+                Some(NetEvent::LinkUp { index, name }) => {
+                    link_event(&mut router, &vrs, &mut known, (index, &name), true, clock.now())
                 }
-                Some(NetEvent::Overrun) => resync_links(&nl, &mut vrs, &mut known, clock.now()).await,
+                Some(NetEvent::LinkDown { index, name } | NetEvent::LinkRemoved { index, name }) => {
+                    link_event(&mut router, &vrs, &mut known, (index, &name), false, clock.now())
+                }
+                Some(NetEvent::Overrun) => {
+                    // Events were lost: re-read the links we care about.
+                    if let Ok(links) = nl.links().await {
+                        for l in links {
+                            let up = l.is_running();
+                            link_event(&mut router, &vrs, &mut known, (l.index, &l.name), up, clock.now());
+                        }
+                    }
+                }
                 Some(_) => {}
                 None => {
                     warn!("Netlink event stream ended - reopening");
                     events = EventStream::new()?;
                 }
             },
-            _ = sleep => {
-                let now = clock.now();
-                for vr in &mut vrs {
-                    if vr.inst.poll_timeout().is_some_and(|t| t <= now) {
-                        vr.inst.handle_timeout(now);
-                    }
-                }
-            }
+            _ = sleep => router.handle_timeout(clock.now()),
         }
-        for vr in &mut vrs {
-            drain(&nl, vr, opts.release_vips).await;
-        }
+        drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     }
     // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted.
-    let now = clock.now();
-    for vr in &mut vrs {
-        vr.inst.handle(now, Input::Stop);
-        drain(&nl, vr, opts.release_vips).await;
-    }
+    router.handle_all(clock.now(), Input::Stop);
+    drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     for vr in &vrs {
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }

@@ -3,12 +3,14 @@
 //! its VIPs.
 //!
 //! Files: `build.rs` (configuration -> [`spec::InstanceSpec`]), `iface.rs` (interfaces, VIPs,
-//! VMAC), `rx.rs` (receive validation), `tx.rs` (adverts, GARPs), `driver.rs` (event loop).
+//! VMAC), `rx.rs` (receive validation), `tx.rs` (adverts, GARPs), `setup.rs` (start-up of one instance), `driver.rs` (event
+//! loop).
 
 pub mod build;
 pub mod driver;
 pub mod iface;
 pub mod rx;
+pub mod setup;
 pub mod spec;
 pub mod tx;
 
@@ -16,6 +18,7 @@ pub mod tx;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub instances: Vec<spec::InstanceSpec>,
+    pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub has_virtual_servers: bool,
     /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
     pub report: String,
@@ -39,6 +42,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     }
     Ok(Loaded {
         instances: build::instances(&loaded.config)?,
+        sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         report,
     })
@@ -63,7 +67,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(loaded.instances, opts)) {
+    match rt.block_on(driver::run(loaded.instances, loaded.sync_groups, opts)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

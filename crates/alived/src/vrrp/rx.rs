@@ -15,7 +15,8 @@ use tracing::{debug, warn};
 /// How often one cause of drop or warning may be logged per instance.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// Per-instance receive state: AH replay window, counters, log rate limits.
+/// Per-instance receive state: the AH sequence counter (shared with sending), counters, log
+/// rate limits.
 #[derive(Debug, Default)]
 pub struct RxState {
     pub ah_replay: AhReplay,
@@ -70,13 +71,21 @@ fn expect<'a>(spec: &'a InstanceSpec, vips: &'a [IpAddr], replay: AhReplay) -> E
     e
 }
 
+/// A received advert that passed validation.
+#[derive(Debug)]
+pub struct Decoded {
+    pub input: Input,
+    /// Its AH sequence number, if AH.
+    pub ah_seq: Option<u32>,
+}
+
 /// Turns one received packet into an input for the instance, or counts and logs the drop.
 pub fn decode(
     spec: &InstanceSpec,
     vips: &[IpAddr],
     st: &mut RxState,
     pkt: &Received,
-) -> Option<Input> {
+) -> Option<Decoded> {
     let parsed = match pkt.info.src {
         IpAddr::V4(_) => RxPacket::parse_ipv4(&pkt.bytes),
         IpAddr::V6(src) => {
@@ -102,9 +111,12 @@ pub fn decode(
                 let warning = !matches!(w, wire::Warning::IntervalV3 { .. });
                 st.log_limited(&format!("{w:?}"), &msg, warning);
             }
-            Some(Input::Advert {
-                src: pkt.info.src,
-                advert: valid.advert,
+            Some(Decoded {
+                input: Input::Advert {
+                    src: pkt.info.src,
+                    advert: valid.advert,
+                },
+                ah_seq: valid.ah_seq,
             })
         }
         Err(reason) => {

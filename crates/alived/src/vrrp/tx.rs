@@ -5,7 +5,7 @@ use super::spec::{AuthSpec, InstanceSpec};
 use alived_sys::{PacketSocket, SocketError, VrrpSocket};
 use alived_vrrp::types::Priority;
 use alived_vrrp::wire::ipv4::{self, VRRP_TTL};
-use alived_vrrp::wire::{Advert, AhSeq, AhTx, Auth, Family, Ipv4Tx, PseudoHeader};
+use alived_vrrp::wire::{Advert, AhReplay, AhTx, Auth, Family, Ipv4Tx, PseudoHeader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use tracing::debug;
@@ -32,7 +32,6 @@ pub struct AdvertTx {
     ttl: u8,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
-    ah_seq: AhSeq,
     template: Advert,
     ah_key: Option<[u8; 8]>,
     buf: Vec<u8>,
@@ -62,7 +61,6 @@ impl AdvertTx {
                 VRRP_TTL
             },
             ident: 0,
-            ah_seq: AhSeq::default(),
             template: Advert {
                 version: spec.version,
                 vrid: spec.vrid,
@@ -76,8 +74,9 @@ impl AdvertTx {
         }
     }
 
-    /// Sends one advert with `priority` to every destination.
-    pub async fn send(&mut self, priority: Priority) -> Result<(), TxError> {
+    /// Sends one advert with `priority` to every destination. `ah` is the instance's one AH
+    /// sequence counter, shared with the receive side as keepalived does.
+    pub async fn send(&mut self, priority: Priority, ah_seq: &mut AhReplay) -> Result<(), TxError> {
         self.template.priority = priority;
         for i in 0..self.dests.len() {
             let dst = self.dests[i];
@@ -91,7 +90,7 @@ impl AdvertTx {
                         ident: self.ident,
                     };
                     let ah = self.ah_key.map(|key| AhTx {
-                        seq: self.ah_seq.next_seq(),
+                        seq: ah_seq.next_tx(),
                         key,
                         unicast: !d.is_multicast(),
                     });

@@ -49,6 +49,11 @@ impl Router {
 
     /// Like [`Router::start`] with another daemon binary taking the same options (keepalived).
     pub fn start_bin(&mut self, bin: &str) {
+        self.start_bin_with(bin, &[]);
+    }
+
+    /// Like [`Router::start_bin`] with extra options.
+    pub fn start_bin_with(&mut self, bin: &str, extra: &[&str]) {
         assert!(self.proc.is_none(), "{} already running", self.ns);
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -65,6 +70,7 @@ impl Router {
             .arg(self.vrrp_pid_path())
             .arg("-c")
             .arg(d.join("checkers.pid"))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

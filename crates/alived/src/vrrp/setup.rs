@@ -1,0 +1,154 @@
+//! Start-up of one instance's I/O: interface, VIP clean-up or adoption, socket subscription,
+//! GARP socket, and the inputs its state machine needs before `Start` (link states).
+
+use super::iface::{self, Resolved};
+use super::rx::RxState;
+use super::spec::InstanceSpec;
+use super::tx::AdvertTx;
+use alived_sys::netlink::{AddrSpec, Netlink, RouteSpec};
+use alived_sys::{PacketSocket, Received, SocketKey, SocketPool};
+use alived_vrrp::instance::{Input, InstanceConfig, Link};
+use std::net::IpAddr;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+/// Why the VRRP process could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("netlink: {0}")]
+    Netlink(Box<alived_sys::NetlinkError>),
+    #[error("{0}")]
+    Iface(Box<iface::IfaceError>),
+    #[error("({0}) socket: {1}")]
+    Socket(String, alived_sys::SocketError),
+    #[error("{0}")]
+    Router(#[from] alived_vrrp::sync::RouterError),
+    #[error("signals: {0}")]
+    Signal(std::io::Error),
+}
+
+impl From<alived_sys::NetlinkError> for StartError {
+    fn from(e: alived_sys::NetlinkError) -> Self {
+        StartError::Netlink(Box::new(e))
+    }
+}
+
+impl From<iface::IfaceError> for StartError {
+    fn from(e: iface::IfaceError) -> Self {
+        StartError::Iface(Box::new(e))
+    }
+}
+
+/// One running instance's I/O (its state machine lives in the process's sync `Router`).
+pub struct Vr {
+    pub spec: InstanceSpec,
+    pub res: Resolved,
+    pub vips: Vec<AddrSpec>,
+    pub vip_list: Vec<IpAddr>,
+    pub routes: Vec<RouteSpec>,
+    pub tx: AdvertTx,
+    pub garp: Option<PacketSocket>,
+    /// IPv6 forwarding on: the NA router flag.
+    pub router: bool,
+    pub rx: RxState,
+}
+
+/// What `start_one` hands back besides the I/O.
+pub struct Prepared {
+    pub vr: Vr,
+    pub config: InstanceConfig,
+    /// Link-down inputs to feed before the first input.
+    pub initial: Vec<Input>,
+    /// The first input: `Start`, or `Resume` for a restarted process that found its VIPs.
+    pub first: Input,
+}
+
+/// Sets one instance's I/O up. `idx` tags its packets on `packets`.
+pub async fn start_one(
+    nl: &Netlink,
+    pool: &mut SocketPool,
+    spec: InstanceSpec,
+    respawned: bool,
+    packets: &mpsc::Sender<(usize, Received)>,
+    idx: usize,
+) -> Result<Prepared, StartError> {
+    let res = iface::resolve(nl, &spec).await?;
+    let vips = iface::vip_addrs(nl, &spec, &res).await;
+    let routes = iface::vroutes(nl, &spec).await;
+    let resume = respawned && iface::all_present(nl, &vips).await;
+    if !resume {
+        // A fresh start removes VIPs a crashed earlier run left behind.
+        for a in nl.remove_stale(&vips).await? {
+            info!("({}) removed stale VIP {}/{}", spec.name, a.addr, a.prefix);
+        }
+    }
+    let ifindex = res.xmit_ifindex(&spec);
+    let key = match (spec.is_unicast(), spec.is_ipv6()) {
+        (false, false) => SocketKey::multicast_v4(ifindex),
+        (false, true) => SocketKey::multicast_v6(ifindex),
+        (true, v6) => {
+            let fam = if v6 {
+                alived_sys::Family::V6
+            } else {
+                alived_sys::Family::V4
+            };
+            SocketKey::unicast(ifindex, fam, spec.src_ip)
+        }
+    };
+    let mut sub = pool
+        .subscribe(key, spec.vrid.get(), &[])
+        .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
+    let tx = AdvertTx::new(sub.socket().clone(), &spec, res.our_addr);
+    let fwd = packets.clone();
+    tokio::spawn(async move {
+        while let Some(p) = sub.recv().await {
+            if fwd.send((idx, p)).await.is_err() {
+                break;
+            }
+        }
+    });
+    let garp = match PacketSocket::sender(res.vip_link().index) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!("({}) no GARP socket: {e}", spec.name);
+            None
+        }
+    };
+    let router = alived_sys::netlink::read_sysctl(&format!(
+        "net/ipv6/conf/{}/forwarding",
+        res.vip_link().name
+    ))
+    .is_ok_and(|v| v == "1");
+    let mut initial = Vec::new();
+    if !res.base.is_running() {
+        initial.push(Input::LinkDown(Link::Own));
+    }
+    for (i, t) in spec.track_interfaces.iter().enumerate() {
+        let up = nl.link_by_name(&t.name).await.is_ok_and(|l| l.is_running());
+        if !up {
+            initial.push(Input::LinkDown(Link::Tracked(InstanceSpec::track_if_id(i))));
+        }
+    }
+    if resume {
+        info!(
+            "({}) VIPs found in place after a restart - resuming MASTER",
+            spec.name
+        );
+    }
+    Ok(Prepared {
+        config: spec.instance_config(res.our_addr),
+        initial,
+        first: if resume { Input::Resume } else { Input::Start },
+        vr: Vr {
+            vip_list: spec.vips.iter().map(|v| v.addr).collect(),
+            spec,
+            res,
+            vips,
+            routes,
+            tx,
+            garp,
+            router,
+            rx: RxState::default(),
+        },
+    })
+}

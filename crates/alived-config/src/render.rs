@@ -42,11 +42,12 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap) -> String {
     let num = span.line.to_string();
     let pad = " ".repeat(num.len());
     if let Some(text) = sources.line(span) {
-        // Tabs become one space so the marker lines up; long lines are cut.
+        // Tabs and other control characters (a NUL) become one space so the marker lines up
+        // and snapshots stay printable; long lines are cut.
         let shown: String = text
             .chars()
             .take(200)
-            .map(|c| if c == '\t' { ' ' } else { c })
+            .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let width = shown.chars().count() as u32;
         let _ = writeln!(out, "{pad} |");

@@ -49,6 +49,12 @@ fn is_open(t: &Token) -> bool {
 fn is_close(t: &Token) -> bool {
     !t.quoted && t.text == "}"
 }
+/// A quoted `"{"`/`"}"` as the keyword: keepalived 2.2.7 compares the text, so it acts as a
+/// brace for the walker, but its brace counter (kept while splitting lines) never saw it
+/// (observed: `"}"` closes `global_defs` without `Extra '}' found` later).
+fn is_text(t: &Token, s: &str) -> bool {
+    t.quoted && t.text == s
+}
 
 struct Walker<'l, 'd> {
     lines: &'l [Line],
@@ -89,8 +95,10 @@ impl<'l> Walker<'l, '_> {
             let line_span = line.span;
             let opens = line.tokens.last().is_some_and(is_open) && line.tokens.len() > 1;
             let tokens = &line.tokens;
-            if is_close(first) {
-                self.close_brace(first.span);
+            if is_close(first) || is_text(first, "}") {
+                if !first.quoted {
+                    self.close_brace(first.span);
+                }
                 if top {
                     self.diags
                         .push(Severity::Error, Some(first.span), "Unknown keyword '}'");
@@ -98,8 +106,14 @@ impl<'l> Walker<'l, '_> {
                 }
                 return nodes;
             }
-            if is_open(first) {
-                self.unexpected_open(first.span);
+            if is_open(first) || is_text(first, "{") {
+                if first.quoted {
+                    let span = Some(first.span);
+                    self.diags
+                        .push(Severity::Error, span, "Unexpected '{' - ignoring");
+                } else {
+                    self.unexpected_open(first.span);
+                }
                 continue;
             }
             let args_end = if opens {
@@ -122,11 +136,11 @@ impl<'l> Walker<'l, '_> {
                     Body::None
                 }
                 Kind::Block(inner) => {
-                    self.enter(opens, tokens.last().map(|t| t.span), true, line_span);
+                    self.enter(opens, tokens.last().map(|t| t.span), true);
                     Body::Keywords(self.block(inner, false))
                 }
                 Kind::Values => {
-                    self.enter(opens, tokens.last().map(|t| t.span), false, line_span);
+                    self.enter(opens, tokens.last().map(|t| t.span), false);
                     Body::Values(self.values())
                 }
             };
@@ -141,7 +155,7 @@ impl<'l> Walker<'l, '_> {
     }
 
     /// Start a block: its `{` is on the keyword line, or alone on the next line, or missing.
-    fn enter(&mut self, opens: bool, brace: Option<Span>, report_missing: bool, kw_span: Span) {
+    fn enter(&mut self, opens: bool, brace: Option<Span>, report_missing: bool) {
         if opens {
             if let Some(b) = brace {
                 self.open.push(b);
@@ -153,12 +167,13 @@ impl<'l> Walker<'l, '_> {
                 self.open.push(next.span);
                 self.pos += 1;
             }
-            next => {
+            // At the end of the input keepalived 2.2.7 says nothing (observed).
+            None => {}
+            Some(next) => {
                 if report_missing {
-                    let span = next.map_or(kw_span, |l| l.span);
                     self.diags.push(
                         Severity::Error,
-                        Some(span),
+                        Some(next.span),
                         "Missing '{' at beginning of configuration block",
                     );
                 }

@@ -50,11 +50,13 @@ fn crlf_line_ends() {
 }
 
 #[test]
-fn quotes_join_adjacent_text() {
+fn quotes_delimit_tokens_as_in_2_2_7() {
+    // keepalived 2.2.7 (observed): `label a" b"c` gives `a`, ` b`, `c`.
     assert_eq!(
         plain("x abcd\" efg h jkl \"mnop\n"),
-        ["x|abcd efg h jkl mnop"]
+        ["x|abcd| efg h jkl |mnop"]
     );
+    assert_eq!(plain("auth_pass \"\"\n"), ["auth_pass|"]);
 }
 
 #[test]

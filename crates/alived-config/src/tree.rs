@@ -167,17 +167,16 @@ impl<'l> Walker<'l, '_> {
                 self.open.push(next.span);
                 self.pos += 1;
             }
-            // At the end of the input keepalived 2.2.7 says nothing (observed).
-            None => {}
-            Some(next) => {
-                if report_missing {
-                    self.diags.push(
-                        Severity::Error,
-                        Some(next.span),
-                        "Missing '{' at beginning of configuration block",
-                    );
-                }
+            // At the end of the input keepalived 2.2.7 says nothing (observed); a value block
+            // without `{` is read silently too.
+            Some(next) if report_missing => {
+                self.diags.push(
+                    Severity::Error,
+                    Some(next.span),
+                    "Missing '{' at beginning of configuration block",
+                );
             }
+            _ => {}
         }
     }
 

@@ -34,7 +34,7 @@ pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
     let lines = preprocess::preprocess_str(name, text, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
+    let nodes = tree::build_tree_owned(lines, root, &mut diags);
     Parsed {
         nodes,
         sources,
@@ -47,7 +47,7 @@ pub fn parse_file(path: &Path, opts: &Options, root: &'static schema::Schema) ->
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
     let lines = preprocess::preprocess_file(path, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
+    let nodes = tree::build_tree_owned(lines, root, &mut diags);
     Parsed {
         nodes,
         sources,

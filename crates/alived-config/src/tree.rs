@@ -23,6 +23,15 @@ use crate::suggest;
 
 /// Build the tree of `lines` under the keyword table `root`.
 pub fn build_tree(lines: &[Line], root: &'static Schema, diags: &mut Diagnostics) -> Vec<Node> {
+    build_tree_owned(lines.to_vec(), root, diags)
+}
+
+/// [`build_tree`] taking the lines by value: their tokens move into the tree, no copies.
+pub fn build_tree_owned(
+    lines: Vec<Line>,
+    root: &'static Schema,
+    diags: &mut Diagnostics,
+) -> Vec<Node> {
     let mut w = Walker {
         lines,
         pos: 0,
@@ -56,19 +65,23 @@ fn is_text(t: &Token, s: &str) -> bool {
     t.quoted && t.text == s
 }
 
-struct Walker<'l, 'd> {
-    lines: &'l [Line],
+struct Walker<'d> {
+    lines: Vec<Line>,
     pos: usize,
     /// Spans of the `{`s counted and not yet closed (keepalived's brace counter).
     open: Vec<Span>,
     diags: &'d mut Diagnostics,
 }
 
-impl<'l> Walker<'l, '_> {
-    fn next_line(&mut self) -> Option<&'l Line> {
-        let l = self.lines.get(self.pos)?;
+impl Walker<'_> {
+    /// Take the next line (its tokens move out; each line is consumed once).
+    fn next_line(&mut self) -> Option<Line> {
+        let l = self.lines.get_mut(self.pos)?;
         self.pos += 1;
-        Some(l)
+        Some(Line {
+            tokens: std::mem::take(&mut l.tokens),
+            span: l.span,
+        })
     }
 
     /// A `}`: uncount it; report `Extra '}' found` when there was nothing to close.
@@ -89,13 +102,20 @@ impl<'l> Walker<'l, '_> {
     fn block(&mut self, schema: &'static Schema, top: bool) -> Vec<Node> {
         let mut nodes = Vec::new();
         while let Some(line) = self.next_line() {
-            let Some(first) = line.tokens.first() else {
-                continue;
-            };
             let line_span = line.span;
-            let opens = line.tokens.last().is_some_and(is_open) && line.tokens.len() > 1;
-            let tokens = &line.tokens;
-            if is_close(first) || is_text(first, "}") {
+            let mut tokens = line.tokens;
+            let brace = if tokens.len() > 1 && tokens.last().is_some_and(is_open) {
+                tokens.pop()
+            } else {
+                None
+            };
+            if tokens.is_empty() {
+                continue;
+            }
+            // The keyword moves out; the rest of the vector (its allocation reused) is the args.
+            let first = tokens.remove(0);
+            let rest = tokens;
+            if is_close(&first) || is_text(&first, "}") {
                 if !first.quoted {
                     self.close_brace(first.span);
                 }
@@ -106,7 +126,7 @@ impl<'l> Walker<'l, '_> {
                 }
                 return nodes;
             }
-            if is_open(first) || is_text(first, "{") {
+            if is_open(&first) || is_text(&first, "{") {
                 if first.quoted {
                     let span = Some(first.span);
                     self.diags
@@ -116,37 +136,33 @@ impl<'l> Walker<'l, '_> {
                 }
                 continue;
             }
-            let args_end = if opens {
-                tokens.len() - 1
-            } else {
-                tokens.len()
-            };
+            let brace_span = brace.map(|b| b.span);
             let Some(kw) = schema.get(&first.text) else {
-                self.unknown(first, schema);
-                if opens && let Some(b) = tokens.last() {
-                    self.unexpected_open(b.span);
+                self.unknown(&first, schema);
+                if let Some(b) = brace_span {
+                    self.unexpected_open(b);
                 }
                 continue;
             };
             let body = match kw.kind {
                 Kind::Leaf => {
-                    if opens && let Some(b) = tokens.last() {
-                        self.unexpected_open(b.span);
+                    if let Some(b) = brace_span {
+                        self.unexpected_open(b);
                     }
                     Body::None
                 }
                 Kind::Block(inner) => {
-                    self.enter(opens, tokens.last().map(|t| t.span), true);
+                    self.enter(brace_span, true);
                     Body::Keywords(self.block(inner, false))
                 }
                 Kind::Values => {
-                    self.enter(opens, tokens.last().map(|t| t.span), false);
+                    self.enter(brace_span, false);
                     Body::Values(self.values())
                 }
             };
             nodes.push(Node {
-                keyword: first.clone(),
-                args: tokens[1..args_end].to_vec(),
+                keyword: first,
+                args: rest,
                 body,
                 span: line_span,
             });
@@ -155,11 +171,9 @@ impl<'l> Walker<'l, '_> {
     }
 
     /// Start a block: its `{` is on the keyword line, or alone on the next line, or missing.
-    fn enter(&mut self, opens: bool, brace: Option<Span>, report_missing: bool) {
-        if opens {
-            if let Some(b) = brace {
-                self.open.push(b);
-            }
+    fn enter(&mut self, brace: Option<Span>, report_missing: bool) {
+        if let Some(b) = brace {
+            self.open.push(b);
             return;
         }
         match self.lines.get(self.pos) {
@@ -196,15 +210,15 @@ impl<'l> Walker<'l, '_> {
                 self.close_brace(span);
                 return out;
             }
-            let mut tokens = line.tokens.clone();
+            if is_open(first) {
+                self.open.push(first.span);
+            }
+            let mut tokens = line.tokens;
             let brace = if tokens.len() > 1 && tokens.last().is_some_and(is_open) {
                 tokens.pop()
             } else {
                 None
             };
-            if tokens.first().is_some_and(is_open) {
-                self.open.push(line.span);
-            }
             out.push(tokens);
             if let Some(b) = brace {
                 self.open.push(b.span);

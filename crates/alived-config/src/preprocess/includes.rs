@@ -23,14 +23,15 @@ use std::path::PathBuf;
 impl Pre<'_> {
     /// Handle the line if it is an include directive; `false` if it is not one.
     pub(super) fn include(&mut self, ctx: &FileCtx, lineno: u32, chars: &Chars) -> bool {
+        const INCLUDE: [char; 7] = ['i', 'n', 'c', 'l', 'u', 'd', 'e'];
+        if chars.len() < INCLUDE.len() || chars.iter().zip(INCLUDE).any(|(a, b)| a.0 != b) {
+            return false;
+        }
         let kw_end = chars
             .iter()
             .position(|c| c.0.is_whitespace())
             .unwrap_or(chars.len());
         let keyword = lex::to_string(&chars[..kw_end]);
-        if !keyword.starts_with("include") {
-            return false;
-        }
         let mut rest: Chars = chars[kw_end..].to_vec();
         lex::trim(&mut rest);
         let pattern = lex::to_string(&rest);

@@ -134,6 +134,8 @@ struct Pre<'a> {
     pending: Option<Pending>,
     /// Lines left for the current physical line (see [`MAX_LINES_PER_LINE`]).
     budget: usize,
+    /// Reused line buffer.
+    scratch: Chars,
 }
 
 impl<'a> Pre<'a> {
@@ -153,6 +155,7 @@ impl<'a> Pre<'a> {
             check,
             pending: None,
             budget: MAX_LINES_PER_LINE,
+            scratch: Chars::new(),
         }
     }
 
@@ -232,19 +235,27 @@ impl<'a> Pre<'a> {
     }
 
     fn chunk(&mut self, ctx: &FileCtx, lineno: u32, text: &str, first_col: u32) {
-        let mut chars: Chars = text.chars().zip(first_col..).collect();
-        lex::decomment(&mut chars);
+        // One buffer reused for every line: no allocation per line in the common case.
+        let mut chars = std::mem::take(&mut self.scratch);
+        chars.clear();
+        chars.extend(text.chars().zip(first_col..));
+        self.line_chars(ctx, lineno, &mut chars);
+        self.scratch = chars;
+    }
+
+    fn line_chars(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars) {
+        lex::decomment(chars);
         if let Some(p) = self.pending.as_mut() {
             let cont = chars.last().is_some_and(|&(c, _)| c == '\\');
             if cont {
                 chars.pop();
-                lex::trim(&mut chars);
+                lex::trim(chars);
             }
             if p.started {
                 p.body.push('\n');
             }
             p.started = true;
-            p.body.push_str(&lex::to_string(&chars));
+            p.body.extend(chars.iter().map(|&(c, _)| c));
             if !cont {
                 self.finish_pending();
             }
@@ -285,11 +296,11 @@ impl<'a> Pre<'a> {
     }
 
     /// Steps 4-10 for one logical line.
-    fn logical(&mut self, ctx: &FileCtx, lineno: u32, mut chars: Chars, depth: usize) {
-        if !self.conditional(&mut chars) || chars.is_empty() {
+    fn logical(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars, depth: usize) {
+        if !self.conditional(chars) || chars.is_empty() {
             return;
         }
-        if let Some((name, value)) = defs::parse_definition(&chars) {
+        if let Some((name, value)) = defs::parse_definition(chars) {
             if value.last().is_some_and(|c| c.0 == '\\') {
                 // `$NAME= \` starts a multi-line definition; so does `$NAME=text \` (observed
                 // with 2.2.7: the text is the first line of the body).
@@ -317,11 +328,11 @@ impl<'a> Pre<'a> {
                 len: 0,
             }
         };
-        match seq::parse(&chars) {
+        match seq::parse(chars) {
             Err(kind) => {
                 // keepalived 2.2.7 wording (observed): two lines for ~SEQ, one for ~LST.
-                let text = lex::to_string(&chars);
-                let span = Some(line_span(&chars));
+                let text = lex::to_string(chars);
+                let span = Some(line_span(chars));
                 if kind == seq::Invalid::Seq {
                     let msg = format!("Invalid ~SEQ definition '{text}'");
                     self.diags.push(Severity::Error, span, msg);
@@ -335,7 +346,7 @@ impl<'a> Pre<'a> {
             }
             Ok(Some(it)) => {
                 if depth >= MAX_NEST {
-                    self.too_deep(line_span(&chars));
+                    self.too_deep(line_span(chars));
                     return;
                 }
                 for values in it.values {
@@ -345,7 +356,8 @@ impl<'a> Pre<'a> {
                     for (var, value) in it.vars.iter().zip(values) {
                         self.defs.set(var, value);
                     }
-                    self.logical(ctx, lineno, it.rest.clone(), depth + 1);
+                    let mut rest = it.rest.clone();
+                    self.logical(ctx, lineno, &mut rest, depth + 1);
                 }
                 return;
             }
@@ -356,17 +368,17 @@ impl<'a> Pre<'a> {
             instance: self.opts.config_id.as_deref().unwrap_or(""),
         };
         let mut st = Subst::default();
-        if let Some(sub) = self.defs.substitute(&chars, &reserved, &mut st) {
+        if let Some(sub) = self.defs.substitute(chars, &reserved, &mut st) {
             if let Some(name) = st.too_deep {
                 self.diags.push(
                     Severity::Error,
-                    Some(line_span(&chars)),
+                    Some(line_span(chars)),
                     format!("Definition '${name}' expands too deeply (does it refer to itself?) - ignoring line"),
                 );
                 return;
             }
             if depth >= MAX_NEST {
-                self.too_deep(line_span(&chars));
+                self.too_deep(line_span(chars));
                 return;
             }
             // A multi-line definition expands back into several lines; each is read again,
@@ -376,7 +388,7 @@ impl<'a> Pre<'a> {
                 if c.0 == '\n' {
                     lex::decomment(&mut piece);
                     if !piece.is_empty() {
-                        self.logical(ctx, lineno, std::mem::take(&mut piece), depth + 1);
+                        self.logical(ctx, lineno, &mut piece, depth + 1);
                     }
                     piece.clear();
                 } else {
@@ -385,10 +397,10 @@ impl<'a> Pre<'a> {
             }
             return;
         }
-        if self.include(ctx, lineno, &chars) {
+        if self.include(ctx, lineno, chars) {
             return;
         }
-        self.emit(ctx, lineno, &chars);
+        self.emit(ctx, lineno, chars);
     }
 
     fn too_deep(&mut self, span: Span) {

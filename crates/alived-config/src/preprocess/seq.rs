@@ -38,15 +38,18 @@ pub(crate) fn parse(line: &[(char, u32)]) -> Result<Option<Iteration>, Invalid> 
 }
 
 fn parse_inner(line: &[(char, u32)]) -> Result<Option<Iteration>, ()> {
-    let text: String = line.iter().take(6).map(|&(c, _)| c).collect();
-    let (kind, head) = if text.starts_with("~SEQx") {
-        (Kind::SeqHex, 5)
-    } else if text.starts_with("~SEQ") {
-        (Kind::Seq, 4)
-    } else if text.starts_with("~LST") {
-        (Kind::Lst, 4)
-    } else {
+    if line.first().map(|c| c.0) != Some('~') {
         return Ok(None);
+    }
+    let mut head_chars = [' '; 5];
+    for (slot, &(c, _)) in head_chars.iter_mut().zip(line.iter()) {
+        *slot = c;
+    }
+    let (kind, head) = match head_chars {
+        ['~', 'S', 'E', 'Q', 'x'] => (Kind::SeqHex, 5),
+        ['~', 'S', 'E', 'Q', _] => (Kind::Seq, 4),
+        ['~', 'L', 'S', 'T', _] => (Kind::Lst, 4),
+        _ => return Ok(None),
     };
     let mut i = head;
     while i < line.len() && line[i].0.is_whitespace() {

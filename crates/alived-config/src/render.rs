@@ -77,3 +77,52 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap) -> String {
 pub fn render_all(diags: &crate::diag::Diagnostics, sources: &SourceMap) -> String {
     diags.items.iter().map(|d| render(d, sources)).collect()
 }
+
+/// keepalived's own one-line form (`report_config_error()`, behaviour spec 1.10), for the
+/// daemon's log: `(FILE: Line N) msg` when more than one file was read, `(Line N) msg` for a
+/// single file, the bare message when there is no position.
+pub fn log_line(diag: &Diagnostic, sources: &SourceMap) -> String {
+    match diag.span {
+        None => diag.message.clone(),
+        Some(span) if sources.files.len() > 1 => {
+            format!(
+                "({}: Line {}) {}",
+                sources.path(span.file),
+                span.line,
+                diag.message
+            )
+        }
+        Some(span) => format!("(Line {}) {}", span.line, diag.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    #[test]
+    fn keepalived_log_lines() {
+        let mut sources = SourceMap::default();
+        let a = sources.add("/etc/keepalived/keepalived.conf".into(), "x\n");
+        let d = Diagnostic {
+            severity: Severity::Error,
+            message: "Unknown keyword 'x'".into(),
+            span: Some(Span {
+                file: a,
+                line: 1,
+                col: 1,
+                len: 1,
+            }),
+            help: None,
+        };
+        assert_eq!(log_line(&d, &sources), "(Line 1) Unknown keyword 'x'");
+        sources.add("inc.conf".into(), "");
+        assert_eq!(
+            log_line(&d, &sources),
+            "(/etc/keepalived/keepalived.conf: Line 1) Unknown keyword 'x'"
+        );
+        let d = Diagnostic { span: None, ..d };
+        assert_eq!(log_line(&d, &sources), "Unknown keyword 'x'");
+    }
+}

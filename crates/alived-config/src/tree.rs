@@ -33,6 +33,7 @@ pub fn build_tree_owned(
     diags: &mut Diagnostics,
 ) -> Vec<Node> {
     let mut w = Walker {
+        root,
         lines,
         pos: 0,
         open: Vec::new(),
@@ -66,6 +67,7 @@ fn is_text(t: &Token, s: &str) -> bool {
 }
 
 struct Walker<'d> {
+    root: &'static Schema,
     lines: Vec<Line>,
     pos: usize,
     /// Spans of the `{`s counted and not yet closed (keepalived's brace counter).
@@ -141,6 +143,13 @@ impl Walker<'_> {
                 self.unknown(&first, schema);
                 if let Some(b) = brace_span {
                     self.unexpected_open(b);
+                    if let Some(d) = self.diags.items.last_mut() {
+                        d.help = Some(format!(
+                            "the lines of the unknown block `{}` are read as part of the \
+                             enclosing block, and its `}}` closes that block",
+                            first.text
+                        ));
+                    }
                 }
                 continue;
             };
@@ -230,13 +239,20 @@ impl Walker<'_> {
 
     fn unknown(&mut self, word: &Token, schema: &Schema) {
         let msg = format!("Unknown keyword '{}'", word.text);
-        match suggest::nearest(&word.text, schema) {
-            Some(s) => self.diags.push_help(
-                Severity::Error,
-                Some(word.span),
-                msg,
-                format!("did you mean `{s}`?"),
-            ),
+        let help = match suggest::nearest(&word.text, schema) {
+            Some(s) => Some(format!("did you mean `{s}`?")),
+            None => suggest::home_of(&word.text, self.root).map(|home| {
+                if std::ptr::eq(home, self.root) {
+                    format!("`{}` is only valid at the top level", word.text)
+                } else {
+                    format!("`{}` belongs in a `{}` block", word.text, home.name)
+                }
+            }),
+        };
+        match help {
+            Some(h) => self
+                .diags
+                .push_help(Severity::Error, Some(word.span), msg, h),
             None => self.diags.push(Severity::Error, Some(word.span), msg),
         }
     }

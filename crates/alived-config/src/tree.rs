@@ -165,6 +165,17 @@ impl Walker<'_> {
                     Body::Keywords(self.block(inner, false))
                 }
                 Kind::Values => {
+                    // keepalived 2.2.7 (observed): `virtual_ipaddress extra {` and
+                    // `track_script x {` give `Block virtual_ipaddress has extra parameters
+                    // extra ...`, and the block is read anyway. Top-level value blocks take a
+                    // name (`virtual_server_group NAME {`), so only nested ones are checked.
+                    if !top && let Some(extra) = rest.first() {
+                        let msg = format!(
+                            "Block {} has extra parameters {} ...",
+                            first.text, extra.text
+                        );
+                        self.diags.push(Severity::Error, Some(extra.span), msg);
+                    }
                     self.enter(brace_span, false);
                     Body::Values(self.values())
                 }

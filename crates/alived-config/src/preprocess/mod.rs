@@ -8,6 +8,7 @@
 //! 8. `include*`; 9. split at `{`/`}`; 10. tokenise. (11, keyword dispatch, is [`crate::tree`].)
 
 mod defs;
+pub mod glob;
 pub mod include;
 mod lex;
 mod seq;
@@ -463,5 +464,3 @@ impl<'a> Pre<'a> {
         }
     }
 }
-
-mod includes;

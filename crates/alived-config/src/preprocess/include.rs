@@ -134,12 +134,9 @@ impl Pre<'_> {
             check = IncludeCheck::ALL;
         }
         if pattern.is_empty() {
-            self.diags.push(
-                Severity::Error,
-                Some(span),
-                format!("{keyword} requires a file name"),
-            );
-            return true;
+            // keepalived 2.2.7: a bare `include` is not a directive; the keyword lookup then
+            // says `Unknown keyword 'include'` (observed).
+            return false;
         }
         let mut files: Vec<PathBuf> = Vec::new();
         let (mut missing_plain, mut missing_wild, mut missing_alt) = (false, false, false);

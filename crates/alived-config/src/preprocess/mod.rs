@@ -331,11 +331,12 @@ impl<'a> Pre<'a> {
         };
         match seq::parse(chars) {
             Err(kind) => {
-                // keepalived 2.2.7 wording (observed): two lines for ~SEQ, one for ~LST.
+                // keepalived 2.2.7 wording (observed): a reason and `Invalid ~SEQ specification`
+                // for ~SEQ, one line for ~LST.
                 let text = lex::to_string(chars);
                 let span = Some(line_span(chars));
-                if kind == seq::Invalid::Seq {
-                    let msg = format!("Invalid ~SEQ definition '{text}'");
+                if let seq::Invalid::Seq(why) = kind {
+                    let msg = format!("{} '{text}'", why.message());
                     self.diags.push(Severity::Error, span, msg);
                     let msg = format!("Invalid ~SEQ specification '{text}'");
                     self.diags.push(Severity::Error, span, msg);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// ever on `$A=${A}` (observed with 2.2.7); alived reports an error instead.
 pub(crate) const MAX_SUBST_DEPTH: usize = 32;
 /// Cap on the characters one line may expand to (`$A=${B}${B}`, `$B=${C}${C}`... doubles).
-pub(crate) const MAX_EXPANSION: usize = 1 << 20;
+pub(crate) const MAX_EXPANSION: usize = 256 * 1024;
 
 /// All definitions seen so far.
 #[derive(Debug, Default)]

@@ -93,6 +93,10 @@ impl IncludeCheck {
     }
 }
 
+/// Longest include pattern accepted (a physical line is at most 1023 bytes; only a `$`
+/// substitution makes it longer).
+const MAX_PATTERN: usize = 4096;
+
 impl Pre<'_> {
     /// Handle the line if it is an include directive; `false` if it is not one.
     pub(super) fn include(&mut self, ctx: &FileCtx, lineno: u32, chars: &Chars) -> bool {
@@ -137,6 +141,11 @@ impl Pre<'_> {
             // keepalived 2.2.7: a bare `include` is not a directive; the keyword lookup then
             // says `Unknown keyword 'include'` (observed).
             return false;
+        }
+        if pattern.len() > MAX_PATTERN {
+            let msg = format!("include pattern longer than {MAX_PATTERN} bytes - ignoring");
+            self.diags.push(Severity::Error, Some(span), msg);
+            return true;
         }
         let mut files: Vec<PathBuf> = Vec::new();
         let (mut missing_plain, mut missing_wild, mut missing_alt) = (false, false, false);

@@ -402,3 +402,19 @@ fn main_file_missing() {
     let p = parse_file(std::path::Path::new("/nonexistent/alived.conf"), &e, &ROOT);
     assert_eq!(p.diags.exit_code(), 4);
 }
+
+#[test]
+fn include_of_a_non_regular_file_is_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("sub.conf")).unwrap();
+    write(d.path(), "m.conf", "include sub.conf\ninclude /dev/zero\n");
+    let p = parse_file(&d.path().join("m.conf"), &Options::default(), &ROOT);
+    let m = messages(&p);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter()
+            .all(|m| m.ends_with("open problem (not a regular file) - skipping")),
+        "{m:?}"
+    );
+    assert_eq!(p.diags.exit_code(), 0);
+}

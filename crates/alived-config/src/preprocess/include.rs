@@ -221,7 +221,7 @@ impl Pre<'_> {
             );
             return;
         }
-        match std::fs::read(path) {
+        match super::read_capped(path, true) {
             Ok(bytes) => {
                 let dir = path
                     .parent()
@@ -237,7 +237,9 @@ impl Pre<'_> {
                 } else {
                     Severity::Note
                 };
-                let why = e.kind().to_string();
+                // strerror-like text, as keepalived prints: no "(os error N)".
+                let text = e.to_string();
+                let why = text.split(" (os error").next().unwrap_or(&text);
                 self.diags.push(
                     sev,
                     Some(span),

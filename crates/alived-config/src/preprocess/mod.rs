@@ -61,7 +61,7 @@ pub fn preprocess_file(
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
     let mut p = Pre::new(opts, sources, diags);
-    match std::fs::read(path) {
+    match read_capped(path, false) {
         Ok(bytes) => {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             p.stack.push(canonical(path));
@@ -101,6 +101,29 @@ pub fn preprocess_str(
     let mut p = Pre::new(opts, sources, diags);
     p.run_file(name, text, PathBuf::new());
     p.out
+}
+
+/// Largest configuration file read (keepalived has no limit; this keeps `include /dev/zero`
+/// or a stray huge file from eating the memory).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a file, at most [`MAX_FILE_BYTES`]. With `regular_only` (included files) anything
+/// but a regular file (a directory, a device, a FIFO) is refused.
+fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if regular_only && !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn canonical(p: &Path) -> PathBuf {

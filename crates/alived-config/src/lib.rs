@@ -42,6 +42,18 @@ pub struct Parsed {
     pub diags: diag::Diagnostics,
 }
 
+impl Parsed {
+    /// Every diagnostic rendered for `alived -t` (see [`render::render`]).
+    pub fn report(&self) -> String {
+        render::render_all(&self.diags, &self.sources)
+    }
+
+    /// The `keepalived -t` exit code these diagnostics give.
+    pub fn exit_code(&self) -> i32 {
+        self.diags.exit_code()
+    }
+}
+
 /// Parse in-memory text named `name` under the keyword table `root`.
 pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();

@@ -35,8 +35,11 @@ pub(crate) fn complete(
         version,
         advert_int,
         family,
-        accept,
+        mut accept,
         unicast_configured,
+        unicast_keyword,
+        higher_prio_explicit,
+        promote_secondaries_explicit,
         unicast_ttl_span,
         vrf_span,
         ..
@@ -110,6 +113,33 @@ pub(crate) fn complete(
             );
         }
     }
+    // A VMAC with unicast: adverts must go out on the base interface.
+    if i.use_vmac.is_some() && unicast_keyword && !i.vmac_xmit_base {
+        if i.interface.is_none() {
+            cx.err(
+                span,
+                format!(
+                    "{me}: Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
+                ),
+            );
+            i.use_vmac = None;
+        } else {
+            cx.err(
+                span,
+                format!("{me} unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            i.vmac_xmit_base = true;
+        }
+    }
+    if i.use_vmac.is_some() && promote_secondaries_explicit {
+        cx.err(
+            span,
+            format!("{me} promote_secondaries is automatically set for vmacs - ignoring"),
+        );
+    }
+    if i.use_vmac.is_some() {
+        i.promote_secondaries = true;
+    }
     if i.vmac_xmit_base && i.use_vmac.is_none() {
         cx.err(
             span,
@@ -135,9 +165,22 @@ pub(crate) fn complete(
         ver = 3;
     }
     i.version = ver;
+    // VRRPv3 needs at least one address; keepalived 2.2.7 gives up on the instance here.
+    if i.vips.is_empty() && ver == 3 {
+        cx.err(
+            span,
+            format!("{me} No VIP specified; at least one is required"),
+        );
+        return None;
+    }
 
     // Spec 0.1 #2: `state MASTER` without a priority means address owner.
-    let st = state.unwrap_or(InitialState::Backup);
+    // Spec 2.2: without `state`, the state follows the priority (255 = address owner).
+    let st = state.unwrap_or(if priority == Some(255) {
+        InitialState::Master
+    } else {
+        InitialState::Backup
+    });
     let prio = priority.unwrap_or(if st == InitialState::Master { 255 } else { 100 });
     i.priority = Priority(prio);
     i.state = st;
@@ -167,6 +210,35 @@ pub(crate) fn complete(
                 format!("{me} preempt_delay is incompatible with strict mode - resetting"),
             );
             i.preempt_delay = None;
+        }
+        if higher_prio_explicit && i.higher_prio_send_advert == Some(true) {
+            cx.err(
+                span,
+                format!("{me} strict mode requires higher_prio_send_advert to be clear. resetting"),
+            );
+        }
+        if i.vmac_xmit_base {
+            cx.err(
+                span,
+                format!("{me} xmit_base is incompatible with strict mode - resetting"),
+            );
+            i.vmac_xmit_base = false;
+        }
+        if i.down_timer_adverts.is_some_and(|d| d != 3) {
+            cx.err(
+                span,
+                format!("{me} down_timer_adverts is incompatible with strict mode - resetting"),
+            );
+            i.down_timer_adverts = Some(3);
+        }
+        if ver == 2 && prio != 255 && accept == Some(true) {
+            cx.err(
+                span,
+                format!(
+                    "{me} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
+                ),
+            );
+            accept = Some(false);
         }
         i.garp_lower_prio_delay = Some(0);
         i.garp_lower_prio_repeat = Some(0);
@@ -259,8 +331,8 @@ pub(crate) fn complete(
         adv
     };
 
-    if i.vips.is_empty() {
-        let how = if ver == 3 { "required" } else { "sensible" };
+    if i.vips.is_empty() && ver == 2 {
+        let how = "sensible";
         cx.err(
             span,
             format!("{me} No VIP specified; at least one is {how}"),

@@ -28,7 +28,7 @@ use crate::ast::{Body, Node};
 use crate::diag::Diagnostics;
 use crate::span::Span;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use values::Cx;
 use vrrp::{Notify, Tracking, value_lines};
 
@@ -127,16 +127,19 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
             "global_defs" => {}
             "vrrp_script" => {
                 if let Some(s) = track::parse_vrrp_script(&mut cx, n, body(n)) {
+                    cx.known_scripts.insert(s.name.clone());
                     c.vrrp_scripts.push(s);
                 }
             }
             "track_file" | "vrrp_track_file" => {
-                c.track_files
-                    .push(track::parse_track_file(&mut cx, n, body(n)))
+                let f = track::parse_track_file(&mut cx, n, body(n));
+                cx.known_files.insert(f.name.clone());
+                c.track_files.push(f);
             }
             "vrrp_track_process" => {
-                c.track_processes
-                    .push(track::parse_track_process(&mut cx, n, body(n)))
+                let p = track::parse_track_process(&mut cx, n, body(n));
+                cx.known_processes.insert(p.name.clone());
+                c.track_processes.push(p);
             }
             "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
             "vrrp_sync_group" => raw_groups.push(n.clone()),
@@ -248,7 +251,6 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     c.sync_groups = groups;
-    resolve_tracks(&mut cx, &mut c);
     lvs_server::complete_all(&mut cx, &mut c);
     if cx.missing_interface {
         cx.global_err("Non-existent interface specified in configuration");
@@ -361,65 +363,6 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup
         }
     }
     g
-}
-
-/// `track_script`/`track_file`/`track_process` lines must name a defined object.
-fn resolve_tracks(cx: &mut Cx<'_>, c: &mut Config) {
-    let scripts: HashMap<&str, ()> = c
-        .vrrp_scripts
-        .iter()
-        .map(|s| (s.name.as_str(), ()))
-        .collect();
-    let files: HashMap<&str, ()> = c
-        .track_files
-        .iter()
-        .map(|s| (s.name.as_str(), ()))
-        .collect();
-    let procs: HashMap<&str, ()> = c
-        .track_processes
-        .iter()
-        .map(|s| (s.name.as_str(), ()))
-        .collect();
-    let fix = |cx: &mut Cx<'_>, me: &str, t: &mut Tracking| {
-        t.scripts.retain(|s| {
-            let ok = scripts.contains_key(s.name.as_str());
-            if !ok {
-                cx.err(
-                    s.span,
-                    format!("{me} track script {} not found, ignoring...", s.name),
-                );
-            }
-            ok
-        });
-        t.files.retain(|s| {
-            let ok = files.contains_key(s.name.as_str());
-            if !ok {
-                cx.err(
-                    s.span,
-                    format!("{me} track file {} not found, ignoring...", s.name),
-                );
-            }
-            ok
-        });
-        t.processes.retain(|s| {
-            let ok = procs.contains_key(s.name.as_str());
-            if !ok {
-                cx.err(
-                    s.span,
-                    format!("{me} track process {} not found, ignoring...", s.name),
-                );
-            }
-            ok
-        });
-    };
-    for i in &mut c.instances {
-        let me = format!("({})", i.name);
-        fix(cx, &me, &mut i.track);
-    }
-    for g in &mut c.sync_groups {
-        let me = format!("({})", g.name);
-        fix(cx, &me, &mut g.track);
-    }
 }
 
 #[cfg(test)]

@@ -96,23 +96,7 @@ pub(crate) fn complete(
             format!("{me} Cannot specify VRF interface and interface - ignoring"),
         );
     }
-    if i.unicast_peers.is_empty() {
-        if let Some(sp) = unicast_ttl_span {
-            cx.err(
-                sp,
-                format!("{me}: Cannot use unicast_ttl without unicast peers - resetting"),
-            );
-            i.unicast_ttl = 255;
-        }
-        if unicast_configured && !i.unicast_fault_no_peer {
-            cx.err(
-                span,
-                format!(
-                    "{me} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
-                ),
-            );
-        }
-    }
+    // keepalived checks these when it reaches the end of the block.
     // A VMAC with unicast: adverts must go out on the base interface.
     if i.use_vmac.is_some() && unicast_keyword && !i.vmac_xmit_base {
         if i.interface.is_none() {
@@ -131,21 +115,14 @@ pub(crate) fn complete(
             i.vmac_xmit_base = true;
         }
     }
-    if i.use_vmac.is_some() && promote_secondaries_explicit {
+    if i.unicast_peers.is_empty()
+        && let Some(sp) = unicast_ttl_span
+    {
         cx.err(
-            span,
-            format!("{me} promote_secondaries is automatically set for vmacs - ignoring"),
+            sp,
+            format!("{me}: Cannot use unicast_ttl without unicast peers - resetting"),
         );
-    }
-    if i.use_vmac.is_some() {
-        i.promote_secondaries = true;
-    }
-    if i.vmac_xmit_base && i.use_vmac.is_none() {
-        cx.err(
-            span,
-            format!("{me} vmac_xmit_base is only valid with a vmac"),
-        );
-        i.vmac_xmit_base = false;
+        i.unicast_ttl = 255;
     }
 
     let strict = g.vrrp_strict || i.strict_mode;
@@ -165,8 +142,59 @@ pub(crate) fn complete(
         ver = 3;
     }
     i.version = ver;
-    // VRRPv3 needs at least one address; keepalived 2.2.7 gives up on the instance here.
-    if i.vips.is_empty() && ver == 3 {
+    // VRRPv3 and strict mode need at least one address; keepalived 2.2.7 gives up on the
+    // instance here.
+    if i.vips.is_empty() {
+        if ver == 3 || strict {
+            cx.err(
+                span,
+                format!("{me} No VIP specified; at least one is required"),
+            );
+            return None;
+        }
+        cx.err(
+            span,
+            format!("{me} No VIP specified; at least one is sensible"),
+        );
+    }
+    // Spec 2.8: AH is IPv4 only.
+    if fam == Family::Inet6
+        && ver == 2
+        && i.auth.as_ref().is_some_and(|a| a.auth_type == AuthType::Ah)
+    {
+        cx.err(
+            span,
+            format!("{me} Cannot use AH authentication with IPv6. ignoring"),
+        );
+        i.auth = None;
+    }
+    if i.unicast_peers.is_empty() && unicast_configured && !i.unicast_fault_no_peer {
+        cx.err(
+                span,
+                format!(
+                    "{me} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+                ),
+            );
+    }
+    if i.use_vmac.is_some() && promote_secondaries_explicit {
+        cx.err(
+            span,
+            format!("{me} promote_secondaries is automatically set for vmacs - ignoring"),
+        );
+    }
+    if i.use_vmac.is_some() {
+        i.promote_secondaries = true;
+    }
+    if i.vmac_xmit_base && i.use_vmac.is_none() {
+        cx.err(
+            span,
+            format!("{me} vmac_xmit_base is only valid with a vmac"),
+        );
+        i.vmac_xmit_base = false;
+    }
+
+    // An IPv6 instance (even one allowed VRRPv2) needs an address.
+    if i.vips.is_empty() && fam == Family::Inet6 {
         cx.err(
             span,
             format!("{me} No VIP specified; at least one is required"),
@@ -204,13 +232,6 @@ pub(crate) fn complete(
             );
             i.auth = None;
         }
-        if i.preempt_delay.is_some() {
-            cx.err(
-                span,
-                format!("{me} preempt_delay is incompatible with strict mode - resetting"),
-            );
-            i.preempt_delay = None;
-        }
         if higher_prio_explicit && i.higher_prio_send_advert == Some(true) {
             cx.err(
                 span,
@@ -245,13 +266,8 @@ pub(crate) fn complete(
         i.lower_prio_no_advert = Some(true);
         i.higher_prio_send_advert = Some(false);
     }
-    if i.nopreempt && i.preempt_delay.is_some() {
-        cx.err(
-            span,
-            format!("{me} preempt_delay is incompatible with nopreempt mode - resetting"),
-        );
-        i.preempt_delay = None;
-    }
+    // Order as in keepalived 2.2.7 (measured): owner, initial MASTER, strict, nopreempt.
+    let preempt_delay_given = i.preempt_delay.is_some();
     if i.nopreempt && prio == 255 {
         cx.err(
             span,
@@ -275,6 +291,20 @@ pub(crate) fn complete(
             ));
             i.preempt_delay = None;
         }
+    }
+    if strict && i.preempt_delay.is_some() {
+        cx.err(
+            span,
+            format!("{me} preempt_delay is incompatible with strict mode - resetting"),
+        );
+        i.preempt_delay = None;
+    }
+    if i.nopreempt && preempt_delay_given {
+        cx.err(
+            span,
+            format!("{me} preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
+        i.preempt_delay = None;
     }
     if let Some(a) = &i.auth {
         if ver == 3 {
@@ -330,14 +360,6 @@ pub(crate) fn complete(
     } else {
         adv
     };
-
-    if i.vips.is_empty() && ver == 2 {
-        let how = "sensible";
-        cx.err(
-            span,
-            format!("{me} No VIP specified; at least one is {how}"),
-        );
-    }
 
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
     let mtu = i

@@ -217,12 +217,9 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
             _ => c.top_level.push(RawSetting::from_node(n)),
         }
     }
-    for r in raw_instances {
-        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
-            c.instances.push(i);
-        }
-    }
-    let names: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    // keepalived resolves sync group members against the instances as read, before it
+    // completes them.
+    let names: HashSet<String> = raw_instances.iter().map(|r| r.i.name.clone()).collect();
     let mut groups = Vec::with_capacity(raw_groups.len());
     for n in &raw_groups {
         groups.push(sync_group(&mut cx, n, &names));
@@ -251,6 +248,17 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     c.sync_groups = groups;
+    for r in raw_instances {
+        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
+            c.instances.push(i);
+        }
+    }
+    // A member dropped by completion leaves its group.
+    let completed: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
+    for g in &mut c.sync_groups {
+        g.group.retain(|m| completed.contains(m.as_str()));
+    }
+    c.sync_groups.retain(|g| !g.group.is_empty());
     lvs_server::complete_all(&mut cx, &mut c);
     if cx.missing_interface {
         cx.global_err("Non-existent interface specified in configuration");
@@ -314,7 +322,7 @@ fn garp_group(cx: &mut Cx<'_>, n: &Node) -> GarpGroup {
     g
 }
 
-fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<&str>) -> SyncGroup {
+fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<String>) -> SyncGroup {
     let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
     let me = format!("({name})");
     let mut g = SyncGroup {

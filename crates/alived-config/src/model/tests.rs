@@ -630,7 +630,7 @@ fn bench_model() {
 }
 
 // keepalived 2.2.7: an instance without VIPs, unicast keywords without peers, vmac_xmit_base
-// without a VMAC are reported.
+// without a VMAC are reported, in this order (measured).
 #[test]
 fn instance_completion_warnings() {
     let (_, msgs, _) = load(
@@ -640,9 +640,9 @@ fn instance_completion_warnings() {
         msgs,
         [
             "(VI_1): Cannot use unicast_ttl without unicast peers - resetting",
+            "(VI_1) No VIP specified; at least one is sensible",
             "(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",
             "(VI_1) vmac_xmit_base is only valid with a vmac",
-            "(VI_1) No VIP specified; at least one is sensible",
         ]
     );
 }

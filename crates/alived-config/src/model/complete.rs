@@ -193,15 +193,6 @@ pub(crate) fn complete(
         i.vmac_xmit_base = false;
     }
 
-    // An IPv6 instance (even one allowed VRRPv2) needs an address.
-    if i.vips.is_empty() && fam == Family::Inet6 {
-        cx.err(
-            span,
-            format!("{me} No VIP specified; at least one is required"),
-        );
-        return None;
-    }
-
     // Spec 0.1 #2: `state MASTER` without a priority means address owner.
     // Spec 2.2: without `state`, the state follows the priority (255 = address owner).
     let st = state.unwrap_or(if priority == Some(255) {
@@ -313,7 +304,7 @@ pub(crate) fn complete(
                 format!("{me} VRRP version 3 does not support authentication. Ignoring."),
             );
             i.auth = None;
-        } else if a.auth_type == AuthType::Ah && i.state == InitialState::Master {
+        } else if a.auth_type == AuthType::Ah && i.state == InitialState::Master && prio != 255 {
             cx.err(
                 span,
                 format!(
@@ -361,6 +352,14 @@ pub(crate) fn complete(
         adv
     };
 
+    // An IPv6 instance (even one allowed VRRPv2) needs an address.
+    if i.vips.is_empty() && fam == Family::Inet6 {
+        cx.err(
+            span,
+            format!("{me} No VIP specified; at least one is required"),
+        );
+        return None;
+    }
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
     let mtu = i
         .interface

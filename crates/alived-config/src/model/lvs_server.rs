@@ -2,21 +2,38 @@
 //! virtual servers (behaviour spec 3.2 to 3.4).
 
 use super::Config;
+use super::addr::Family;
 use super::lvs::{
-    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsTarget, lb_kind, port, timing,
-    vs_name,
+    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsTarget, lb_kind, timing, vs_name,
 };
 use super::values::{Cx, Interval, Script};
 use crate::ast::{Body, Node};
 use std::net::IpAddr;
 
-pub(crate) fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
+pub(crate) fn parse_real_server(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    vs_family: Option<Family>,
+) -> Option<RealServer> {
     let a0 = n.args.first()?;
     let ip = a0.text.parse::<IpAddr>().ok();
     let p = match n.args.get(1) {
-        Some(t) => port(cx, Some(t)),
+        // Port 0 is accepted as such; otherwise 1..=65535 (keepalived 2.2.7).
+        Some(t) if t.text == "0" => Some(0),
+        Some(t) => cx.unsigned(t, 1, 65535).map(|v| v as u16),
         None => Some(0),
     };
+    if let (Some(ip), Some(f)) = (ip, vs_family)
+        && Family::of(&ip) != f
+    {
+        cx.err(
+            a0.span,
+            format!(
+                "Address family of virtual server and real server {ip} don't match - skipping real server."
+            ),
+        );
+        return None;
+    }
     let (Some(ip), Some(port)) = (ip, p) else {
         cx.err(
             a0.span,
@@ -150,6 +167,18 @@ pub(crate) fn common_keyword(cx: &mut Cx<'_>, ctx: &str, c: &mut Checker, n: &No
 /// Virtual-server completion: defaults with keepalived's messages, DR/TUN port rule,
 /// checker timing inheritance (spec 3.2 to 3.4).
 pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
+    // A service on an undefined group is dropped (keepalived 2.2.7 says nothing).
+    let groups = &c.virtual_server_groups;
+    c.virtual_servers.retain(|vs| match &vs.target {
+        VsTarget::Group(g) if !groups.iter().any(|x| &x.name == g) => {
+            cx.note(
+                Some(vs.span),
+                format!("Virtual server group {g} specified but not configured"),
+            );
+            false
+        }
+        _ => true,
+    });
     c.virtual_servers.retain(|vs| {
         let keep = !vs.real_servers.is_empty();
         if !keep {
@@ -164,6 +193,16 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
         keep
     });
     for vs in &mut c.virtual_servers {
+        if matches!(vs.target, VsTarget::Fwmark(_)) && vs.ha_suspend {
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
+                    vs_name(vs)
+                ),
+            );
+            vs.ha_suspend = false;
+        }
         if matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol_given {
             cx.diags.push(
                 crate::diag::Severity::Warning,
@@ -175,14 +214,6 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             );
             vs.protocol = None;
         }
-        if let VsTarget::Group(g) = &vs.target
-            && !c.virtual_server_groups.iter().any(|x| &x.name == g)
-        {
-            cx.note(
-                Some(vs.span),
-                format!("Virtual server group {g} specified but not configured"),
-            );
-        }
         if !matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol.is_none() {
             cx.err(
                 vs.span,
@@ -192,6 +223,16 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
                 ),
             );
             vs.protocol = Some(Protocol::Udp);
+        }
+        if matches!(vs.target, VsTarget::Addr { port: 0, .. }) && vs.persistence_timeout.is_none() {
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: zero port only valid for persistent services - setting",
+                    vs_name(vs)
+                ),
+            );
+            vs.persistence_timeout = Some(360);
         }
         if !vs.lb_algo_set {
             cx.err(
@@ -237,6 +278,24 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             );
             vs.hysteresis = h;
         }
+        if matches!(vs.target, VsTarget::Fwmark(_)) {
+            let name = vs_name(vs);
+            let vs_kind = vs.lb_kind;
+            for rs in vs
+                .real_servers
+                .iter_mut()
+                .filter(|r| r.port != 0 && r.lb_kind.unwrap_or(vs_kind) != LbKind::Nat)
+            {
+                cx.warn(
+                    rs.span,
+                    format!(
+                        "WARNING - fwmark virtual server {name}, real server [{}]:none:{} has port specified - clearing",
+                        rs.ip, rs.port
+                    ),
+                );
+                rs.port = 0;
+            }
+        }
         let name = vs_name(vs);
         let vs_port = match vs.target {
             VsTarget::Addr { port, .. } => Some(port),
@@ -247,7 +306,6 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             let kind = rs.lb_kind.unwrap_or(vs.lb_kind);
             if let Some(vp) = vs_port
                 && kind != LbKind::Nat
-                && vp != 0
                 && rs.port != vp
             {
                 cx.warn(rs.span, format!(

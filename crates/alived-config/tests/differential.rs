@@ -1,4 +1,4 @@
-//! Differential test against the real keepalived 2.2.7: random (seeded) VRRP configurations
+//! Differential test against the real keepalived 2.2.7: random (seeded) VRRP and LVS configurations
 //! built from a vocabulary of valid and invalid lines. For each, alived must give
 //! `keepalived -t`'s exit code and must report every message keepalived prints (alived may
 //! say more: keepalived stops at its first fatal instance error). Skipped, with a notice, when
@@ -123,6 +123,95 @@ fn config(rng: &mut Rng) -> String {
     out
 }
 
+const VS_LINES: &[&str] = &[
+    "lb_algo rr",
+    "lb_algo wlc",
+    "lb_algo sh",
+    "lb_algo bogus",
+    "lb_kind NAT",
+    "lb_kind DR",
+    "lb_kind TUN",
+    "protocol TCP",
+    "protocol UDP",
+    "protocol SCTP",
+    "persistence_timeout 50",
+    "persistence_timeout",
+    "quorum 2",
+    "quorum 5",
+    "hysteresis 1",
+    "delay_loop 10",
+    "delay_loop 0",
+    "alpha",
+    "omega",
+    "ha_suspend",
+    "inhibit_on_failure",
+    "virtualhost www",
+    "connect_timeout 3",
+    "retry 2",
+    "delay_before_retry 2",
+    "warmup 0",
+    "sh-port",
+    "hashed",
+    "ip_family inet6",
+    "smtp_alert",
+];
+const RS_LINES: &[&str] = &[
+    "weight 1",
+    "weight 0",
+    "weight 5",
+    "weight -1",
+    "inhibit_on_failure",
+    "alpha",
+    "retry 3",
+    "connect_timeout 2",
+    "delay_loop 5",
+    "uthreshold 10",
+    "lthreshold 2",
+    "smtp_alert",
+    "TCP_CHECK {\n connect_timeout 3\n }",
+    "TCP_CHECK {\n connect_port 8080\n bindto 10.0.0.5\n }",
+    "HTTP_GET {\n url {\n path /\n status_code 200\n }\n }",
+    "HTTP_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n nb_get_retry 2\n }",
+    "SSL_GET {\n url {\n path /\n }\n }",
+    "DNS_CHECK {\n type A\n name example.com\n }",
+    "DNS_CHECK {\n type ZZ\n }",
+    "UDP_CHECK {\n payload 0a0b\n require_reply 0a\n }",
+    "PING_CHECK {\n }",
+    "SMTP_CHECK {\n helo_name x\n }",
+    "TCP_CHECK {\n retry abc\n }",
+    "HTTP_GET {\n url {\n status_code 700\n }\n }",
+];
+
+/// Random virtual servers (no groups with fwmark entries, no sorry servers: see the report of
+/// known gaps in the model's module docs).
+fn lvs_config(rng: &mut Rng) -> String {
+    let mut out = String::new();
+    let n = 1 + rng.below(2);
+    for v in 0..n {
+        let port = ["80", "8080", "0"][rng.below(3)];
+        let head = match rng.below(2) {
+            0 => format!("virtual_server 10.0.0.{} {port}", v + 1),
+            _ => format!("virtual_server fwmark {}", v + 1),
+        };
+        out.push_str(&format!("{head} {{\n"));
+        let k = 1 + rng.below(6);
+        for l in rng.pick(VS_LINES, k) {
+            out.push_str(&format!(" {l}\n"));
+        }
+        for r in 0..rng.below(4) {
+            let rport = [port, "8080", "81"][rng.below(3)];
+            out.push_str(&format!(" real_server 10.0.1.{} {rport} {{\n", r + 1));
+            let k = rng.below(5);
+            for l in rng.pick(RS_LINES, k) {
+                out.push_str(&format!("  {l}\n"));
+            }
+            out.push_str(" }\n");
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
 /// keepalived's lines without the `(file: Line N) ` prefix, each once.
 fn keepalived_messages(path: &Path) -> Option<(i32, Vec<String>)> {
     let out = Command::new(KEEPALIVED)
@@ -158,16 +247,30 @@ fn random_vrrp_configs_match_keepalived() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng(0x1234_5678_9abc_def1);
+    // A fixed seed for CI; ALIVED_DIFF_SEED explores others.
+    let seed = std::env::var("ALIVED_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1234_5678_9abc_def1_u64);
+    let mut rng = Rng(seed | 1);
     let mut failures = Vec::new();
     let mut with_messages = 0;
-    for n in 0..200 {
-        let text = config(&mut rng);
+    for n in 0..300 {
+        // Two thirds VRRP, one third LVS.
+        let text = if n % 3 == 2 {
+            lvs_config(&mut rng)
+        } else {
+            config(&mut rng)
+        };
         let path = dir.path().join(format!("r{n:03}.conf"));
         std::fs::write(&path, &text).unwrap();
         let Some((rc, theirs)) = keepalived_messages(&path) else {
             continue;
         };
+        // keepalived 2.2.7's checker process crashes on some of these (SIGSEGV, rc 139).
+        if rc > 128 {
+            continue;
+        }
         with_messages += usize::from(!theirs.is_empty());
         let loaded = load_file(&path, &LoadOptions::default());
         let ours: Vec<&str> = loaded

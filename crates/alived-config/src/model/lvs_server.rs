@@ -14,6 +14,7 @@ pub(crate) fn parse_real_server(
     cx: &mut Cx<'_>,
     n: &Node,
     vs_family: Option<Family>,
+    vs_kind: LbKind,
 ) -> Option<RealServer> {
     let a0 = n.args.first()?;
     let ip = a0.text.parse::<IpAddr>().ok();
@@ -23,17 +24,6 @@ pub(crate) fn parse_real_server(
         Some(t) => cx.unsigned(t, 1, 65535).map(|v| v as u16),
         None => Some(0),
     };
-    if let (Some(ip), Some(f)) = (ip, vs_family)
-        && Family::of(&ip) != f
-    {
-        cx.err(
-            a0.span,
-            format!(
-                "Address family of virtual server and real server {ip} don't match - skipping real server."
-            ),
-        );
-        return None;
-    }
     let (Some(ip), Some(port)) = (ip, p) else {
         cx.err(
             a0.span,
@@ -123,6 +113,21 @@ pub(crate) fn parse_real_server(
                 }
             }
         }
+    }
+    // keepalived checks the family when the block ends.
+    // Tunnelling may cross families.
+    if let Some(f) = vs_family
+        && Family::of(&rs.ip) != f
+        && rs.lb_kind.unwrap_or(vs_kind) != LbKind::Tun
+    {
+        cx.err(
+            rs.span,
+            format!(
+                "Address family of virtual server and real server {} don't match - skipping real server.",
+                rs.ip
+            ),
+        );
+        return None;
     }
     Some(rs)
 }

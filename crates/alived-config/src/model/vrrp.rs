@@ -268,10 +268,14 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 1, 255) {
                 Some(v) => r.priority = Some(v as u8),
-                None => cx.err(
-                    t.span,
-                    format!("{me} Priority not valid! must be between 1 & 255. Using default 100"),
-                ),
+                None => {
+                    cx.err(
+                        t.span,
+                        format!("{me} Priority not valid! must be between 1 & 255. Using default 100"),
+                    );
+                    // The default then counts as configured (no `state MASTER` => 255).
+                    r.priority = Some(100);
+                }
             }
         }
         "state" => {

@@ -5,7 +5,20 @@
 //!   comments and quoting, brace splitting; yields logical lines of [`ast::Token`]s.
 //! - [`tree`]: the keyword-table driven block walker (keepalived's recovery quirks included)
 //!   that turns lines into an [`ast::Node`] tree, guided by a [`schema::Schema`].
-//! - [`render`]: plain-text diagnostics for `alived -t`.
+//! - [`render`]: plain-text diagnostics for `alived -t`, and keepalived's own log-line form.
+//!
+//! Compatibility with keepalived 2.2.7 (each point checked with `keepalived -t`; the module
+//! docs and comments give the observations):
+//! - Messages use keepalived's wording; one diagnostic per problem (keepalived prints each up
+//!   to three times, once per process). Severities map to the same `-t` exit codes.
+//! - A quote delimits a token (`a" b"c` is `a`, ` b`, `c`); an unterminated quote drops the
+//!   quoted text. A long line is read in 1023-byte pieces; a NUL ends the line (both with a
+//!   note; 2.2.7 is silent).
+//! - Where 2.2.7 hangs or crashes (`$A=${A}`, a huge `~SEQ`, an include cycle), alived reports
+//!   an error and carries on.
+//! - `include_check` is accepted (newer keepalived); 2.2.7 calls it an unknown keyword.
+//! - keepalived's `'{' missing from beginning of block` could not be triggered with 2.2.7 and
+//!   is not produced.
 #![forbid(unsafe_code)]
 
 pub mod ast;
@@ -31,12 +44,24 @@ pub struct Parsed {
     pub diags: diag::Diagnostics,
 }
 
+impl Parsed {
+    /// Every diagnostic rendered for `alived -t` (see [`render::render`]).
+    pub fn report(&self) -> String {
+        render::render_all(&self.diags, &self.sources)
+    }
+
+    /// The `keepalived -t` exit code these diagnostics give.
+    pub fn exit_code(&self) -> i32 {
+        self.diags.exit_code()
+    }
+}
+
 /// Parse in-memory text named `name` under the keyword table `root`.
 pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
     let lines = preprocess::preprocess_str(name, text, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
+    let nodes = tree::build_tree_owned(lines, root, &mut diags);
     Parsed {
         nodes,
         sources,
@@ -49,7 +74,7 @@ pub fn parse_file(path: &Path, opts: &Options, root: &'static schema::Schema) ->
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
     let lines = preprocess::preprocess_file(path, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
+    let nodes = tree::build_tree_owned(lines, root, &mut diags);
     Parsed {
         nodes,
         sources,

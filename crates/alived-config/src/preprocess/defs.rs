@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// ever on `$A=${A}` (observed with 2.2.7); alived reports an error instead.
 pub(crate) const MAX_SUBST_DEPTH: usize = 32;
 /// Cap on the characters one line may expand to (`$A=${B}${B}`, `$B=${C}${C}`... doubles).
-pub(crate) const MAX_EXPANSION: usize = 1 << 20;
+pub(crate) const MAX_EXPANSION: usize = 256 * 1024;
 
 /// All definitions seen so far.
 #[derive(Debug, Default)]
@@ -122,6 +122,10 @@ impl Defs {
         let n = input.len();
         let mut i = 0;
         while i < n {
+            if st.too_deep.is_some() {
+                // Give up at once: siblings would repeat the same blow-up.
+                return changed;
+            }
             let (c, col) = input[i];
             let col = col_override.unwrap_or(col);
             if c == '$'
@@ -134,7 +138,16 @@ impl Defs {
                     st.too_deep.get_or_insert(name);
                 } else {
                     let v: Chars = value.chars().map(|ch| (ch, col)).collect();
+                    let mark = out.len();
                     self.subst_into(&v, ctx, st, depth + 1, Some(col), out);
+                    // The last inserted character takes the column of the reference's end, so
+                    // a token made of the value spans the whole `$NAME` in diagnostics.
+                    let end_col = col_override.unwrap_or(input[next - 1].1);
+                    if out.len() > mark
+                        && let Some(last) = out.last_mut()
+                    {
+                        last.1 = end_col;
+                    }
                 }
                 i = next;
                 continue;

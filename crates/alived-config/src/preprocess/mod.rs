@@ -8,6 +8,7 @@
 //! 8. `include*`; 9. split at `{`/`}`; 10. tokenise. (11, keyword dispatch, is [`crate::tree`].)
 
 mod defs;
+pub mod glob;
 pub mod include;
 mod lex;
 mod seq;
@@ -60,7 +61,7 @@ pub fn preprocess_file(
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
     let mut p = Pre::new(opts, sources, diags);
-    match std::fs::read(path) {
+    match read_capped(path, false) {
         Ok(bytes) => {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             p.stack.push(canonical(path));
@@ -102,6 +103,29 @@ pub fn preprocess_str(
     p.out
 }
 
+/// Largest configuration file read (keepalived has no limit; this keeps `include /dev/zero`
+/// or a stray huge file from eating the memory).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a file, at most [`MAX_FILE_BYTES`]. With `regular_only` (included files) anything
+/// but a regular file (a directory, a device, a FIFO) is refused.
+fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if regular_only && !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -134,6 +158,8 @@ struct Pre<'a> {
     pending: Option<Pending>,
     /// Lines left for the current physical line (see [`MAX_LINES_PER_LINE`]).
     budget: usize,
+    /// Reused line buffer.
+    scratch: Chars,
 }
 
 impl<'a> Pre<'a> {
@@ -153,6 +179,7 @@ impl<'a> Pre<'a> {
             check,
             pending: None,
             budget: MAX_LINES_PER_LINE,
+            scratch: Chars::new(),
         }
     }
 
@@ -232,19 +259,27 @@ impl<'a> Pre<'a> {
     }
 
     fn chunk(&mut self, ctx: &FileCtx, lineno: u32, text: &str, first_col: u32) {
-        let mut chars: Chars = text.chars().zip(first_col..).collect();
-        lex::decomment(&mut chars);
+        // One buffer reused for every line: no allocation per line in the common case.
+        let mut chars = std::mem::take(&mut self.scratch);
+        chars.clear();
+        chars.extend(text.chars().zip(first_col..));
+        self.line_chars(ctx, lineno, &mut chars);
+        self.scratch = chars;
+    }
+
+    fn line_chars(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars) {
+        lex::decomment(chars);
         if let Some(p) = self.pending.as_mut() {
             let cont = chars.last().is_some_and(|&(c, _)| c == '\\');
             if cont {
                 chars.pop();
-                lex::trim(&mut chars);
+                lex::trim(chars);
             }
             if p.started {
                 p.body.push('\n');
             }
             p.started = true;
-            p.body.push_str(&lex::to_string(&chars));
+            p.body.extend(chars.iter().map(|&(c, _)| c));
             if !cont {
                 self.finish_pending();
             }
@@ -285,16 +320,23 @@ impl<'a> Pre<'a> {
     }
 
     /// Steps 4-10 for one logical line.
-    fn logical(&mut self, ctx: &FileCtx, lineno: u32, mut chars: Chars, depth: usize) {
-        if !self.conditional(&mut chars) || chars.is_empty() {
+    fn logical(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars, depth: usize) {
+        if !self.conditional(chars) || chars.is_empty() {
             return;
         }
-        if let Some((name, value)) = defs::parse_definition(&chars) {
-            if value.len() == 1 && value[0].0 == '\\' {
+        if let Some((name, value)) = defs::parse_definition(chars) {
+            if value.last().is_some_and(|c| c.0 == '\\') {
+                // `$NAME= \` starts a multi-line definition; so does `$NAME=text \` (observed
+                // with 2.2.7: the text is the first line of the body).
+                let mut first = value;
+                first.pop();
+                lex::trim(&mut first);
+                let started = !first.is_empty();
+                let body = lex::to_string(&first);
                 self.pending = Some(Pending {
                     name,
-                    body: String::new(),
-                    started: false,
+                    body,
+                    started,
                 });
             } else {
                 self.defs.set(&name, lex::to_string(&value));
@@ -310,25 +352,26 @@ impl<'a> Pre<'a> {
                 len: 0,
             }
         };
-        match seq::parse(&chars) {
-            Err(()) => {
-                let text = lex::to_string(&chars);
-                let span = Some(line_span(&chars));
-                self.diags.push(
-                    Severity::Error,
-                    span,
-                    format!("Invalid ~SEQ definition '{text}'"),
-                );
-                self.diags.push(
-                    Severity::Error,
-                    span,
-                    format!("Invalid ~SEQ specification '{text}'"),
-                );
+        match seq::parse(chars) {
+            Err(kind) => {
+                // keepalived 2.2.7 wording (observed): a reason and `Invalid ~SEQ specification`
+                // for ~SEQ, one line for ~LST.
+                let text = lex::to_string(chars);
+                let span = Some(line_span(chars));
+                if let seq::Invalid::Seq(why) = kind {
+                    let msg = format!("{} '{text}'", why.message());
+                    self.diags.push(Severity::Error, span, msg);
+                    let msg = format!("Invalid ~SEQ specification '{text}'");
+                    self.diags.push(Severity::Error, span, msg);
+                } else {
+                    let msg = format!("Invalid ~LST specification '{text}'");
+                    self.diags.push(Severity::Error, span, msg);
+                }
                 return;
             }
             Ok(Some(it)) => {
                 if depth >= MAX_NEST {
-                    self.too_deep(line_span(&chars));
+                    self.too_deep(line_span(chars));
                     return;
                 }
                 for values in it.values {
@@ -338,7 +381,8 @@ impl<'a> Pre<'a> {
                     for (var, value) in it.vars.iter().zip(values) {
                         self.defs.set(var, value);
                     }
-                    self.logical(ctx, lineno, it.rest.clone(), depth + 1);
+                    let mut rest = it.rest.clone();
+                    self.logical(ctx, lineno, &mut rest, depth + 1);
                 }
                 return;
             }
@@ -349,17 +393,17 @@ impl<'a> Pre<'a> {
             instance: self.opts.config_id.as_deref().unwrap_or(""),
         };
         let mut st = Subst::default();
-        if let Some(sub) = self.defs.substitute(&chars, &reserved, &mut st) {
+        if let Some(sub) = self.defs.substitute(chars, &reserved, &mut st) {
             if let Some(name) = st.too_deep {
                 self.diags.push(
                     Severity::Error,
-                    Some(line_span(&chars)),
+                    Some(line_span(chars)),
                     format!("Definition '${name}' expands too deeply (does it refer to itself?) - ignoring line"),
                 );
                 return;
             }
             if depth >= MAX_NEST {
-                self.too_deep(line_span(&chars));
+                self.too_deep(line_span(chars));
                 return;
             }
             // A multi-line definition expands back into several lines; each is read again,
@@ -369,7 +413,7 @@ impl<'a> Pre<'a> {
                 if c.0 == '\n' {
                     lex::decomment(&mut piece);
                     if !piece.is_empty() {
-                        self.logical(ctx, lineno, std::mem::take(&mut piece), depth + 1);
+                        self.logical(ctx, lineno, &mut piece, depth + 1);
                     }
                     piece.clear();
                 } else {
@@ -378,10 +422,10 @@ impl<'a> Pre<'a> {
             }
             return;
         }
-        if self.include(ctx, lineno, &chars) {
+        if self.include(ctx, lineno, chars) {
             return;
         }
-        self.emit(ctx, lineno, &chars);
+        self.emit(ctx, lineno, chars);
     }
 
     fn too_deep(&mut self, span: Span) {
@@ -444,5 +488,3 @@ impl<'a> Pre<'a> {
         }
     }
 }
-
-mod includes;

@@ -1,5 +1,5 @@
 //! `vrrp_instance` (behaviour spec 2.2): the per-keyword reading. The end-of-instance
-//! checks (keepalived's `vrrp_complete_instance()`) are in [`super::complete`].
+//! checks (keepalived's `vrrp_complete_instance()`) are in `complete.rs`.
 
 use super::addr::{Family, IpAddress, parse_ip_address};
 use super::route::{Route, Rule, parse_route, parse_rule};

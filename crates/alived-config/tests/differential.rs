@@ -182,8 +182,8 @@ const RS_LINES: &[&str] = &[
     "HTTP_GET {\n url {\n status_code 700\n }\n }",
 ];
 
-/// Random virtual servers (no groups with fwmark entries, no sorry servers: see the report of
-/// known gaps in the model's module docs).
+/// Random virtual servers (no `virtual_server_group`: its port checks against real servers
+/// are a known gap, see the model's module docs).
 fn lvs_config(rng: &mut Rng) -> String {
     let mut out = String::new();
     let n = 1 + rng.below(2);

@@ -307,6 +307,31 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             _ => None,
         };
         let p = Protocol::name(vs.protocol);
+        // Sorry server with DR/TUN: its port follows the service (none for fwmark).
+        if vs.lb_kind != LbKind::Nat
+            && let Some((_, sp)) = vs.sorry_server.as_mut()
+            && *sp != 0
+        {
+            match vs_port {
+                Some(vp) if *sp != vp => {
+                    cx.warn(
+                        vs.span,
+                        format!(
+                            "WARNING - virtual server {name} and sorry server ports don't match - resetting"
+                        ),
+                    );
+                    *sp = vp;
+                }
+                None if matches!(vs.target, VsTarget::Fwmark(_)) => {
+                    cx.warn(
+                        vs.span,
+                        format!("WARNING - virtual server {name}, sorry server has port specified - clearing"),
+                    );
+                    *sp = 0;
+                }
+                _ => {}
+            }
+        }
         for rs in &mut vs.real_servers {
             let kind = rs.lb_kind.unwrap_or(vs.lb_kind);
             if let Some(vp) = vs_port

@@ -182,15 +182,23 @@ const RS_LINES: &[&str] = &[
     "HTTP_GET {\n url {\n status_code 700\n }\n }",
 ];
 
-/// Random virtual servers (no `virtual_server_group`: its port checks against real servers
-/// are a known gap, see the model's module docs).
+/// Random virtual servers, sometimes on a `virtual_server_group`.
 fn lvs_config(rng: &mut Rng) -> String {
     let mut out = String::new();
+    let with_group = rng.below(2) == 0;
+    if with_group {
+        out.push_str("virtual_server_group G0 {\n 10.0.0.50 80\n 10.0.0.60-70 80\n");
+        if rng.below(2) == 0 {
+            out.push_str(" fwmark 3\n");
+        }
+        out.push_str("}\n");
+    }
     let n = 1 + rng.below(2);
     for v in 0..n {
         let port = ["80", "8080", "0"][rng.below(3)];
-        let head = match rng.below(2) {
+        let head = match rng.below(3) {
             0 => format!("virtual_server 10.0.0.{} {port}", v + 1),
+            1 if with_group => "virtual_server group G0".to_string(),
             _ => format!("virtual_server fwmark {}", v + 1),
         };
         out.push_str(&format!("{head} {{\n"));

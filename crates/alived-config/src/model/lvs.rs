@@ -209,6 +209,10 @@ pub struct VirtualServer {
     pub(crate) lb_kind_set: bool,
     #[serde(skip)]
     pub(crate) protocol_given: bool,
+    /// For a group service: how many services before this one use the same group (keepalived
+    /// prints it in the service name, `[G0]:1`).
+    #[serde(skip)]
+    pub(crate) group_index: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -450,6 +454,7 @@ pub(crate) fn parse_virtual_server(
         lb_algo_set: false,
         lb_kind_set: false,
         protocol_given: false,
+        group_index: 0,
     };
     if let VsTarget::Addr { ip, .. } = &vs.target {
         vs.family = Some(Family::of(ip));
@@ -661,7 +666,7 @@ pub fn vs_name(vs: &VirtualServer) -> String {
         VsTarget::Fwmark(m) => format!("FWM {m}"),
         VsTarget::Group(g) => {
             let _ = p;
-            format!("[{g}]:0")
+            format!("[{g}]:{}", vs.group_index)
         }
     }
 }

@@ -4,7 +4,8 @@
 use super::Config;
 use super::addr::Family;
 use super::lvs::{
-    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsTarget, lb_kind, timing, vs_name,
+    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsGroupEntry, VsTarget, lb_kind,
+    timing, vs_name,
 };
 use super::values::{Cx, Interval, Script};
 use crate::ast::{Body, Node};
@@ -172,16 +173,40 @@ pub(crate) fn common_keyword(cx: &mut Cx<'_>, ctx: &str, c: &mut Checker, n: &No
 /// Virtual-server completion: defaults with keepalived's messages, DR/TUN port rule,
 /// checker timing inheritance (spec 3.2 to 3.4).
 pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
+    // Group services are numbered per group in file order, before any is dropped.
+    let mut uses: std::collections::HashMap<String, u32> = Default::default();
+    for vs in &mut c.virtual_servers {
+        if let VsTarget::Group(g) = &vs.target {
+            let n = uses.entry(g.clone()).or_default();
+            vs.group_index = *n;
+            *n += 1;
+        }
+    }
     // A service on an undefined group is dropped (keepalived 2.2.7 says nothing).
     let groups = &c.virtual_server_groups;
     c.virtual_servers.retain(|vs| match &vs.target {
-        VsTarget::Group(g) if !groups.iter().any(|x| &x.name == g) => {
-            cx.note(
-                Some(vs.span),
-                format!("Virtual server group {g} specified but not configured"),
-            );
-            false
-        }
+        VsTarget::Group(g) => match groups.iter().find(|x| &x.name == g) {
+            None => {
+                cx.note(Some(vs.span), format!("Virtual server group {g} specified but not configured"));
+                false
+            }
+            // An `ip_family` other than the group's addresses: 2.2.7 drops the service
+            // without a word.
+            Some(grp) => {
+                let clash = vs.family.is_some_and(|f| {
+                    grp.entries.iter().any(|e| {
+                        matches!(e, VsGroupEntry::Addr { first, .. } if Family::of(first) != f)
+                    })
+                });
+                if clash {
+                    cx.note(
+                        Some(vs.span),
+                        format!("Virtual server group {g}: address family differs from ip_family - ignoring the service"),
+                    );
+                }
+                !clash
+            }
+        },
         _ => true,
     });
     c.virtual_servers.retain(|vs| {
@@ -197,8 +222,18 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
         }
         keep
     });
+    let groups_snapshot = c.virtual_server_groups.clone();
     for vs in &mut c.virtual_servers {
-        if matches!(vs.target, VsTarget::Fwmark(_)) && vs.ha_suspend {
+        let group_has_fwmark = match &vs.target {
+            VsTarget::Group(g) => groups_snapshot.iter().any(|x| {
+                &x.name == g
+                    && x.entries
+                        .iter()
+                        .any(|e| matches!(e, VsGroupEntry::Fwmark { .. }))
+            }),
+            _ => false,
+        };
+        if (matches!(vs.target, VsTarget::Fwmark(_)) || group_has_fwmark) && vs.ha_suspend {
             cx.err(
                 vs.span,
                 format!(
@@ -307,6 +342,50 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             _ => None,
         };
         let p = Protocol::name(vs.protocol);
+        // A group service with DR/TUN: real-server ports against the group's entries.
+        if let VsTarget::Group(gname) = &vs.target
+            && vs.lb_kind != LbKind::Nat
+            && let Some(group) = groups_snapshot.iter().find(|g| &g.name == gname)
+        {
+            let p = Protocol::name(vs.protocol);
+            if group
+                .entries
+                .iter()
+                .any(|e| matches!(e, VsGroupEntry::Fwmark { .. }))
+            {
+                for rs in vs.real_servers.iter().filter(|r| r.port != 0) {
+                    cx.warn(
+                        rs.span,
+                        format!(
+                            "WARNING - fwmark virtual server {name}, real server [{}]:{p}:{} has port specified - port will be ignored",
+                            rs.ip, rs.port
+                        ),
+                    );
+                }
+            }
+            for rs in vs.real_servers.iter().filter(|r| r.port != 0) {
+                for e in &group.entries {
+                    if let VsGroupEntry::Addr {
+                        first, last, port, ..
+                    } = e
+                        && *port != rs.port
+                    {
+                        let addr = if first == last {
+                            first.to_string()
+                        } else {
+                            format!("{first}-{last}")
+                        };
+                        cx.err(
+                            rs.span,
+                            format!(
+                                "virtual server {name}:[{addr},{port}] and real server [{}]:{p}:{} ports don't match",
+                                rs.ip, rs.port
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         // Sorry server with DR/TUN: its port follows the service (none for fwmark).
         if vs.lb_kind != LbKind::Nat
             && let Some((_, sp)) = vs.sorry_server.as_mut()

@@ -15,8 +15,7 @@
 //! - A duplicate VIP is dropped with a note (2.2.7 says nothing at load time).
 //! - Not modelled here: script security and user/group existence (exit 6, host-dependent),
 //!   `*_cpu_affinity` validity, `smtp_server` name resolution, `umask` and `init_file`
-//!   syntax, DNS_CHECK name labels, and the port checks between
-//!   `virtual_server_group` entries and real servers.
+//!   syntax, DNS_CHECK name labels.
 //! - Keywords without a typed field are kept as written in `other` lists, with their value
 //!   checked against keepalived's range and message where one was measured (`rules`).
 

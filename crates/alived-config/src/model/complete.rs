@@ -185,6 +185,18 @@ pub(crate) fn complete(
     if i.use_vmac.is_some() {
         i.promote_secondaries = true;
     }
+    if fam == Family::Inet
+        && i.other.iter().any(|o| o.keyword == "use_ipvlan")
+        && i.unicast_src_ip.is_none()
+        && i.mcast_src_ip.is_none()
+    {
+        cx.err(
+            span,
+            format!(
+                "{me} IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state"
+            ),
+        );
+    }
     if i.vmac_xmit_base && i.use_vmac.is_none() {
         cx.err(
             span,

@@ -60,21 +60,47 @@ impl Parsed {
 pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
-    let lines = preprocess::preprocess_str(name, text, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree_owned(lines, root, &mut diags);
-    Parsed {
-        nodes,
-        sources,
-        diags,
-    }
+    let (lines, keys) =
+        preprocess::preprocess_str_keyed(name, text, opts, &mut sources, &mut diags);
+    finish(lines, keys, sources, diags, root)
 }
 
 /// Parse a file (and its includes) under the keyword table `root`.
 pub fn parse_file(path: &Path, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
-    let lines = preprocess::preprocess_file(path, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree_owned(lines, root, &mut diags);
+    let (lines, keys) = preprocess::preprocess_file_keyed(path, opts, &mut sources, &mut diags);
+    finish(lines, keys, sources, diags, root)
+}
+
+/// Walk the tree, then put all diagnostics in reading order: the preprocessor's and the
+/// walker's are each in order; on the same line the preprocessor's come first (it saw the
+/// line first), as keepalived prints them.
+fn finish(
+    lines: Vec<preprocess::Line>,
+    pre_keys: Vec<usize>,
+    sources: span::SourceMap,
+    mut diags: diag::Diagnostics,
+    root: &'static schema::Schema,
+) -> Parsed {
+    let (nodes, tree_keys) = tree::build_tree_keyed(lines, root, &mut diags);
+    if pre_keys.len() + tree_keys.len() != diags.items.len() {
+        // Cannot happen (every diagnostic is keyed); never lose one over ordering.
+        return Parsed {
+            nodes,
+            sources,
+            diags,
+        };
+    }
+    let keys = pre_keys
+        .iter()
+        .map(|&k| (k, 0u8))
+        .chain(tree_keys.iter().map(|&k| (k, 1u8)));
+    let mut keyed: Vec<((usize, u8), diag::Diagnostic)> =
+        keys.zip(std::mem::take(&mut diags.items)).collect();
+    // Stable: equal keys keep their order.
+    keyed.sort_by_key(|(k, _)| *k);
+    diags.items = keyed.into_iter().map(|(_, d)| d).collect();
     Parsed {
         nodes,
         sources,

@@ -32,14 +32,28 @@ pub fn build_tree_owned(
     root: &'static Schema,
     diags: &mut Diagnostics,
 ) -> Vec<Node> {
+    build_tree_keyed(lines, root, diags).0
+}
+
+/// [`build_tree_owned`], also giving for each diagnostic it added the index of the line being
+/// read when it was found (to merge with the preprocessor's diagnostics in reading order).
+pub(crate) fn build_tree_keyed(
+    lines: Vec<Line>,
+    root: &'static Schema,
+    diags: &mut Diagnostics,
+) -> (Vec<Node>, Vec<usize>) {
+    let diag_base = diags.items.len();
     let mut w = Walker {
         root,
         lines,
         pos: 0,
         open: Vec::new(),
         diags,
+        diag_base,
+        keys: Vec::new(),
     };
     let nodes = w.block(root, true);
+    w.mark(w.pos.saturating_sub(1));
     if !w.open.is_empty() {
         let n = w.open.len();
         let last = w.open.last().copied();
@@ -50,7 +64,8 @@ pub fn build_tree_owned(
             help: Some("the last unclosed '{' is here".to_owned()),
         });
     }
-    nodes
+    w.mark(w.lines.len());
+    (nodes, w.keys)
 }
 
 fn is_open(t: &Token) -> bool {
@@ -73,11 +88,21 @@ struct Walker<'d> {
     /// Spans of the `{`s counted and not yet closed (keepalived's brace counter).
     open: Vec<Span>,
     diags: &'d mut Diagnostics,
+    diag_base: usize,
+    /// For each diagnostic added: the index of the line it was found on.
+    keys: Vec<usize>,
 }
 
 impl Walker<'_> {
+    fn mark(&mut self, key: usize) {
+        while self.diag_base + self.keys.len() < self.diags.items.len() {
+            self.keys.push(key);
+        }
+    }
+
     /// Take the next line (its tokens move out; each line is consumed once).
     fn next_line(&mut self) -> Option<Line> {
+        self.mark(self.pos.saturating_sub(1));
         let l = self.lines.get_mut(self.pos)?;
         self.pos += 1;
         Some(Line {

@@ -237,3 +237,28 @@ fn nested_keyword_blocks() {
          weight <1>\n    TCP_CHECK\n      connect_timeout <3>\n"
     );
 }
+
+#[test]
+fn diagnostics_come_in_reading_order() {
+    let p = parse("global_defs {\n  bogus1 x\n  ~SEQ(Q) y\n  bogus2 \"z\n}\nbogus3\n~LST(a) b\n");
+    let lines: Vec<u32> = p
+        .diags
+        .items
+        .iter()
+        .map(|d| d.span.map_or(0, |s| s.line))
+        .collect();
+    assert_eq!(lines, [2, 3, 3, 4, 4, 4, 6, 7]);
+    assert_eq!(
+        messages(&p),
+        [
+            "Unknown keyword 'bogus1'",
+            "Invalid ~SEQ definition '~SEQ(Q) y'",
+            "Invalid ~SEQ specification '~SEQ(Q) y'",
+            "Unterminated quote 'bogus2 \"z'",
+            "Unmatched quote: 'bogus2 \"z'",
+            "Unknown keyword 'bogus2'",
+            "Unknown keyword 'bogus3'",
+            "Invalid ~LST specification '~LST(a) b'"
+        ]
+    );
+}

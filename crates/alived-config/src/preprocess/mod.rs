@@ -60,6 +60,30 @@ pub fn preprocess_file(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
+    preprocess_file_keyed(path, opts, sources, diags).0
+}
+
+/// Preprocess in-memory text named `name`; relative includes are relative to the current
+/// directory.
+pub fn preprocess_str(
+    name: &str,
+    text: &str,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<Line> {
+    preprocess_str_keyed(name, text, opts, sources, diags).0
+}
+
+/// [`preprocess_file`], also giving for each diagnostic it added the index of the first
+/// [`Line`] emitted at or after the place of the problem (to merge with the walker's
+/// diagnostics in reading order).
+pub(crate) fn preprocess_file_keyed(
+    path: &Path,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> (Vec<Line>, Vec<usize>) {
     let mut p = Pre::new(opts, sources, diags);
     match read_capped(path, false) {
         Ok(bytes) => {
@@ -86,21 +110,20 @@ pub fn preprocess_file(
             );
         }
     }
-    p.out
+    p.finish()
 }
 
-/// Preprocess in-memory text named `name`; relative includes are relative to the current
-/// directory.
-pub fn preprocess_str(
+/// [`preprocess_str`] with diagnostic keys, see [`preprocess_file_keyed`].
+pub(crate) fn preprocess_str_keyed(
     name: &str,
     text: &str,
     opts: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Vec<Line> {
+) -> (Vec<Line>, Vec<usize>) {
     let mut p = Pre::new(opts, sources, diags);
     p.run_file(name, text, PathBuf::new());
-    p.out
+    p.finish()
 }
 
 /// Largest configuration file read (keepalived has no limit; this keeps `include /dev/zero`
@@ -160,6 +183,10 @@ struct Pre<'a> {
     budget: usize,
     /// Reused line buffer.
     scratch: Chars,
+    /// `diags.items.len()` when we started: earlier diagnostics are not ours.
+    diag_base: usize,
+    /// For each diagnostic we added: the number of lines emitted before its physical line.
+    keys: Vec<usize>,
 }
 
 impl<'a> Pre<'a> {
@@ -169,6 +196,7 @@ impl<'a> Pre<'a> {
         } else {
             IncludeCheck::default()
         };
+        let diag_base = diags.items.len();
         Pre {
             opts,
             sources,
@@ -180,7 +208,22 @@ impl<'a> Pre<'a> {
             pending: None,
             budget: MAX_LINES_PER_LINE,
             scratch: Chars::new(),
+            diag_base,
+            keys: Vec::new(),
         }
+    }
+
+    /// Give every diagnostic not keyed yet the key `key`.
+    fn mark(&mut self, key: usize) {
+        while self.diag_base + self.keys.len() < self.diags.items.len() {
+            self.keys.push(key);
+        }
+    }
+
+    fn finish(mut self) -> (Vec<Line>, Vec<usize>) {
+        let n = self.out.len();
+        self.mark(n);
+        (self.out, self.keys)
     }
 
     fn run_file(&mut self, name: &str, text: &str, dir: PathBuf) {
@@ -203,7 +246,9 @@ impl<'a> Pre<'a> {
                 break;
             }
             lineno = lineno.saturating_add(1);
+            let start = self.out.len();
             self.physical(&ctx, lineno, raw);
+            self.mark(start);
         }
         self.finish_pending();
         self.check = saved_check;

@@ -126,7 +126,7 @@ pub struct Loaded {
     pub diags: diag::Diagnostics,
 }
 
-fn finish(parsed: Parsed, opts: &LoadOptions) -> Loaded {
+fn finish_load(parsed: Parsed, opts: &LoadOptions) -> Loaded {
     let Parsed {
         nodes,
         sources,
@@ -142,10 +142,10 @@ fn finish(parsed: Parsed, opts: &LoadOptions) -> Loaded {
 
 /// Reads, checks and types the configuration in `path` (and its includes).
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    finish(parse_file(path, &opts.parse, &keywords::ROOT), opts)
+    finish_load(parse_file(path, &opts.parse, &keywords::ROOT), opts)
 }
 
 /// Reads, checks and types in-memory configuration text named `name`.
 pub fn load_str(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
-    finish(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
+    finish_load(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
 }

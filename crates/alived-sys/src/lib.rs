@@ -26,6 +26,7 @@ pub mod netlink;
 pub mod netns;
 pub mod packet_socket;
 pub mod pool;
+pub mod script;
 #[doc(hidden)]
 pub mod testnet;
 pub mod vrrp_socket;

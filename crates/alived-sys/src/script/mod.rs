@@ -1,0 +1,79 @@
+//! Running scripts as keepalived does: track scripts (`vrrp_script`), notify scripts and the
+//! FIFO scripts (spec 2.5, 2.6 "Execution").
+//!
+//! ```text
+//! let (script, notice) = Script::prepare("/etc/keepalived/chk.sh arg", creds)?; // at load
+//! let runner = ScriptRunner::new(Duration::from_secs(2));
+//! let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+//! match runner.start_track("chk", &script, timeout, &tx) {          // every interval
+//!     TrackStart::Started => {}
+//!     TrackStart::AlreadyRunning => log(already_running_message("chk")),
+//! }
+//! let done = rx.recv().await;                                    // ScriptDone { name, outcome }
+//! runner.spawn_notify(&notify_script, &["INSTANCE", "VI_1", "MASTER", "100"]);
+//! runner.shutdown().await;                                       // nothing left running
+//! ```
+
+mod command;
+mod runner;
+
+use std::path::PathBuf;
+
+pub use command::{
+    Credentials, ExecMode, PrepareNotice, Script, executable_by, resolve_program, split_command,
+};
+pub use runner::{ScriptDone, ScriptRunner, TrackStart, already_running_message};
+
+/// How a script run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It exited with this status (0 = success for a track script).
+    Exited(i32),
+    /// A signal killed it (a failure for a track script).
+    Signalled(i32),
+    /// It outlived its timeout and was killed (SIGTERM to its process group, then SIGKILL).
+    /// keepalived logs `VRRP_Script(%s) timed_out`.
+    TimedOut,
+    /// It could not be started; the reason is the OS error or `shutting down`.
+    SpawnFailed(String),
+}
+
+impl Outcome {
+    /// keepalived's success rule: exit status 0 and nothing else.
+    pub fn success(&self) -> bool {
+        *self == Outcome::Exited(0)
+    }
+}
+
+/// Errors found while preparing a script at load time. The `Display` text is keepalived's
+/// log wording where it has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScriptError {
+    /// The command line could not be split.
+    #[error("script '{command}': {reason}")]
+    Syntax {
+        /// The command as configured.
+        command: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The program does not exist (or a bare name is not on `PATH`).
+    #[error("script '{}' not found/accessible - disabling.", .0.display())]
+    NotFound(PathBuf),
+    /// The program exists but its user may not execute it.
+    #[error("WARNING - script '{}' is not executable for uid:gid {uid}:{gid} - disabling.", path.display())]
+    NotExecutable {
+        /// The resolved program path.
+        path: PathBuf,
+        /// The script's uid.
+        uid: u32,
+        /// The script's gid.
+        gid: u32,
+    },
+    /// `user NAME` names no user.
+    #[error("Unknown script user {0}")]
+    UnknownUser(String),
+    /// The group names no group.
+    #[error("Unknown script group {0}")]
+    UnknownGroup(String),
+}

@@ -27,6 +27,7 @@ pub mod netns;
 pub mod packet_socket;
 pub mod pool;
 pub mod script;
+pub mod security;
 #[doc(hidden)]
 pub mod testnet;
 pub mod vrrp_socket;

@@ -451,7 +451,10 @@ mod tests {
             reason: "No such file or directory".into(),
         };
         assert_eq!(config_test_exit_code(&[], &scripts), 0);
-        assert_eq!(config_test_exit_code(&[gone.clone()], &scripts), 5);
+        assert_eq!(
+            config_test_exit_code(std::slice::from_ref(&gone), &scripts),
+            5
+        );
         assert_eq!(
             config_test_exit_code(
                 &[gone.clone(), Finding::SecurityViolation { insecure: false }],

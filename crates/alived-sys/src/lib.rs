@@ -22,6 +22,7 @@
 
 pub mod error;
 mod ffi;
+pub mod fifo;
 pub mod netlink;
 pub mod netns;
 pub mod packet_socket;

@@ -29,6 +29,7 @@ pub mod packet_socket;
 pub mod pool;
 pub mod script;
 pub mod security;
+pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
 pub mod vrrp_socket;

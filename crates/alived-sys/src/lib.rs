@@ -32,6 +32,7 @@ pub mod security;
 pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
+pub mod track_file;
 pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};

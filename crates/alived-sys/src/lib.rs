@@ -33,6 +33,7 @@ pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
 pub mod track_file;
+pub mod track_process;
 pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};

@@ -122,6 +122,9 @@ async fn terminate_delay_holds_the_loss_back() {
     let pid = s.spawn("300");
     let mut spec = ProcessSpec::new("d", &s.comm);
     spec.terminate_delay = Duration::from_millis(400);
+    // keepalived 2.2.7 applies fork_delay to forks only: an exec'd process counts at once
+    // (the quorum below must arrive well within BOUND, far below this delay).
+    spec.fork_delay = Duration::from_secs(600);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _tracker = ProcessTracker::start(vec![spec], tx).await.unwrap();
     assert_eq!(next(&mut rx).await, count("d", 1));
@@ -153,33 +156,38 @@ async fn terminate_delay_holds_the_loss_back() {
 async fn full_command_and_parameters() {
     let mut s = Sleeper::new();
     let path = s.path.display().to_string();
-    let mut exact = ProcessSpec::new("exact", &path);
-    exact.full_command = true;
-    exact.params = Some(vec!["301".into()]);
-    let mut partial = ProcessSpec::new("partial", &s.comm);
-    partial.params = Some(vec!["30".into()]);
-    partial.param_match = ParamMatch::Partial;
+    let with_params = |name: &str, m: ParamMatch| {
+        let mut p = ProcessSpec::new(name, &path);
+        p.params = Some(vec!["30".into()]);
+        p.param_match = m;
+        p
+    };
     let mut by_comm = ProcessSpec::new("comm", &s.comm);
     by_comm.full_command = true; // argv[0] is the full path, not the comm: never matches
+    let specs = vec![
+        with_params("exact", ParamMatch::Exact),
+        with_params("initial", ParamMatch::Initial),
+        with_params("partial", ParamMatch::Partial),
+        by_comm,
+    ];
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _tracker = ProcessTracker::start(vec![exact, partial, by_comm], tx)
-        .await
-        .unwrap();
-    let mut initial = Vec::new();
-    for _ in 0..6 {
-        initial.push(next(&mut rx).await);
+    let _tracker = ProcessTracker::start(specs, tx).await.unwrap();
+    for _ in 0..8 {
+        next(&mut rx).await; // initial counts and quorums
     }
-    assert!(initial.contains(&count("exact", 0)));
     s.spawn("301");
-    s.spawn("302");
-    // exact sees only 301; partial ("30" inside the parameters) sees both.
+    s.spawn("30");
+    s.children
+        .push(Command::new(&s.path).args(["30", "1"]).spawn().unwrap());
+    let want = [count("exact", 1), count("initial", 3), count("partial", 2)];
     let mut got = Vec::new();
     let end = tokio::time::Instant::now() + BOUND;
-    while !(got.contains(&count("partial", 2)) && got.contains(&count("exact", 1))) {
+    while !want.iter().all(|w| got.contains(w)) {
         assert!(tokio::time::Instant::now() < end, "{got:?}");
         got.push(next(&mut rx).await);
     }
     assert!(!got.contains(&count("exact", 2)), "{got:?}");
+    assert!(!got.contains(&count("partial", 3)), "{got:?}");
     assert!(
         !got.iter()
             .any(|e| matches!(e, ProcessEvent::Count { name, .. } if name == "comm")),

@@ -5,15 +5,23 @@ use std::time::{Duration, Instant};
 /// The kernel's `TASK_COMM_LEN - 1`: `/proc/PID/comm` holds at most 15 bytes.
 const COMM_MAX: usize = 15;
 
-/// `param_match`.
+/// `param_match`, as measured on keepalived 2.2.7 (`process kaslp 30`):
+///
+/// | process parameters | exact | `initial` | `partial` |
+/// |---|---|---|---|
+/// | `30`      | yes | yes | yes |
+/// | `30 1`    | no  | yes | yes |
+/// | `301`     | no  | yes | no  |
+/// | `1 30`    | no  | no  | no  |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ParamMatch {
     /// (default) the process's parameters are exactly the configured ones.
     #[default]
     Exact,
-    /// `initial`: the configured parameters are the first ones of the process.
+    /// `initial`: the configured parameters, as one string, start the process's parameter
+    /// string (byte prefix: `30` matches `301`).
     Initial,
-    /// `partial`: the configured parameters appear, contiguous, anywhere in the process's.
+    /// `partial`: the configured parameters are the first whole parameters of the process.
     Partial,
 }
 
@@ -22,8 +30,9 @@ pub enum ParamMatch {
 pub struct ProcessSpec {
     /// The block's name.
     pub name: String,
-    /// `process NAME`: compared with `/proc/PID/comm`, or with `argv[0]` under
-    /// `full_command`.
+    /// `process NAME`: compared with `/proc/PID/comm`; with `full_command` or with
+    /// parameters, compared with `argv[0]` exactly (measured: `kaslp 301` matches
+    /// `process kaslp 301`, `./kaslp 301` does not).
     pub process: String,
     /// `process NAME PARAM...`: `None` when no parameters were given (any match).
     pub params: Option<Vec<String>>,
@@ -35,7 +44,9 @@ pub struct ProcessSpec {
     pub quorum: u32,
     /// `quorum_max` (default: no maximum).
     pub quorum_max: Option<u32>,
-    /// `fork_delay` (or `delay`): how long a gained quorum must hold before it is reported.
+    /// `fork_delay` (or `delay`): how long a quorum gained through a *fork* of a matching
+    /// process must hold before it is reported. keepalived 2.2.7 (measured) reports a quorum
+    /// gained by an exec at once, whatever the fork_delay.
     pub fork_delay: Duration,
     /// `terminate_delay` (or `delay`): how long a lost quorum must last before it is reported.
     pub terminate_delay: Duration,
@@ -59,7 +70,7 @@ impl ProcessSpec {
 
     /// Whether a process with this `comm` and command line matches.
     pub fn matches(&self, p: &ProcInfo) -> bool {
-        let name_ok = if self.full_command {
+        let name_ok = if self.full_command || self.params.is_some() {
             p.argv.first().is_some_and(|a0| *a0 == self.process)
         } else {
             let want = truncate_comm(&self.process);
@@ -74,11 +85,8 @@ impl ProcessSpec {
         let args = p.argv.get(1..).unwrap_or_default();
         match self.param_match {
             ParamMatch::Exact => args == params.as_slice(),
-            ParamMatch::Initial => args.starts_with(params),
-            ParamMatch::Partial => {
-                let hay = args.join("\0");
-                hay.contains(&params.join("\0"))
-            }
+            ParamMatch::Initial => args.join("\0").starts_with(&params.join("\0")),
+            ParamMatch::Partial => args.starts_with(params),
         }
     }
 
@@ -88,7 +96,9 @@ impl ProcessSpec {
     }
 }
 
-/// The first 15 bytes of a name, as the kernel stores it in `comm`.
+/// The first 15 bytes of a name, as the kernel stores it in `comm`. keepalived 2.2.7
+/// compares the configured name untruncated, so a name longer than 15 bytes never matches
+/// there (measured); we compare what the kernel can store instead.
 fn truncate_comm(name: &str) -> &str {
     let mut end = name.len().min(COMM_MAX);
     while !name.is_char_boundary(end) {
@@ -151,8 +161,16 @@ impl Quorum {
     }
 
     /// The current quorum is `now_has`: returns a state to report now, if any. The first call
-    /// (after the initial scan) reports at once, without delay.
-    pub fn update(&mut self, spec: &ProcessSpec, now: Instant, now_has: bool) -> Option<bool> {
+    /// (after the initial scan) reports at once, without delay. A gain waits `gain_delay`
+    /// (the spec's `fork_delay` when a fork caused it, else zero), a loss the spec's
+    /// `terminate_delay`.
+    pub fn update(
+        &mut self,
+        spec: &ProcessSpec,
+        now: Instant,
+        now_has: bool,
+        gain_delay: Duration,
+    ) -> Option<bool> {
         match self.reported {
             None => {
                 self.reported = Some(now_has);
@@ -168,7 +186,7 @@ impl Quorum {
                     return self.poll(now);
                 }
                 let delay = if now_has {
-                    spec.fork_delay
+                    gain_delay
                 } else {
                     spec.terminate_delay
                 };
@@ -211,24 +229,45 @@ mod tests {
     fn name_and_parameter_matching() {
         let mut s = ProcessSpec::new("t", "nginx");
         let p = info("nginx", &["/usr/sbin/nginx", "-g", "daemon off;"]);
-        assert!(s.matches(&p));
+        assert!(s.matches(&p)); // comm
         assert!(!s.matches(&info("nginx-x", &["/usr/sbin/nginx"])));
         s.full_command = true;
         assert!(!s.matches(&p));
         s.process = "/usr/sbin/nginx".into();
         assert!(s.matches(&p));
-
-        s.params = Some(vec!["-g".into()]);
-        assert!(!s.matches(&p)); // exact
-        s.param_match = ParamMatch::Initial;
-        assert!(s.matches(&p));
-        s.params = Some(vec!["daemon off;".into()]);
-        assert!(!s.matches(&p));
-        s.param_match = ParamMatch::Partial;
-        assert!(s.matches(&p));
+        s.full_command = false;
+        // With parameters the name is argv[0], even without full_command.
         s.params = Some(vec!["-g".into(), "daemon off;".into()]);
-        s.param_match = ParamMatch::Exact;
         assert!(s.matches(&p));
+        s.process = "nginx".into();
+        assert!(!s.matches(&p));
+    }
+
+    #[test]
+    fn param_match_table_measured_on_keepalived() {
+        // (process parameters, exact, initial, partial) for `process kaslp 30`.
+        let table: [(&[&str], bool, bool, bool); 5] = [
+            (&["30"], true, true, true),
+            (&["30", "1"], false, true, true),
+            (&["301"], false, true, false),
+            (&["3012"], false, true, false),
+            (&["1", "30"], false, false, false),
+        ];
+        for (args, exact, initial, partial) in table {
+            let mut argv = vec!["kaslp"];
+            argv.extend_from_slice(args);
+            let p = info("kaslp", &argv);
+            let mut s = ProcessSpec::new("t", "kaslp");
+            s.params = Some(vec!["30".into()]);
+            for (mode, want) in [
+                (ParamMatch::Exact, exact),
+                (ParamMatch::Initial, initial),
+                (ParamMatch::Partial, partial),
+            ] {
+                s.param_match = mode;
+                assert_eq!(s.matches(&p), want, "{args:?} {mode:?}");
+            }
+        }
     }
 
     #[test]
@@ -256,19 +295,22 @@ mod tests {
         s.terminate_delay = Duration::from_secs(5);
         let t0 = Instant::now();
         let mut q = Quorum::new();
-        assert_eq!(q.update(&s, t0, false), Some(false)); // initial: at once
-        assert_eq!(q.update(&s, t0, true), None);
+        let fork = s.fork_delay;
+        assert_eq!(q.update(&s, t0, false, fork), Some(false)); // initial: at once
+        assert_eq!(q.update(&s, t0, true, fork), None);
         assert_eq!(q.deadline(), Some(t0 + Duration::from_secs(2)));
         assert_eq!(q.poll(t0 + Duration::from_secs(1)), None);
         assert_eq!(q.poll(t0 + Duration::from_secs(2)), Some(true));
         // A loss that comes back within terminate_delay is never reported.
-        assert_eq!(q.update(&s, t0 + Duration::from_secs(3), false), None);
-        assert_eq!(q.update(&s, t0 + Duration::from_secs(4), true), None);
+        assert_eq!(q.update(&s, t0 + Duration::from_secs(3), false, fork), None);
+        assert_eq!(q.update(&s, t0 + Duration::from_secs(4), true, fork), None);
         assert_eq!(q.deadline(), None);
         assert_eq!(q.poll(t0 + Duration::from_secs(60)), None);
         // Without delays a change is reported at once.
         let s0 = ProcessSpec::new("t", "x");
-        assert_eq!(q.update(&s0, t0, false), Some(false));
+        assert_eq!(q.update(&s0, t0, false, Duration::ZERO), Some(false));
         assert_eq!(q.reported(), Some(false));
+        // A gain by exec (no fork) is reported at once even with a fork_delay.
+        assert_eq!(q.update(&s, t0, true, Duration::ZERO), Some(true));
     }
 }

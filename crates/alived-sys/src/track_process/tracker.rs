@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -65,6 +65,8 @@ struct State {
     pids: HashMap<u32, Vec<usize>>,
     counts: Vec<u32>,
     quorum: Vec<Quorum>,
+    /// Per tracker: the last change in this batch came from a fork (fork_delay applies).
+    forked: Vec<bool>,
 }
 
 impl State {
@@ -76,6 +78,7 @@ impl State {
             pids: HashMap::new(),
             counts: vec![0; n],
             quorum: vec![Quorum::new(); n],
+            forked: vec![false; n],
         }
     }
 
@@ -137,9 +140,24 @@ impl State {
 
     fn apply(&mut self, ev: ProcEvent, changed: &mut Vec<usize>) {
         match ev {
-            ProcEvent::Fork { child: pid, .. }
-            | ProcEvent::Exec { pid }
-            | ProcEvent::Comm { pid } => self.classify(pid, changed),
+            ProcEvent::Fork { child: pid, .. } => {
+                let from = changed.len();
+                self.classify(pid, changed);
+                for &i in changed.get(from..).unwrap_or_default() {
+                    if let Some(f) = self.forked.get_mut(i) {
+                        *f = true;
+                    }
+                }
+            }
+            ProcEvent::Exec { pid } | ProcEvent::Comm { pid } => {
+                let from = changed.len();
+                self.classify(pid, changed);
+                for &i in changed.get(from..).unwrap_or_default() {
+                    if let Some(f) = self.forked.get_mut(i) {
+                        *f = false;
+                    }
+                }
+            }
             ProcEvent::Exit { pid } => self.forget(pid, changed),
         }
     }
@@ -195,10 +213,16 @@ impl State {
                 count,
             });
             let has = spec.has_quorum(count);
+            let forked = self.forked.get_mut(i).map(std::mem::take).unwrap_or(false);
+            let gain_delay = if forked {
+                spec.fork_delay
+            } else {
+                Duration::ZERO
+            };
             if let Some(q) = self
                 .quorum
                 .get_mut(i)
-                .and_then(|q| q.update(spec, now, has))
+                .and_then(|q| q.update(spec, now, has, gain_delay))
             {
                 self.send_quorum(i, q);
             }

@@ -262,3 +262,134 @@ fn missing_not_executable_and_no_user() {
     );
     assert_eq!(config_test_exit_code(&f, &s), 5);
 }
+
+/// Lines and exit code of the real `keepalived -t` (2.2.7) for a config with one
+/// `vrrp_script s1` run by `globals`, in a namespace with a veth for the instance.
+fn keepalived_t(
+    lab: &alived_sys::testnet::Lab,
+    ns: &str,
+    dir: &Path,
+    globals: &str,
+    cmd: &Path,
+) -> (i32, Vec<String>) {
+    let conf = dir.join(format!("k{}.conf", rand_suffix()));
+    fs::write(
+        &conf,
+        format!(
+            "global_defs {{\n  router_id r1\n  {globals}\n}}\nvrrp_script s1 {{\n  script \"{}\"\n}}\n\
+             vrrp_instance VI_1 {{\n  state BACKUP\n  interface d0\n  virtual_router_id 51\n  priority 100\n\
+             virtual_ipaddress {{\n    10.9.9.9\n  }}\n  track_script {{\n    s1\n  }}\n}}\n",
+            cmd.display()
+        ),
+    )
+    .unwrap();
+    let _ = lab; // the namespace lives as long as the lab
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            ns,
+            "/usr/sbin/keepalived",
+            "-t",
+            "-l",
+            "-D",
+            "-f",
+        ])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let lines = text
+        .lines()
+        .map(|l| match l.find(") ") {
+            Some(i) if l.starts_with("(/") => l[i + 2..].to_owned(), // "(file: Line N) " prefix
+            _ => l.to_owned(),
+        })
+        .filter(|l| !l.is_empty() && !l.starts_with("(VI_1)"))
+        .collect();
+    (out.status.code().unwrap_or(-1), lines)
+}
+
+fn rand_suffix() -> u32 {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+#[test]
+fn agrees_with_keepalived_config_test() {
+    if !Path::new("/usr/sbin/keepalived").exists() {
+        println!("NOTICE: /usr/sbin/keepalived not installed; skipping the comparison");
+        return;
+    }
+    let mut lab = alived_sys::testnet::Lab::new("sec");
+    let ns = lab.add_ns("a").unwrap();
+    lab.ip(
+        &ns,
+        &["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+    )
+    .unwrap();
+    lab.ip(&ns, &["link", "set", "d0", "up"]).unwrap();
+    let t = tree();
+    let ok = script(&t.root.join("ok"), 0o755);
+    let bad = script(&t.root.join("bad"), 0o755);
+    chmod(&t.root.join("bad"), 0o777);
+    let grp = script(&t.root.join("grp"), 0o775);
+    chown(&grp, None, Some(nogroup())).unwrap();
+    let noexec = script(&t.root.join("noexec"), 0o644);
+    let missing = t.root.join("missing.sh");
+    let real = script(&t.root.join("real"), 0o755);
+    fs::create_dir(t.root.join("links")).unwrap();
+    chmod(&t.root.join("links"), 0o777);
+    symlink(&real, t.root.join("links/chk.sh")).unwrap();
+    let link = t.root.join("links/chk.sh");
+
+    let secure = "enable_script_security\n  script_user root";
+    let insecure = "script_user root";
+    let mut cases: Vec<(&str, &Path, SecurityConfig)> = vec![
+        (secure, &ok, secure_root()),
+        (secure, &bad, secure_root()),
+        (
+            insecure,
+            &bad,
+            SecurityConfig {
+                enable_script_security: false,
+                ..secure_root()
+            },
+        ),
+        (
+            insecure,
+            &ok,
+            SecurityConfig {
+                enable_script_security: false,
+                ..secure_root()
+            },
+        ),
+        (secure, &missing, secure_root()),
+        (secure, &noexec, secure_root()),
+        (secure, &grp, secure_root()),
+        (secure, &link, secure_root()),
+    ];
+    if Credentials::lookup(alived_sys::security::DEFAULT_SCRIPT_USER, None).is_err() {
+        cases.push((
+            "enable_script_security",
+            &ok,
+            SecurityConfig {
+                enable_script_security: true,
+                script_user: None,
+                default_user: None,
+            },
+        ));
+    }
+    for (globals, cmd, cfg) in cases {
+        let (code, ka_lines) = keepalived_t(&lab, &ns, &t.root, globals, cmd);
+        let s = track(cmd);
+        let f = check(&s, &cfg, &RealFs);
+        assert_eq!(
+            (config_test_exit_code(&f, &s), lines(&f, &s, true)),
+            (code, ka_lines),
+            "globals {globals:?}, script {}",
+            cmd.display()
+        );
+    }
+}

@@ -42,14 +42,36 @@ impl Sleeper {
         }
     }
     fn spawn(&mut self, arg: &str) -> u32 {
-        let c = Command::new(&self.path)
-            .arg(arg)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let c = self.command(&[arg]);
         let pid = c.id();
         self.children.push(c);
         pid
+    }
+    /// Starts the copy. Retries ETXTBSY: another test thread may fork while the copy's
+    /// write descriptor is still open in this (multi-threaded) process.
+    fn command(&self, args: &[&str]) -> Child {
+        for _ in 0..100 {
+            match Command::new(&self.path)
+                .args(args)
+                .stdout(Stdio::null())
+                .spawn()
+            {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                r => return r.unwrap(),
+            }
+        }
+        panic!("{} stayed busy", self.path.display());
+    }
+    /// Waits (bounded) until `pid` has finished its exec (its comm is ours), so that a scan
+    /// started now finds it.
+    fn wait_exec(&self, pid: u32) {
+        let ok = alived_sys::testnet::wait_until(BOUND, || {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end() == self.comm)
+        });
+        assert!(ok, "{pid} never ran as {}", self.comm);
     }
     fn kill(&mut self, pid: u32) {
         let i = self.children.iter().position(|c| c.id() == pid).unwrap();
@@ -75,6 +97,13 @@ async fn next(rx: &mut UnboundedReceiver<ProcessEvent>) -> ProcessEvent {
         .unwrap()
 }
 
+async fn expect(rx: &mut UnboundedReceiver<ProcessEvent>, want: ProcessEvent) {
+    match tokio::time::timeout(BOUND, rx.recv()).await {
+        Ok(Some(got)) => assert_eq!(got, want),
+        other => panic!("waiting for {want:?}: {other:?}"),
+    }
+}
+
 fn count(name: &str, count: u32) -> ProcessEvent {
     ProcessEvent::Count {
         name: name.into(),
@@ -92,34 +121,36 @@ fn quorum(name: &str, have_quorum: bool) -> ProcessEvent {
 async fn counts_rise_and_fall_with_quorum() {
     let mut s = Sleeper::new();
     let first = s.spawn("300"); // already running at start: found by the /proc scan
+    s.wait_exec(first);
     let mut spec = ProcessSpec::new("t", &s.comm);
     spec.quorum = 2;
     spec.quorum_max = Some(2);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _tracker = ProcessTracker::start(vec![spec], tx).await.unwrap();
-    assert_eq!(next(&mut rx).await, count("t", 1));
-    assert_eq!(next(&mut rx).await, quorum("t", false));
+    expect(&mut rx, count("t", 1)).await;
+    expect(&mut rx, quorum("t", false)).await;
 
     let second = s.spawn("300");
-    assert_eq!(next(&mut rx).await, count("t", 2));
-    assert_eq!(next(&mut rx).await, quorum("t", true));
+    expect(&mut rx, count("t", 2)).await;
+    expect(&mut rx, quorum("t", true)).await;
     let third = s.spawn("300");
-    assert_eq!(next(&mut rx).await, count("t", 3));
-    assert_eq!(next(&mut rx).await, quorum("t", false)); // above quorum_max
+    expect(&mut rx, count("t", 3)).await;
+    expect(&mut rx, quorum("t", false)).await; // above quorum_max
     s.kill(third);
-    assert_eq!(next(&mut rx).await, count("t", 2));
-    assert_eq!(next(&mut rx).await, quorum("t", true));
+    expect(&mut rx, count("t", 2)).await;
+    expect(&mut rx, quorum("t", true)).await;
     s.kill(first);
-    assert_eq!(next(&mut rx).await, count("t", 1));
-    assert_eq!(next(&mut rx).await, quorum("t", false));
+    expect(&mut rx, count("t", 1)).await;
+    expect(&mut rx, quorum("t", false)).await;
     s.kill(second);
-    assert_eq!(next(&mut rx).await, count("t", 0));
+    expect(&mut rx, count("t", 0)).await;
 }
 
 #[tokio::test]
 async fn terminate_delay_holds_the_loss_back() {
     let mut s = Sleeper::new();
     let pid = s.spawn("300");
+    s.wait_exec(pid);
     let mut spec = ProcessSpec::new("d", &s.comm);
     spec.terminate_delay = Duration::from_millis(400);
     // keepalived 2.2.7 applies fork_delay to forks only: an exec'd process counts at once
@@ -127,12 +158,12 @@ async fn terminate_delay_holds_the_loss_back() {
     spec.fork_delay = Duration::from_secs(600);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _tracker = ProcessTracker::start(vec![spec], tx).await.unwrap();
-    assert_eq!(next(&mut rx).await, count("d", 1));
-    assert_eq!(next(&mut rx).await, quorum("d", true));
+    expect(&mut rx, count("d", 1)).await;
+    expect(&mut rx, quorum("d", true)).await;
     s.kill(pid);
-    assert_eq!(next(&mut rx).await, count("d", 0));
+    expect(&mut rx, count("d", 0)).await;
     let t0 = Instant::now();
-    assert_eq!(next(&mut rx).await, quorum("d", false));
+    expect(&mut rx, quorum("d", false)).await;
     assert!(
         t0.elapsed() >= Duration::from_millis(300),
         "reported early: {:?}",
@@ -141,12 +172,12 @@ async fn terminate_delay_holds_the_loss_back() {
 
     // A process that comes back within the delay: the loss is never reported.
     let pid = s.spawn("300");
-    assert_eq!(next(&mut rx).await, count("d", 1));
-    assert_eq!(next(&mut rx).await, quorum("d", true));
+    expect(&mut rx, count("d", 1)).await;
+    expect(&mut rx, quorum("d", true)).await;
     s.kill(pid);
-    assert_eq!(next(&mut rx).await, count("d", 0));
+    expect(&mut rx, count("d", 0)).await;
     s.spawn("300");
-    assert_eq!(next(&mut rx).await, count("d", 1));
+    expect(&mut rx, count("d", 1)).await;
     // Nothing more within twice the delay.
     let quiet = tokio::time::timeout(Duration::from_millis(800), rx.recv()).await;
     assert!(quiet.is_err(), "unexpected {quiet:?}");
@@ -177,8 +208,8 @@ async fn full_command_and_parameters() {
     }
     s.spawn("301");
     s.spawn("30");
-    s.children
-        .push(Command::new(&s.path).args(["30", "1"]).spawn().unwrap());
+    let c = s.command(&["30", "1"]);
+    s.children.push(c);
     let want = [count("exact", 1), count("initial", 3), count("partial", 2)];
     let mut got = Vec::new();
     let end = tokio::time::Instant::now() + BOUND;
@@ -193,4 +224,20 @@ async fn full_command_and_parameters() {
             .any(|e| matches!(e, ProcessEvent::Count { name, .. } if name == "comm")),
         "{got:?}"
     );
+}
+
+#[test]
+fn refuses_clearly_inside_a_network_namespace() {
+    let mut lab = alived_sys::testnet::Lab::new("tp");
+    let ns = lab.add_ns("a").unwrap();
+    let r = lab
+        .run_async(&ns, || async {
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            ProcessTracker::start(vec![ProcessSpec::new("x", "x")], tx)
+                .await
+                .map(|_| ())
+        })
+        .unwrap();
+    let e = r.unwrap_err();
+    assert!(e.to_string().contains("initial network namespace"), "{e}");
 }

@@ -147,6 +147,22 @@ pub(crate) struct Connector {
 impl Connector {
     /// Opens, binds to the CN_IDX_PROC group and subscribes.
     pub(crate) async fn open() -> io::Result<Self> {
+        Self::subscribe().await.map_err(|e| {
+            if e.raw_os_error() == Some(libc::ECONNREFUSED) {
+                // keepalived 2.2.7 in a namespace logs `Failed to set/clear process event
+                // listen - errno 111 - Connection refused` and tracks nothing.
+                io::Error::new(
+                    e.kind(),
+                    "process events are only delivered in the initial network namespace: \
+                     start the process tracker before entering net_namespace",
+                )
+            } else {
+                e
+            }
+        })
+    }
+
+    async fn subscribe() -> io::Result<Self> {
         let mut sock = TokioSocket::new(protocols::NETLINK_CONNECTOR)?;
         sock.socket_mut().bind(&SocketAddr::new(0, CN_IDX_PROC))?;
         // Bursts of forks must not overflow quietly: a bigger buffer, and ENOBUFS (which we

@@ -182,15 +182,19 @@ impl Quorum {
                 None
             }
             Some(_) => {
-                if self.pending.is_some_and(|(s, _)| s == now_has) {
-                    return self.poll(now);
-                }
                 let delay = if now_has {
                     gain_delay
                 } else {
                     spec.terminate_delay
                 };
-                self.pending = Some((now_has, now + delay));
+                let due = now + delay;
+                // The same change seen again (e.g. the exec after a fork) keeps the earlier
+                // of the two deadlines.
+                let due = match self.pending {
+                    Some((s, t)) if s == now_has => t.min(due),
+                    _ => due,
+                };
+                self.pending = Some((now_has, due));
                 self.poll(now)
             }
         }
@@ -306,6 +310,14 @@ mod tests {
         assert_eq!(q.update(&s, t0 + Duration::from_secs(4), true, fork), None);
         assert_eq!(q.deadline(), None);
         assert_eq!(q.poll(t0 + Duration::from_secs(60)), None);
+        // A gain by fork waits; the exec that follows makes it due at once.
+        assert_eq!(q.update(&s, t0 + Duration::from_secs(5), false, fork), None);
+        assert_eq!(q.poll(t0 + Duration::from_secs(10)), Some(false));
+        assert_eq!(q.update(&s, t0 + Duration::from_secs(11), true, fork), None);
+        assert_eq!(
+            q.update(&s, t0 + Duration::from_secs(11), true, Duration::ZERO),
+            Some(true)
+        );
         // Without delays a change is reported at once.
         let s0 = ProcessSpec::new("t", "x");
         assert_eq!(q.update(&s0, t0, false, Duration::ZERO), Some(false));

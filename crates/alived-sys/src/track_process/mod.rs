@@ -4,6 +4,11 @@
 //! `/proc` scan plus the kernel's process events (netlink proc connector), and reports when a
 //! tracker gains or loses its quorum.
 //!
+//! The kernel delivers process events only to sockets of the initial network namespace: a
+//! daemon that runs in a `net_namespace` must start the tracker before `netns::enter` (the
+//! socket keeps its namespace). keepalived 2.2.7 in a namespace fails here (measured:
+//! `Failed to set/clear process event listen - errno 111 - Connection refused`).
+//!
 //! ```text
 //! let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
 //! let tracker = ProcessTracker::start(vec![spec], tx)?;          // root: proc connector

@@ -89,10 +89,12 @@ impl State {
                 r = conn.recv() => match r {
                     Ok(events) => {
                         let mut changed = Vec::new();
+                        let mut rechecks = Vec::new();
                         for ev in events {
-                            self.apply(ev, &mut changed);
+                            self.apply(ev, &mut changed, &mut rechecks);
                         }
                         self.report(&changed);
+                        self.recheck(&rechecks);
                     }
                     Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => self.rescan(),
                     Err(_) => return,
@@ -138,7 +140,7 @@ impl State {
         self.report(&changed);
     }
 
-    fn apply(&mut self, ev: ProcEvent, changed: &mut Vec<usize>) {
+    fn apply(&mut self, ev: ProcEvent, changed: &mut Vec<usize>, rechecks: &mut Vec<usize>) {
         match ev {
             ProcEvent::Fork { child: pid, .. } => {
                 let from = changed.len();
@@ -157,6 +159,10 @@ impl State {
                         *f = false;
                     }
                 }
+                // The fork event may have been handled after this exec had already happened
+                // (we read /proc when the event is handled): the match it counted is an exec
+                // match, so no fork_delay for it.
+                rechecks.extend(self.pids.get(&pid).into_iter().flatten().copied());
             }
             ProcEvent::Exit { pid } => self.forget(pid, changed),
         }
@@ -223,6 +229,24 @@ impl State {
                 .quorum
                 .get_mut(i)
                 .and_then(|q| q.update(spec, now, has, gain_delay))
+            {
+                self.send_quorum(i, q);
+            }
+        }
+    }
+
+    /// Re-evaluates the quorum of trackers whose count did not change, without fork delay.
+    fn recheck(&mut self, trackers: &[usize]) {
+        let now = Instant::now();
+        for &i in trackers {
+            let (Some(spec), Some(&count)) = (self.specs.get(i), self.counts.get(i)) else {
+                continue;
+            };
+            let has = spec.has_quorum(count);
+            if let Some(q) = self
+                .quorum
+                .get_mut(i)
+                .and_then(|q| q.update(spec, now, has, Duration::ZERO))
             {
                 self.send_quorum(i, q);
             }

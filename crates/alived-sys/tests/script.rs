@@ -333,3 +333,36 @@ async fn notify_scripts_are_reaped_and_killed_only_at_shutdown() {
     assert_eq!(r.running(), 0);
     assert!(gone(pid));
 }
+
+/// PR_SET_PDEATHSIG is tied to the thread that spawned the child: when that thread dies
+/// without dropping its runtime (no kill_on_drop SIGKILL), the script gets SIGTERM.
+#[test]
+fn scripts_get_sigterm_when_their_parent_thread_dies() {
+    let d = tmp();
+    let marker = d.path().join("term");
+    let pidf = d.path().join("pid");
+    let script = prep(&format!(
+        "/bin/sh -c 'trap \"echo term > {}; exit 0\" TERM; echo $$ > {}; while :; do sleep 0.1; done'",
+        marker.display(),
+        pidf.display()
+    ));
+    let pf = pidf.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = ScriptRunner::new(GRACE);
+            r.spawn_notify(&script, &[]).unwrap();
+            read_pid(&pf).await;
+            std::mem::forget(r);
+        });
+        std::mem::forget(rt); // no drop: nothing but the thread's death signals the child
+    })
+    .join()
+    .unwrap();
+    let ok = alived_sys::testnet::wait_until(BOUND, || marker.exists());
+    assert!(ok, "the script never got SIGTERM");
+    assert_eq!(fs::read_to_string(&marker).unwrap(), "term\n");
+}

@@ -285,3 +285,41 @@ async fn delivers_to_aiosmtpd() {
     );
     assert!(seen.contains("X-Mailer: Keepalived"), "{seen}");
 }
+
+/// A server whose SYNs are dropped (nftables, in a namespace of its own): the connect times
+/// out after `smtp_connect_timeout`.
+#[test]
+fn connect_timeout() {
+    let mut lab = alived_sys::testnet::Lab::new("smtp");
+    let ns = lab.add_ns("a").unwrap();
+    lab.ip(&ns, &["link", "set", "lo", "up"]).unwrap();
+    let rules = "table inet t {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 2525 drop\n }\n}\n";
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), rules).unwrap();
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns, "nft", "-f"])
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "nft: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = lab
+        .run_async(&ns, || async {
+            let _l = TcpListener::bind("127.0.0.1:2525").await.unwrap();
+            let mut cfg = config("127.0.0.1:2525".parse().unwrap());
+            cfg.timeout = Duration::from_millis(300);
+            let alert = Alert::vrrp_instance("r", "VI_1", MailState::Master);
+            tokio::time::timeout(BOUND, smtp::send(&cfg, &alert, "D")).await
+        })
+        .unwrap();
+    let e = r.expect("bounded").unwrap_err();
+    assert!(matches!(e, SmtpError::ConnectTimeout { .. }), "{e:?}");
+    assert!(!e.connected());
+    assert_eq!(
+        e.to_string(),
+        "Timeout connecting SMTP server [127.0.0.1]:2525."
+    );
+}

@@ -45,6 +45,15 @@ impl Outcome {
     }
 }
 
+/// keepalived 2.2.7's config error for a global `script_user` it cannot resolve (`-t` exit 5).
+pub const GLOBAL_USER_ERROR: &str = "Error setting global script uid/gid";
+
+/// keepalived 2.2.7's config error for a per-script `user` it cannot resolve; the script is
+/// removed (`-t` exit 5).
+pub fn script_user_error(command: &str) -> String {
+    format!("Unable to set uid/gid for script '{command}'")
+}
+
 /// Errors found while preparing a script at load time. The `Display` text is keepalived's
 /// log wording where it has one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@
 //!   other-writable unless it is a sticky directory (`/tmp` passes).
 //! * With `enable_script_security` an insecure script is disabled; without it every script
 //!   still runs and the violation line says `There are insecure scripts.`
-//! * `keepalived -t` prints only some of these lines (see [`Finding::in_config_test`]) and
+//! * `keepalived -t` prints only some of these lines (see [`Finding::config_test_messages`]) and
 //!   exits 6 on a security violation, else 5 when a track script was removed, else 0.
 //! * Differences kept on purpose: with a non-root `script_user`, 2.2.7's `-t` kills itself
 //!   with SIGTERM (exit 143); we check normally. The brief's `Disabling notify script %s due

@@ -22,6 +22,18 @@ use std::path::PathBuf;
 pub use command::{
     Credentials, ExecMode, PrepareNotice, Script, executable_by, resolve_program, split_command,
 };
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_error_quotes_each_word() {
+        let argv = vec!["/tmp/trk/run/ids.sh".to_owned(), "pgc".to_owned()];
+        assert_eq!(
+            super::script_user_error(&argv),
+            "Unable to set uid/gid for script '/tmp/trk/run/ids.sh' 'pgc'"
+        );
+    }
+}
+
 pub use runner::{ScriptDone, ScriptRunner, TrackStart, already_running_message};
 
 /// How a script run ended.
@@ -49,10 +61,16 @@ impl Outcome {
 pub const GLOBAL_USER_ERROR: &str = "Error setting global script uid/gid";
 
 /// keepalived 2.2.7's config error for a per-script `user` it cannot resolve; the script is
-/// removed (`-t` exit 5).
-pub fn script_user_error(command: &str) -> String {
-    format!("Unable to set uid/gid for script '{command}'")
+/// removed (`-t` exit 5). keepalived quotes each word: `'/x/ids.sh' 'arg'`. (2.2.7 has no
+/// `user U :G` form: it reports `Script group ':G' does not exist`.)
+pub fn script_user_error(argv: &[String]) -> String {
+    let words: Vec<String> = argv.iter().map(|w| format!("'{w}'")).collect();
+    format!("Unable to set uid/gid for script {}", words.join(" "))
 }
+
+/// Time between SIGTERM and SIGKILL for a timed-out track script: about 2 s in keepalived
+/// 2.2.7 (measured: SIGTERM at the 1 s timeout, the process gone 2.0-2.1 s later).
+pub const KEEPALIVED_KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Errors found while preparing a script at load time. The `Display` text is keepalived's
 /// log wording where it has one.

@@ -110,12 +110,27 @@ pub fn read_value(path: &Path) -> i64 {
 }
 
 /// `init_file [VALUE] [overwrite]`: writes `value` followed by a newline if the file is
-/// missing, or always with `overwrite`.
+/// missing, or always with `overwrite`. A new file gets mode 0600 (keepalived 2.2.7, measured,
+/// through its default umask 0177); an overwritten one keeps its mode.
 pub fn init_file(path: &Path, value: i64, overwrite: bool) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     if !overwrite && path.exists() {
         return Ok(());
     }
-    std::fs::write(path, format!("{value}\n"))
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(format!("{value}\n").as_bytes())
+}
+
+/// `(VI_1): tracked file tf now FAULT state` / `... leaving FAULT state` (keepalived 2.2.7).
+pub fn fault_message(instance: &str, file: &str, fault: bool) -> String {
+    let what = if fault { "now" } else { "leaving" };
+    format!("({instance}): tracked file {file} {what} FAULT state")
 }
 
 /// Watches tracked files and reports each change of value.

@@ -67,6 +67,11 @@ fn init_file_creates_and_overwrites() {
     let p = d.path().join("f");
     init_file(&p, 3, false).unwrap();
     assert_eq!(fs::read_to_string(&p).unwrap(), "3\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     fs::write(&p, "9").unwrap();
     init_file(&p, 3, false).unwrap();
     assert_eq!(read_value(&p), 9);

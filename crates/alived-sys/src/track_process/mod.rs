@@ -25,3 +25,10 @@ mod tracker;
 pub use connector::{ProcEvent, parse_events};
 pub use matching::{ParamMatch, ProcInfo, ProcessSpec, Quorum, read_proc_info};
 pub use tracker::{ProcessEvent, ProcessTracker};
+
+/// `Quorum gained for tracked process %s` / `Quorum lost for tracked process %s`
+/// (keepalived 2.2.7).
+pub fn quorum_message(name: &str, gained: bool) -> String {
+    let what = if gained { "gained" } else { "lost" };
+    format!("Quorum {what} for tracked process {name}")
+}

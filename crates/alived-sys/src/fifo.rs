@@ -237,11 +237,25 @@ impl FifoWriter {
     }
 
     /// Stops accepting lines and waits until the queued ones are written (into the pipe
-    /// buffer; a full pipe with no reader can make this wait, so bound it with a timeout).
+    /// buffer; a full pipe with no reader can make this wait, so bound it with a timeout:
+    /// if this future is dropped before it finishes, the writer task is stopped too).
     pub async fn close(mut self) {
         self.tx = None;
-        if let Some(task) = self.task.take() {
+        let mut guard = AbortOnDrop(self.task.take());
+        if let Some(task) = guard.0.as_mut() {
             let _ = task.await;
+        }
+        guard.0 = None;
+    }
+}
+
+/// Aborts the task it holds when dropped.
+struct AbortOnDrop(Option<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
         }
     }
 }

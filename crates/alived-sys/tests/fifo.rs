@@ -126,3 +126,20 @@ async fn fifo_script_gets_the_path_as_last_argument() {
     );
     runner.shutdown().await;
 }
+
+#[tokio::test]
+async fn nobody_reading_never_blocks_the_caller() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("f");
+    let w = FifoWriter::open(&path, None).unwrap();
+    // Far more than the queue (4096 lines) plus the pipe buffer (64 KiB) can hold. `send`
+    // is synchronous: reaching the end of this loop is the proof that it never waits.
+    for i in 0..20_000 {
+        w.send(&inst(i));
+    }
+    assert!(w.dropped() > 0);
+    // Let the writer fill the pipe; a bounded close gives up, and stops the writer.
+    tokio::task::yield_now().await;
+    let closed = tokio::time::timeout(Duration::from_millis(300), w.close()).await;
+    assert!(closed.is_err(), "the pipe cannot have taken 20000 lines");
+}

@@ -323,3 +323,175 @@ fn connect_timeout() {
         "Timeout connecting SMTP server [127.0.0.1]:2525."
     );
 }
+
+/// A keepalived we started; SIGTERM (it stops its children), then SIGKILL if it lingers.
+struct Keepalived(std::process::Child);
+
+impl Drop for Keepalived {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        for _ in 0..100 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Live check: the real keepalived 2.2.7 sends its first two alerts (group and instance
+/// entering BACKUP) to a sink in a namespace; our client's bytes for the same alerts, with
+/// keepalived's Date header, must be identical.
+#[test]
+fn same_bytes_as_live_keepalived() {
+    if !std::path::Path::new("/usr/sbin/keepalived").exists() {
+        println!("NOTICE: /usr/sbin/keepalived not installed; skipping the live comparison");
+        return;
+    }
+    let mut lab = alived_sys::testnet::Lab::new("kasmtp");
+    let ns = lab.add_ns("a").unwrap();
+    lab.ip(&ns, &["link", "set", "lo", "up"]).unwrap();
+    lab.ip(
+        &ns,
+        &["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+    )
+    .unwrap();
+    lab.ip(&ns, &["link", "set", "d0", "up"]).unwrap();
+    lab.ip(&ns, &["link", "set", "d1", "up"]).unwrap();
+    lab.ip(&ns, &["addr", "add", "10.1.1.1/24", "dev", "d0"])
+        .unwrap();
+    // The sink's socket is made inside the namespace (a socket keeps its namespace).
+    let listener = lab
+        .run_in(&ns, || std::net::TcpListener::bind("127.0.0.1:2525"))
+        .unwrap()
+        .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let sink = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = TcpListener::from_std(listener).unwrap();
+            let mut out = Vec::new();
+            for _ in 0..2 {
+                let (s, _) = tokio::time::timeout(BOUND, l.accept()).await.ok()?.ok()?;
+                out.push(tokio::spawn(serve_one(s)));
+            }
+            let mut got = Vec::new();
+            for t in out {
+                got.push(tokio::time::timeout(BOUND, t).await.ok()?.ok()?);
+            }
+            Some(got)
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("k.conf");
+    std::fs::write(
+        &conf,
+        "global_defs {\n router_id rtr1\n notification_email {\n  ops@example.com\n  \
+         \"Second Person <two@example.com>\"\n }\n notification_email_from ka@example.com\n \
+         smtp_server 127.0.0.1 2525\n smtp_helo_name helo.example\n smtp_connect_timeout 5\n \
+         script_user root\n enable_script_security\n}\nvrrp_sync_group G1 {\n group {\n  VI_1\n }\n \
+         smtp_alert\n}\nvrrp_instance VI_1 {\n state BACKUP\n interface d0\n virtual_router_id 51\n \
+         priority 100\n advert_int 1\n virtual_ipaddress {\n  10.9.9.9/24\n }\n smtp_alert\n}\n",
+    )
+    .unwrap();
+    let f = |n: &str| dir.path().join(n).display().to_string();
+    let ka = Keepalived(
+        std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                "/usr/sbin/keepalived",
+                "-n",
+                "-l",
+                "-D",
+                "-f",
+            ])
+            .args([
+                f("k.conf"),
+                "-p".into(),
+                f("a.pid"),
+                "-r".into(),
+                f("v.pid"),
+                "-c".into(),
+                f("c.pid"),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let got = sink.join().unwrap().expect("keepalived sent two alerts");
+    drop(ka);
+    for recorded in got {
+        let text = String::from_utf8_lossy(&recorded).into_owned();
+        let header = |name: &str| {
+            text.split("\r\n")
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {text:?}"))
+                .to_owned()
+        };
+        let (date, subject) = (header("Date: "), header("Subject: "));
+        let alert = if subject.contains("Group") {
+            Alert::vrrp_group("rtr1", "G1", MailState::Backup)
+        } else {
+            Alert::vrrp_instance("rtr1", "VI_1", MailState::Backup)
+        };
+        let cfg = config("127.0.0.1:2525".parse().unwrap());
+        let mut ours = String::from(
+            "HELO helo.example\r\nMAIL FROM:<ka@example.com>\r\nRCPT TO:<ops@example.com>\r\n\
+             RCPT TO:<Second Person <two@example.com>>\r\nDATA\r\n",
+        );
+        ours.push_str(&smtp::message(&cfg, &alert, &date));
+        ours.push_str("QUIT\r\n");
+        assert_eq!(text, ours);
+    }
+}
+
+/// Answers one SMTP client like a permissive server; returns the client's bytes.
+async fn serve_one(mut s: tokio::net::TcpStream) -> Vec<u8> {
+    let mut client = Vec::new();
+    let _ = s.write_all(b"220 sink\r\n").await;
+    let mut in_data = false;
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match tokio::time::timeout(BOUND, s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return client,
+        };
+        client.extend_from_slice(&buf[..n]);
+        pending.extend_from_slice(&buf[..n]);
+        loop {
+            let text = String::from_utf8_lossy(&pending).into_owned();
+            let (used, answer): (usize, &[u8]) = if in_data {
+                let Some(end) = text.find("\r\n.\r\n") else {
+                    break;
+                };
+                in_data = false;
+                (end + 5, b"250 queued\r\n")
+            } else {
+                let Some(end) = text.find("\r\n") else { break };
+                match &text[..end] {
+                    "DATA" => {
+                        in_data = true;
+                        (end + 2, b"354 go\r\n")
+                    }
+                    "QUIT" => {
+                        let _ = s.write_all(b"221 bye\r\n").await;
+                        return client;
+                    }
+                    _ => (end + 2, b"250 ok\r\n"),
+                }
+            };
+            pending.drain(..used);
+            let _ = s.write_all(answer).await;
+        }
+    }
+}

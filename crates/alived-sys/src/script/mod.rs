@@ -16,6 +16,7 @@
 
 mod command;
 mod runner;
+mod track;
 
 use std::path::PathBuf;
 
@@ -35,6 +36,7 @@ mod tests {
 }
 
 pub use runner::{ScriptDone, ScriptRunner, TrackStart, already_running_message};
+pub use track::{TrackScriptState, TrackUpdate};
 
 /// How a script run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,7 +94,9 @@ impl Credentials {
 
     /// Resolves `user [[:]group]` through the system's user database. Without a group the
     /// user's primary group is used. A group written `:G` also gives the user's supplementary
-    /// groups (`getgrouplist`); otherwise the only supplementary group is the script's gid.
+    /// groups (`getgrouplist`, keepalived 2.3's form; 2.2.7 rejects it); otherwise the only
+    /// supplementary group is the script's gid (measured on 2.2.7: `user postgres` runs with
+    /// groups `104` only, although postgres is also in `ssl-cert`).
     pub fn lookup(user: &str, group: Option<&str>) -> Result<Self, ScriptError> {
         let unknown_user = || ScriptError::UnknownUser(user.to_owned());
         let u = match nix::unistd::User::from_name(user) {

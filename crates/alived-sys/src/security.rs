@@ -219,7 +219,10 @@ impl Finding {
                 disabled,
             } => {
                 if !disabled {
-                    return Vec::new();
+                    return vec![format!(
+                        "Unsafe permissions found for script '{}'.",
+                        path.display()
+                    )];
                 }
                 let mut v = vec![format!(
                     "Unsafe permissions found for script '{}' - disabling.",

@@ -118,6 +118,14 @@ fn without_security_everything_runs_but_violates() {
     );
     assert_eq!(config_test_exit_code(&f, &s), 6);
     assert!(f.iter().all(|x| x.disabled_script().is_none()));
+    // The daemon's log (keepalived 2.2.7 at run time) also names the script.
+    assert_eq!(
+        lines(&f, &s, false),
+        vec![
+            format!("Unsafe permissions found for script '{}'.", p.display()),
+            "SECURITY VIOLATION - scripts are being executed but script_security not enabled. There are insecure scripts.".to_owned(),
+        ]
+    );
 
     chmod(&p, 0o755);
     let f = check(&s, &cfg, &RealFs);

@@ -189,9 +189,17 @@ impl FileTracker {
         let task = tokio::spawn(async move {
             while let Some(ev) = stream.next().await {
                 let Ok(ev) = ev else { continue };
-                let Some(name) = ev.name else { continue };
-                let Some(idx) = dirs.get(&ev.wd).and_then(|m| m.get(&name)) else {
-                    continue;
+                // The kernel's queue overflowed: events were lost, so re-read every file.
+                let all: Vec<usize>;
+                let idx = if ev.mask.contains(inotify::EventMask::Q_OVERFLOW) {
+                    all = (0..files.len()).collect();
+                    &all
+                } else {
+                    let Some(name) = ev.name else { continue };
+                    match dirs.get(&ev.wd).and_then(|m| m.get(&name)) {
+                        Some(idx) => idx,
+                        None => continue,
+                    }
                 };
                 for &i in idx {
                     let (Some(f), Some(prev)) = (files.get(i), last.get_mut(i)) else {

@@ -150,6 +150,14 @@ fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
     })
 }
 
+/// The peers' `min_ttl`/`max_ttl` as one range (the loosest bounds given), if any is set.
+fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
+    let mins = i.unicast_peers.iter().filter_map(|p| p.min_ttl);
+    let maxs = i.unicast_peers.iter().filter_map(|p| p.max_ttl);
+    let (min, max) = (mins.min(), maxs.max());
+    (min.is_some() || max.is_some()).then(|| (min.unwrap_or(0), max.unwrap_or(255)))
+}
+
 fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError> {
     let interface = i
         .interface
@@ -205,6 +213,11 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
         unicast_peers: i.unicast_peers.iter().map(|p| p.addr).collect(),
         unicast_ttl: i.unicast_ttl,
+        check_unicast_src: i.check_unicast_src
+            || g.vrrp_check_unicast_src
+            || unicast_ttl_range(i).is_some(),
+        unicast_ttl_range: unicast_ttl_range(i),
+        skip_check_adv_addr: i.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
         auth,
         track_interfaces,
         garp: garp(g, i),

@@ -69,6 +69,13 @@ pub struct InstanceSpec {
     pub unicast_peers: Vec<IpAddr>,
     /// `unicast_ttl` (255).
     pub unicast_ttl: u8,
+    /// `check_unicast_src` (also implied by a peer's `min_ttl`/`max_ttl`): unicast adverts must
+    /// come from a configured peer.
+    pub check_unicast_src: bool,
+    /// The peers' `min_ttl`/`max_ttl`, merged into one accepted range.
+    pub unicast_ttl_range: Option<(u8, u8)>,
+    /// `skip_check_adv_addr`.
+    pub skip_check_adv_addr: bool,
     pub auth: Option<AuthSpec>,
     pub track_interfaces: Vec<TrackIf>,
     pub garp: GarpConfig,

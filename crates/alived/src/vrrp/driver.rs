@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
 #[derive(Debug, Clone)]
@@ -192,12 +192,35 @@ pub async fn run(
     let mut vrs = Vec::new();
     let mut configs = Vec::new();
     let mut firsts = Vec::new();
-    for (idx, spec) in specs.into_iter().enumerate() {
-        let p = start_one(&nl, &mut pool, spec, opts.respawned, &ptx, idx).await?;
-        vrs.push(p.vr);
-        configs.push(p.config);
-        firsts.push((p.initial, p.first));
+    for spec in specs {
+        // An instance that cannot start here (no such interface, no address) is reported
+        // and left out; the others run.
+        match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
+            Ok(p) => {
+                vrs.push(p.vr);
+                configs.push(p.config);
+                firsts.push((p.initial, p.first));
+            }
+            Err(e) => error!("{e} - instance disabled"),
+        }
     }
+    // Sync groups only over the instances that started.
+    let groups = groups
+        .into_iter()
+        .filter(|g| {
+            let ok = g
+                .members
+                .iter()
+                .all(|m| vrs.iter().any(|vr: &Vr| vr.spec.name == *m));
+            if !ok {
+                error!(
+                    "VRRP_Group({}) has a disabled member - group ignored",
+                    g.name
+                );
+            }
+            ok
+        })
+        .collect();
     let mut router = Router::new(configs, groups)?;
     let now = clock.now();
     for (i, (initial, first)) in firsts.into_iter().enumerate() {

@@ -77,11 +77,29 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             }
         }
         Action::SendGarps { count, .. } => {
-            if let Some(s) = &vr.garp {
-                let ifname = &vr.res.vip_link().name;
-                let (mac, router) = (vr.res.mac(), vr.router);
-                if let Err(e) = tx::garps(s, ifname, mac, &vr.vip_list, count, router).await {
-                    warn!("({name}) cannot send GARP/NA: {e}");
+            if let Some(sock) = &vr.garp_sock {
+                let burst = tx::GarpBurst {
+                    sock: sock.clone(),
+                    ifname: vr.res.vip_link().name.clone(),
+                    mac: vr.res.mac(),
+                    vips: vr.garp_list.clone(),
+                    count,
+                    router: vr.router,
+                    garp_interval: vr.spec.garp_interval,
+                    gna_interval: vr.spec.gna_interval,
+                };
+                if burst.garp_interval.is_zero() && burst.gna_interval.is_zero() {
+                    if let Err(e) = burst.send().await {
+                        warn!("({name}) cannot send GARP/NA: {e}");
+                    }
+                } else {
+                    // Paced (`vrrp_garp_interval`): in the background, adverts go on meanwhile.
+                    let name = name.to_owned();
+                    tokio::spawn(async move {
+                        if let Err(e) = burst.send().await {
+                            warn!("({name}) cannot send GARP/NA: {e}");
+                        }
+                    });
                 }
             }
         }

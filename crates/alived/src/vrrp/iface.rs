@@ -84,7 +84,7 @@ pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Optio
     if let Some(a) = spec.src_ip {
         return Some(a);
     }
-    let is_vip = |a: &IpAddr| spec.vips.iter().any(|v| v.addr == *a);
+    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.addr == *a);
     let mine = addrs
         .iter()
         .filter(|a| a.ifindex == ifindex && !is_vip(&a.addr));
@@ -196,7 +196,7 @@ pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpe
 /// The netlink addresses of every VIP of an instance (those that can be resolved).
 pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Vec<AddrSpec> {
     let mut out = Vec::new();
-    for v in &spec.vips {
+    for v in spec.vips.iter().chain(&spec.evips) {
         match vip_addr(nl, r, v).await {
             Ok(a) => out.push(a),
             Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),

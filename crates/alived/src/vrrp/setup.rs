@@ -44,10 +44,13 @@ pub struct Vr {
     pub spec: InstanceSpec,
     pub res: Resolved,
     pub vips: Vec<AddrSpec>,
+    /// The advertised VIPs (what adverts are checked against).
     pub vip_list: Vec<IpAddr>,
+    /// VIPs and eVIPs: what GARPs / NAs announce.
+    pub garp_list: Vec<IpAddr>,
+    pub garp_sock: Option<std::sync::Arc<PacketSocket>>,
     pub routes: Vec<RouteSpec>,
     pub tx: AdvertTx,
-    pub garp: Option<PacketSocket>,
     /// IPv6 forwarding on: the NA router flag.
     pub router: bool,
     pub rx: RxState,
@@ -72,6 +75,9 @@ pub async fn start_one(
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
 ) -> Result<Prepared, StartError> {
+    for item in &spec.not_applied {
+        warn!("({}) {item} is not supported yet - ignored", spec.name);
+    }
     let res = iface::resolve(nl, &spec).await?;
     let vips = iface::vip_addrs(nl, &spec, &res).await;
     let routes = iface::vroutes(nl, &spec).await;
@@ -107,8 +113,8 @@ pub async fn start_one(
             }
         }
     });
-    let garp = match PacketSocket::sender(res.vip_link().index) {
-        Ok(s) => Some(s),
+    let garp_sock = match PacketSocket::sender(res.vip_link().index) {
+        Ok(s) => Some(std::sync::Arc::new(s)),
         Err(e) => {
             warn!("({}) no GARP socket: {e}", spec.name);
             None
@@ -141,12 +147,18 @@ pub async fn start_one(
         first: if resume { Input::Resume } else { Input::Start },
         vr: Vr {
             vip_list: spec.vips.iter().map(|v| v.addr).collect(),
+            garp_list: spec
+                .vips
+                .iter()
+                .chain(&spec.evips)
+                .map(|v| v.addr)
+                .collect(),
             spec,
             res,
             vips,
             routes,
             tx,
-            garp,
+            garp_sock,
             router,
             rx: RxState::default(),
         },

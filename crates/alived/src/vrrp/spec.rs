@@ -63,6 +63,8 @@ pub struct InstanceSpec {
     pub preempt: bool,
     pub preempt_delay: Duration,
     pub vips: Vec<VipSpec>,
+    /// `virtual_ipaddress_excluded`: set and removed with the VIPs, not carried in adverts.
+    pub evips: Vec<VipSpec>,
     /// `unicast_src_ip` / `mcast_src_ip`: our source and tie-break address.
     pub src_ip: Option<IpAddr>,
     /// Non-empty: unicast mode, one advert copy per peer.
@@ -79,6 +81,9 @@ pub struct InstanceSpec {
     pub auth: Option<AuthSpec>,
     pub track_interfaces: Vec<TrackIf>,
     pub garp: GarpConfig,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: pause between GARPs / NAs (0 = none).
+    pub garp_interval: Duration,
+    pub gna_interval: Duration,
     pub use_vmac: Option<VmacSpec>,
     /// `vmac_xmit_base`: adverts on the base interface even with a VMAC.
     pub vmac_xmit_base: bool,
@@ -90,6 +95,8 @@ pub struct InstanceSpec {
     pub vroutes: Vec<VrouteSpec>,
     /// `virtual_rules`, likewise.
     pub vrules: Vec<alived_sys::netlink::RuleSpec>,
+    /// Configured items this build accepts but does not act on yet (logged at start).
+    pub not_applied: Vec<String>,
 }
 
 impl InstanceSpec {

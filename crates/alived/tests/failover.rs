@@ -493,3 +493,47 @@ fn a_sync_group_moves_together_when_one_member_faults() {
     );
     assert!(r1.wait_log("(VI_2) Entering FAULT STATE", 1, T));
 }
+
+#[test]
+fn ipv6_use_vmac_sends_from_the_base_link_local_and_fails_over() {
+    let mut n = net("v6vm", 2, 99);
+    let vip = "2001:db8:99::100/64";
+    n.routers[0].configure(&v3_conf(150, 99, vip, "  use_vmac"));
+    n.routers[1].configure(&v3_conf(100, 99, vip, "  use_vmac"));
+    n.routers[0].start();
+    n.routers[1].start();
+    let addr = "2001:db8:99::100";
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, addr, true), "{}", r1.log_text());
+    assert!(r2.wait_log(BACKUP_INIT, 1, T));
+    // The VMAC carries the base interface's link-local address, not one derived from the
+    // shared VMAC MAC.
+    let base = n
+        .lab
+        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "eth0"])
+        .unwrap();
+    let ll = base
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80:"))
+        .unwrap();
+    let vmac = n
+        .lab
+        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "vrrp.99"])
+        .unwrap();
+    assert!(vmac.contains(ll), "{vmac} lacks {ll}");
+    assert!(!vmac.contains("fe80::200:5eff"), "{vmac}");
+    assert!(r1.wait_log(
+        "Sending/queueing Unsolicited Neighbour Adverts on vrrp.99",
+        1,
+        T
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        r1.lines_with("cannot send advert").is_empty(),
+        "{}",
+        r1.log_text()
+    );
+    assert!(!r2.has_addr(&n.lab, addr));
+    n.routers[0].stop();
+    assert!(wait_vip(&n.lab, &n.routers[1], addr, true));
+}

@@ -131,7 +131,11 @@ fn children_stop_cleanly_when_the_parent_is_killed() {
     kill(Pid::from_raw(parent), Signal::SIGKILL).unwrap();
     assert!(wait_until(T, || !alive(child)));
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    assert!(r1.log_text().contains("(VI_1) sent 0 priority"), "{}", r1.log_text());
+    assert!(
+        r1.log_text().contains("(VI_1) sent 0 priority"),
+        "{}",
+        r1.log_text()
+    );
     assert!(!r1.has_addr(&n.lab, vip));
     assert!(wait_until(T, || r2.has_addr(&n.lab, vip)));
     assert!(r2.wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));

@@ -62,7 +62,8 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     match a {
         Action::SendAdvert { priority } => {
             if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
-                warn!("({name}) cannot send advert: {e}");
+                let msg = format!("({name}) cannot send advert: {e}");
+                vr.rx.log_limited("send advert", &msg, true);
             }
         }
         Action::AddVips => {

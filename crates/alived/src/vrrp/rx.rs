@@ -28,7 +28,7 @@ pub struct RxState {
 
 impl RxState {
     /// Logs `msg` unless the same cause was logged less than [`LOG_EVERY`] ago.
-    fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
+    pub fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
         let now = Instant::now();
         let due = self
             .last_logged

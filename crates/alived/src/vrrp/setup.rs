@@ -142,7 +142,12 @@ pub async fn start_one(
         );
     }
     Ok(Prepared {
-        config: spec.instance_config(res.our_addr),
+        config: {
+            let mut c = spec.instance_config(res.our_addr);
+            // GARP log lines name the interface they leave from (the VMAC, if any).
+            c.interface = res.vip_link().name.clone();
+            c
+        },
         initial,
         first: if resume { Input::Resume } else { Input::Start },
         vr: Vr {

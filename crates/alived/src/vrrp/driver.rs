@@ -211,11 +211,13 @@ pub async fn run(
     let mut vrs = Vec::new();
     let mut configs = Vec::new();
     let mut firsts = Vec::new();
+    let mut known: HashMap<u32, bool> = HashMap::new();
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
         match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
             Ok(p) => {
+                known.extend(p.links);
                 vrs.push(p.vr);
                 configs.push(p.config);
                 firsts.push((p.initial, p.first));
@@ -248,10 +250,6 @@ pub async fn run(
         }
         router.handle(now, InstanceId(i), first);
     }
-    let mut known: HashMap<u32, bool> = vrs
-        .iter()
-        .map(|vr| (vr.res.base.index, vr.res.base.is_running()))
-        .collect();
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     loop {

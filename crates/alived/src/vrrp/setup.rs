@@ -64,6 +64,8 @@ pub struct Prepared {
     pub initial: Vec<Input>,
     /// The first input: `Start`, or `Resume` for a restarted process that found its VIPs.
     pub first: Input,
+    /// The links this instance watches and whether each is up now (ifindex, up).
+    pub links: Vec<(u32, bool)>,
 }
 
 /// Sets one instance's I/O up. `idx` tags its packets on `packets`.
@@ -126,11 +128,16 @@ pub async fn start_one(
     ))
     .is_ok_and(|v| v == "1");
     let mut initial = Vec::new();
+    let mut links = vec![(res.base.index, res.base.is_running())];
     if !res.base.is_running() {
         initial.push(Input::LinkDown(Link::Own));
     }
     for (i, t) in spec.track_interfaces.iter().enumerate() {
-        let up = nl.link_by_name(&t.name).await.is_ok_and(|l| l.is_running());
+        let link = nl.link_by_name(&t.name).await.ok();
+        let up = link.as_ref().is_some_and(|l| l.is_running());
+        if let Some(l) = link {
+            links.push((l.index, up));
+        }
         if !up {
             initial.push(Input::LinkDown(Link::Tracked(InstanceSpec::track_if_id(i))));
         }
@@ -150,6 +157,7 @@ pub async fn start_one(
         },
         initial,
         first: if resume { Input::Resume } else { Input::Start },
+        links,
         vr: Vr {
             vip_list: spec.vips.iter().map(|v| v.addr).collect(),
             garp_list: spec

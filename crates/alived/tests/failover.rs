@@ -537,3 +537,24 @@ fn ipv6_use_vmac_sends_from_the_base_link_local_and_fails_over() {
     n.routers[0].stop();
     assert!(wait_vip(&n.lab, &n.routers[1], addr, true));
 }
+
+#[test]
+fn mcast_dst_ip_carries_the_adverts_on_another_group() {
+    let mut n = net("mcg", 2, 100);
+    let vip = "10.100.0.100";
+    let extra = "  mcast_dst_ip 224.0.0.118";
+    n.routers[0].configure(&v3_conf(150, 100, vip, extra));
+    n.routers[1].configure(&v3_conf(100, 100, vip, extra));
+    n.routers[0].start();
+    n.routers[1].start();
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(r2.wait_log(BACKUP_INIT, 1, T));
+    std::thread::sleep(Duration::from_millis(800));
+    // The backup hears the master on 224.0.0.118: no takeover.
+    assert!(!r2.has_addr(&n.lab, vip), "{}", r2.log_text());
+    assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
+    n.routers[0].stop();
+    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
+    assert!(n.routers[1].wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));
+}

@@ -48,6 +48,15 @@ pub fn sync_groups(config: &Config) -> Vec<alived_vrrp::sync::SyncGroupConfig> {
         .collect()
 }
 
+/// `vrrp_startup_delay`: how long instances wait before starting.
+pub fn startup_delay(config: &Config) -> Duration {
+    config
+        .global
+        .vrrp_startup_delay
+        .map(|d| d.as_duration())
+        .unwrap_or_default()
+}
+
 /// Whether the configuration has anything for the checker process.
 pub fn has_virtual_servers(config: &Config) -> bool {
     !config.virtual_servers.is_empty()
@@ -174,9 +183,6 @@ fn not_applied(i: &VrrpInstance) -> Vec<String> {
     if i.notify.all().next().is_some() {
         out.push("notify scripts".into());
     }
-    if let Some(m) = i.mcast_dst_ip {
-        out.push(format!("mcast_dst_ip {m}"));
-    }
     if i.track_src_ip {
         out.push("track_src_ip".into());
     }
@@ -235,6 +241,10 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         vips,
         evips,
         src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
+        mcast_group: i.mcast_dst_ip.unwrap_or(match i.family {
+            alived_config::model::Family::Inet6 => g.vrrp_mcast_group6,
+            _ => g.vrrp_mcast_group4,
+        }),
         unicast_peers: i.unicast_peers.iter().map(|p| p.addr).collect(),
         unicast_ttl: i.unicast_ttl,
         check_unicast_src: i.check_unicast_src
@@ -315,6 +325,7 @@ pub(crate) mod tests {
         assert_eq!(s.priority, Priority(255));
         assert_eq!(s.version, Version::V3);
         assert_eq!(s.adver_int, Centisecs(10));
+        assert_eq!(s.mcast_group, "ff02::12".parse::<IpAddr>().unwrap());
         assert_eq!(s.vips[0].prefix, 128);
         assert_eq!(s.vips[1].prefix, 64);
     }
@@ -375,6 +386,7 @@ pub(crate) mod tests {
         assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
         assert_eq!(s.garp_interval, Duration::from_millis(2));
         assert_eq!(s.not_applied, ["track_script chk", "notify scripts"]);
+        assert_eq!(s.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
     }
 
     #[test]

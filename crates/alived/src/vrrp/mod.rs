@@ -20,6 +20,8 @@ pub struct Loaded {
     pub instances: Vec<spec::InstanceSpec>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub has_virtual_servers: bool,
+    /// `vrrp_startup_delay`.
+    pub startup_delay: std::time::Duration,
     /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
     pub report: String,
 }
@@ -44,6 +46,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         instances: build::instances(&loaded.config)?,
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
+        startup_delay: build::startup_delay(&loaded.config),
         report,
     })
 }
@@ -67,7 +70,12 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(loaded.instances, loaded.sync_groups, opts)) {
+    match rt.block_on(driver::run(
+        loaded.instances,
+        loaded.sync_groups,
+        loaded.startup_delay,
+        opts,
+    )) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

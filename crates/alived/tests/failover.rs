@@ -15,6 +15,18 @@ const T: Duration = Duration::from_secs(10);
 const MASTER: &str = "(VI_1) Entering MASTER STATE";
 const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
 
+/// Starts r1 (the higher priority), waits until its down timer runs, then starts r2: r2's
+/// down timer is the longer one and starts later, so r1 wins without a transient MASTER on r2.
+fn start_in_order(n: &mut driver_support::Net) {
+    n.routers[0].start();
+    assert!(
+        n.routers[0].wait_log(BACKUP_INIT, 1, T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    n.routers[1].start();
+}
+
 fn wait_vip(lab: &alived_sys::testnet::Lab, r: &Router, vip: &str, present: bool) -> bool {
     wait_until(T, || r.has_addr(lab, vip) == present)
 }
@@ -25,10 +37,7 @@ fn higher_priority_wins_the_election_and_only_it_holds_the_vip() {
     let vip = "10.81.0.100";
     n.routers[0].configure(&v3_conf(150, 51, vip, ""));
     n.routers[1].configure(&v3_conf(100, 51, vip, ""));
-    // The higher priority starts first: its down timer is also the shorter one, so it wins
-    // without a transient MASTER on the other side.
-    n.routers[0].start();
-    n.routers[1].start();
+    start_in_order(&mut n);
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
     assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
     assert!(r1.wait_log(MASTER, 1, T));
@@ -196,6 +205,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
     n.routers[1].configure(&v3_conf(100, 57, vip, ""));
     // Watch for NAs on the backup's interface, from before the master starts.
     let ifindex = n.lab.ifindex(&n.routers[1].ns, "eth0").unwrap();
+    let r1_mac = n.lab.mac(&n.routers[0].ns, "eth0").unwrap();
     let target: std::net::Ipv6Addr = vip.parse().unwrap();
     let watcher = n
         .lab
@@ -208,6 +218,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
                     Ok(Ok(len)) => {
                         if let Some(na) = NaFrame::parse(&buf[..len])
                             && na.target == target
+                            && na.eth_src == r1_mac
                             && NaFrame::checksum_ok(&buf[..len])
                         {
                             return Some(na);
@@ -237,7 +248,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
         .unwrap()
         .unwrap()
         .expect("an unsolicited NA for the VIP");
-    assert_eq!(na.eth_src, n.lab.mac(&r1.ns, "eth0").unwrap());
+    assert_eq!(na.eth_src, r1_mac);
     assert!(na.override_ && !na.solicited);
     assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
     let killed_at = monotonic();
@@ -262,8 +273,7 @@ fn a_killed_vrrp_child_is_restarted_and_keeps_the_vip_without_an_outage() {
     // loaded machine; the point here is the restart, not the timers.
     n.routers[0].configure(&v3_conf_adv(150, 58, vip, "1", ""));
     n.routers[1].configure(&v3_conf_adv(100, 58, vip, "1", ""));
-    n.routers[0].start();
-    n.routers[1].start();
+    start_in_order(&mut n);
     assert!(
         wait_vip(&n.lab, &n.routers[0], vip, true),
         "{}",
@@ -545,8 +555,7 @@ fn mcast_dst_ip_carries_the_adverts_on_another_group() {
     let extra = "  mcast_dst_ip 224.0.0.118";
     n.routers[0].configure(&v3_conf(150, 100, vip, extra));
     n.routers[1].configure(&v3_conf(100, 100, vip, extra));
-    n.routers[0].start();
-    n.routers[1].start();
+    start_in_order(&mut n);
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
     assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
     assert!(r2.wait_log(BACKUP_INIT, 1, T));

@@ -3,8 +3,9 @@
 use crate::span::Span;
 use serde::Serialize;
 
-/// One token after preprocessing: quotes removed and adjacent text joined (`ab"c d"` is
-/// `abc d`), definitions substituted. `quoted` says whether any part came from quotes.
+/// One token after preprocessing: definitions substituted, quotes removed. As in keepalived
+/// 2.2.7 a quote also delimits a token (`ab"c d"` is the two tokens `ab` and `c d`).
+/// `quoted` says whether the token was a quoted string.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Token {
     pub text: String,

@@ -5,7 +5,20 @@
 //!   comments and quoting, brace splitting; yields logical lines of [`ast::Token`]s.
 //! - [`tree`]: the keyword-table driven block walker (keepalived's recovery quirks included)
 //!   that turns lines into an [`ast::Node`] tree, guided by a [`schema::Schema`].
-//! - [`render`]: plain-text diagnostics for `alived -t`.
+//! - [`render`]: plain-text diagnostics for `alived -t`, and keepalived's own log-line form.
+//!
+//! Compatibility with keepalived 2.2.7 (each point checked with `keepalived -t`; the module
+//! docs and comments give the observations):
+//! - Messages use keepalived's wording; one diagnostic per problem (keepalived prints each up
+//!   to three times, once per process). Severities map to the same `-t` exit codes.
+//! - A quote delimits a token (`a" b"c` is `a`, ` b`, `c`); an unterminated quote drops the
+//!   quoted text. A long line is read in 1023-byte pieces; a NUL ends the line (both with a
+//!   note; 2.2.7 is silent).
+//! - Where 2.2.7 hangs or crashes (`$A=${A}`, a huge `~SEQ`, an include cycle), alived reports
+//!   an error and carries on.
+//! - `include_check` is accepted (newer keepalived); 2.2.7 calls it an unknown keyword.
+//! - keepalived's `'{' missing from beginning of block` could not be triggered with 2.2.7 and
+//!   is not produced.
 #![forbid(unsafe_code)]
 
 pub mod ast;
@@ -31,25 +44,63 @@ pub struct Parsed {
     pub diags: diag::Diagnostics,
 }
 
+impl Parsed {
+    /// Every diagnostic rendered for `alived -t` (see [`render::render`]).
+    pub fn report(&self) -> String {
+        render::render_all(&self.diags, &self.sources)
+    }
+
+    /// The `keepalived -t` exit code these diagnostics give.
+    pub fn exit_code(&self) -> i32 {
+        self.diags.exit_code()
+    }
+}
+
 /// Parse in-memory text named `name` under the keyword table `root`.
 pub fn parse_str(name: &str, text: &str, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
-    let lines = preprocess::preprocess_str(name, text, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
-    Parsed {
-        nodes,
-        sources,
-        diags,
-    }
+    let (lines, keys) =
+        preprocess::preprocess_str_keyed(name, text, opts, &mut sources, &mut diags);
+    finish(lines, keys, sources, diags, root)
 }
 
 /// Parse a file (and its includes) under the keyword table `root`.
 pub fn parse_file(path: &Path, opts: &Options, root: &'static schema::Schema) -> Parsed {
     let mut sources = span::SourceMap::default();
     let mut diags = diag::Diagnostics::default();
-    let lines = preprocess::preprocess_file(path, opts, &mut sources, &mut diags);
-    let nodes = tree::build_tree(&lines, root, &mut diags);
+    let (lines, keys) = preprocess::preprocess_file_keyed(path, opts, &mut sources, &mut diags);
+    finish(lines, keys, sources, diags, root)
+}
+
+/// Walk the tree, then put all diagnostics in reading order: the preprocessor's and the
+/// walker's are each in order; on the same line the preprocessor's come first (it saw the
+/// line first), as keepalived prints them.
+fn finish(
+    lines: Vec<preprocess::Line>,
+    pre_keys: Vec<usize>,
+    sources: span::SourceMap,
+    mut diags: diag::Diagnostics,
+    root: &'static schema::Schema,
+) -> Parsed {
+    let (nodes, tree_keys) = tree::build_tree_keyed(lines, root, &mut diags);
+    if pre_keys.len() + tree_keys.len() != diags.items.len() {
+        // Cannot happen (every diagnostic is keyed); never lose one over ordering.
+        return Parsed {
+            nodes,
+            sources,
+            diags,
+        };
+    }
+    let keys = pre_keys
+        .iter()
+        .map(|&k| (k, 0u8))
+        .chain(tree_keys.iter().map(|&k| (k, 1u8)));
+    let mut keyed: Vec<((usize, u8), diag::Diagnostic)> =
+        keys.zip(std::mem::take(&mut diags.items)).collect();
+    // Stable: equal keys keep their order.
+    keyed.sort_by_key(|(k, _)| *k);
+    diags.items = keyed.into_iter().map(|(_, d)| d).collect();
     Parsed {
         nodes,
         sources,
@@ -75,7 +126,7 @@ pub struct Loaded {
     pub diags: diag::Diagnostics,
 }
 
-fn finish(parsed: Parsed, opts: &LoadOptions) -> Loaded {
+fn finish_load(parsed: Parsed, opts: &LoadOptions) -> Loaded {
     let Parsed {
         nodes,
         sources,
@@ -91,10 +142,10 @@ fn finish(parsed: Parsed, opts: &LoadOptions) -> Loaded {
 
 /// Reads, checks and types the configuration in `path` (and its includes).
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    finish(parse_file(path, &opts.parse, &keywords::ROOT), opts)
+    finish_load(parse_file(path, &opts.parse, &keywords::ROOT), opts)
 }
 
 /// Reads, checks and types in-memory configuration text named `name`.
 pub fn load_str(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
-    finish(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
+    finish_load(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
 }

@@ -42,11 +42,12 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap) -> String {
     let num = span.line.to_string();
     let pad = " ".repeat(num.len());
     if let Some(text) = sources.line(span) {
-        // Tabs become one space so the marker lines up; long lines are cut.
+        // Tabs and other control characters (a NUL) become one space so the marker lines up
+        // and snapshots stay printable; long lines are cut.
         let shown: String = text
             .chars()
             .take(200)
-            .map(|c| if c == '\t' { ' ' } else { c })
+            .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let width = shown.chars().count() as u32;
         let _ = writeln!(out, "{pad} |");
@@ -75,4 +76,53 @@ pub fn render(diag: &Diagnostic, sources: &SourceMap) -> String {
 /// Render all diagnostics, one after the other.
 pub fn render_all(diags: &crate::diag::Diagnostics, sources: &SourceMap) -> String {
     diags.items.iter().map(|d| render(d, sources)).collect()
+}
+
+/// keepalived's own one-line form (`report_config_error()`, behaviour spec 1.10), for the
+/// daemon's log: `(FILE: Line N) msg` when more than one file was read, `(Line N) msg` for a
+/// single file, the bare message when there is no position.
+pub fn log_line(diag: &Diagnostic, sources: &SourceMap) -> String {
+    match diag.span {
+        None => diag.message.clone(),
+        Some(span) if sources.files.len() > 1 => {
+            format!(
+                "({}: Line {}) {}",
+                sources.path(span.file),
+                span.line,
+                diag.message
+            )
+        }
+        Some(span) => format!("(Line {}) {}", span.line, diag.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::span::Span;
+
+    #[test]
+    fn keepalived_log_lines() {
+        let mut sources = SourceMap::default();
+        let a = sources.add("/etc/keepalived/keepalived.conf".into(), "x\n");
+        let d = Diagnostic {
+            severity: Severity::Error,
+            message: "Unknown keyword 'x'".into(),
+            span: Some(Span {
+                file: a,
+                line: 1,
+                col: 1,
+                len: 1,
+            }),
+            help: None,
+        };
+        assert_eq!(log_line(&d, &sources), "(Line 1) Unknown keyword 'x'");
+        sources.add("inc.conf".into(), "");
+        assert_eq!(
+            log_line(&d, &sources),
+            "(/etc/keepalived/keepalived.conf: Line 1) Unknown keyword 'x'"
+        );
+        let d = Diagnostic { span: None, ..d };
+        assert_eq!(log_line(&d, &sources), "Unknown keyword 'x'");
+    }
 }

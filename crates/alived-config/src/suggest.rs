@@ -44,6 +44,28 @@ pub fn nearest(word: &str, schema: &Schema) -> Option<&'static str> {
     best.map(|(_, n)| n)
 }
 
+/// The first table under `root` (breadth first, `root` included) that has `word` as a
+/// keyword: for `router_id` at the top level, `global_defs`.
+pub fn home_of(word: &str, root: &'static Schema) -> Option<&'static Schema> {
+    let mut queue: Vec<&'static Schema> = vec![root];
+    let mut i = 0;
+    // Tables may share sub-tables; a visited list bounds the walk (there are few tables).
+    while let Some(&schema) = queue.get(i) {
+        i += 1;
+        if schema.get(word).is_some() {
+            return Some(schema);
+        }
+        for k in schema.keywords {
+            if let crate::schema::Kind::Block(inner) = k.kind
+                && !queue.iter().any(|q| std::ptr::eq(*q, inner))
+            {
+                queue.push(inner);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +89,30 @@ mod tests {
         assert_eq!(nearest("priorty", &S), Some("priority"));
         assert_eq!(nearest("bogus", &S), None);
         assert_eq!(nearest("x", &S), None);
+    }
+
+    static INNER: Schema = Schema {
+        name: "global_defs",
+        keywords: &[leaf("router_id")],
+    };
+    static ROOT: Schema = Schema {
+        name: "root",
+        keywords: &[
+            crate::schema::block("global_defs", &INNER),
+            leaf("net_namespace"),
+        ],
+    };
+
+    #[test]
+    fn home_tables() {
+        assert_eq!(
+            home_of("router_id", &ROOT).map(|s| s.name),
+            Some("global_defs")
+        );
+        assert_eq!(
+            home_of("net_namespace", &ROOT).map(|s| s.name),
+            Some("root")
+        );
+        assert!(home_of("bogus", &ROOT).is_none());
     }
 }

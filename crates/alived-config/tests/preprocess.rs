@@ -50,11 +50,13 @@ fn crlf_line_ends() {
 }
 
 #[test]
-fn quotes_join_adjacent_text() {
+fn quotes_delimit_tokens_as_in_2_2_7() {
+    // keepalived 2.2.7 (observed): `label a" b"c` gives `a`, ` b`, `c`.
     assert_eq!(
         plain("x abcd\" efg h jkl \"mnop\n"),
-        ["x|abcd efg h jkl mnop"]
+        ["x|abcd| efg h jkl |mnop"]
     );
+    assert_eq!(plain("auth_pass \"\"\n"), ["auth_pass|"]);
 }
 
 #[test]
@@ -399,4 +401,20 @@ fn main_file_missing() {
     };
     let p = parse_file(std::path::Path::new("/nonexistent/alived.conf"), &e, &ROOT);
     assert_eq!(p.diags.exit_code(), 4);
+}
+
+#[test]
+fn include_of_a_non_regular_file_is_skipped() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("sub.conf")).unwrap();
+    write(d.path(), "m.conf", "include sub.conf\ninclude /dev/zero\n");
+    let p = parse_file(&d.path().join("m.conf"), &Options::default(), &ROOT);
+    let m = messages(&p);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter()
+            .all(|m| m.ends_with("open problem (not a regular file) - skipping")),
+        "{m:?}"
+    );
+    assert_eq!(p.diags.exit_code(), 0);
 }

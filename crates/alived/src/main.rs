@@ -8,6 +8,7 @@
 mod check;
 mod cli;
 mod daemon;
+mod demo;
 mod logging;
 mod pidfile;
 mod supervisor;
@@ -32,9 +33,8 @@ fn main() {
         }
         return;
     }
-    if let Some(cli::Command::Demo) = cli.command {
-        eprintln!("alived demo is not part of this build yet");
-        std::process::exit(1);
+    if let Some(cli::Command::Demo(args)) = &cli.command {
+        std::process::exit(demo::run(args));
     }
     if let Some(log_file) = &opts.config_test {
         std::process::exit(check::run(opts, log_file));

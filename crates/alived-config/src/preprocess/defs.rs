@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// ever on `$A=${A}` (observed with 2.2.7); alived reports an error instead.
 pub(crate) const MAX_SUBST_DEPTH: usize = 32;
 /// Cap on the characters one line may expand to (`$A=${B}${B}`, `$B=${C}${C}`... doubles).
-pub(crate) const MAX_EXPANSION: usize = 1 << 20;
+pub(crate) const MAX_EXPANSION: usize = 256 * 1024;
 
 /// All definitions seen so far.
 #[derive(Debug, Default)]
@@ -138,7 +138,16 @@ impl Defs {
                     st.too_deep.get_or_insert(name);
                 } else {
                     let v: Chars = value.chars().map(|ch| (ch, col)).collect();
+                    let mark = out.len();
                     self.subst_into(&v, ctx, st, depth + 1, Some(col), out);
+                    // The last inserted character takes the column of the reference's end, so
+                    // a token made of the value spans the whole `$NAME` in diagnostics.
+                    let end_col = col_override.unwrap_or(input[next - 1].1);
+                    if out.len() > mark
+                        && let Some(last) = out.last_mut()
+                    {
+                        last.1 = end_col;
+                    }
                 }
                 i = next;
                 continue;

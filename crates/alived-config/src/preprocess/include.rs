@@ -1,7 +1,24 @@
-//! `include` patterns: csh brace expansion and glob wildcards, written here because keepalived
-//! uses `glob(GLOB_BRACE)` and the `glob` crate has no braces (behaviour spec 1.3).
+//! Step 8: `include`, `includer`, `includem`, `includew`, `includeb`, `includea` and
+//! `include_check` lines (behaviour spec 1.3).
+//!
+//! Observed with keepalived 2.2.7 (`keepalived -t`; rc is the exit code):
+//! - `include X` of nothing: `Config files missing 'X'.`, rc 0 (so a [`Severity::Note`]);
+//!   with `-e`: rc 6.
+//! - `includem X` (no wildcard) of a missing file: `Config files missing 'X'.`, rc 6;
+//!   `includem *.x` matching nothing: silent, rc 0.
+//! - `includew *.x` matching nothing: `No config files matched '*.x'.`, rc 6.
+//! - `includeb {a,zz}` with `zz` missing: `Some config files missing: "{a,zz}".`, rc 6.
+//! - `includer X` missing: `Config files missing 'X'.`, rc 0.
+//! - `includea X` missing: rc 6. The pattern is the rest of the line, quotes included.
+//! - `include` sees the line after `@` and `$` processing (`include $F` works).
+//! - `include_check` is unknown to 2.2.7 (newer keepalived has it); alived accepts it.
 
-use std::path::{Path, PathBuf};
+use super::glob::{brace_expand, glob, has_wildcard};
+use super::lex::{self, Chars};
+use super::{FileCtx, MAX_INCLUDE_DEPTH, Pre, canonical};
+use crate::diag::Severity;
+use crate::span::Span;
+use std::path::PathBuf;
 
 /// `include_check` flags (`includer`, `includem`, `includew`, `includeb`, `includea`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,249 +93,166 @@ impl IncludeCheck {
     }
 }
 
-/// Most alternatives one pattern may expand to (`{a,b}{c,d}...` grows quickly).
-const MAX_ALTERNATIVES: usize = 4096;
+/// Longest include pattern accepted (a physical line is at most 1023 bytes; only a `$`
+/// substitution makes it longer).
+const MAX_PATTERN: usize = 4096;
 
-/// csh-style brace expansion: `a{b,c{d,e}}f` -> `abf acdf acef`. An unmatched `{` or a brace
-/// group without a comma is kept literally (as csh and glibc do for `{}`).
-pub fn brace_expand(pattern: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    expand_into(pattern, &mut out);
-    out
-}
-
-fn expand_into(p: &str, out: &mut Vec<String>) {
-    if out.len() >= MAX_ALTERNATIVES {
-        return;
-    }
-    let b = p.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            continue;
+impl Pre<'_> {
+    /// Handle the line if it is an include directive; `false` if it is not one.
+    pub(super) fn include(&mut self, ctx: &FileCtx, lineno: u32, chars: &Chars) -> bool {
+        const INCLUDE: [char; 7] = ['i', 'n', 'c', 'l', 'u', 'd', 'e'];
+        if chars.len() < INCLUDE.len() || chars.iter().zip(INCLUDE).any(|(a, b)| a.0 != b) {
+            return false;
         }
-        if b[i] == b'{'
-            && let Some((close, commas)) = group(b, i)
-            && !commas.is_empty()
-        {
-            let prefix = &p[..i];
-            let suffix = &p[close + 1..];
-            let mut start = i + 1;
-            for end in commas.iter().copied().chain(std::iter::once(close)) {
-                let alt = &p[start..end];
-                expand_into(&format!("{prefix}{alt}{suffix}"), out);
-                start = end + 1;
+        let kw_end = chars
+            .iter()
+            .position(|c| c.0.is_whitespace())
+            .unwrap_or(chars.len());
+        let keyword = lex::to_string(&chars[..kw_end]);
+        let mut rest: Chars = chars[kw_end..].to_vec();
+        lex::trim(&mut rest);
+        let pattern = lex::to_string(&rest);
+        let span = Span {
+            file: ctx.id,
+            line: lineno,
+            col: rest
+                .first()
+                .map_or(chars.first().map_or(1, |c| c.1), |c| c.1),
+            len: u32::try_from(pattern.chars().count()).unwrap_or(0),
+        };
+        if keyword == "include_check" {
+            let args: Vec<&str> = pattern.split_whitespace().collect();
+            for bad in self.check.apply(&args) {
+                self.diags.push(
+                    Severity::Error,
+                    Some(span),
+                    format!("Unknown include_check option '{bad}'"),
+                );
             }
+            return true;
+        }
+        let Some(mut check) = self.check.for_keyword(&keyword) else {
+            return false;
+        };
+        if self.opts.all_config {
+            check = IncludeCheck::ALL;
+        }
+        if pattern.is_empty() {
+            // keepalived 2.2.7: a bare `include` is not a directive; the keyword lookup then
+            // says `Unknown keyword 'include'` (observed).
+            return false;
+        }
+        if pattern.len() > MAX_PATTERN {
+            let msg = format!("include pattern longer than {MAX_PATTERN} bytes - ignoring");
+            self.diags.push(Severity::Error, Some(span), msg);
+            return true;
+        }
+        let mut files: Vec<PathBuf> = Vec::new();
+        let (mut missing_plain, mut missing_wild, mut missing_alt) = (false, false, false);
+        let alternatives = brace_expand(&pattern);
+        let braced = alternatives.len() > 1;
+        for alt in &alternatives {
+            let path = if alt.starts_with('/') {
+                PathBuf::from(alt)
+            } else {
+                ctx.dir.join(alt)
+            };
+            let found = glob(&path);
+            if found.is_empty() {
+                missing_alt = true;
+                if has_wildcard(alt) {
+                    missing_wild = true;
+                } else {
+                    missing_plain = true;
+                }
+            }
+            files.extend(found);
+        }
+        let security = Some(span);
+        if check.brace_match && braced && missing_alt {
+            self.diags.push(
+                Severity::Security,
+                security,
+                format!("Some config files missing: \"{pattern}\"."),
+            );
+        } else if check.wildcard_match && missing_wild {
+            self.diags.push(
+                Severity::Security,
+                security,
+                format!("No config files matched '{pattern}'."),
+            );
+        } else if check.matched && missing_plain {
+            self.diags.push(
+                Severity::Security,
+                security,
+                format!("Config files missing '{pattern}'."),
+            );
+        } else if files.is_empty() && !(check.matched || check.wildcard_match || check.brace_match)
+        {
+            self.diags.push(
+                Severity::Note,
+                security,
+                format!("Config files missing '{pattern}'."),
+            );
+        }
+        for f in files {
+            self.include_file(&f, span, check.readable);
+        }
+        true
+    }
+
+    fn include_file(&mut self, path: &std::path::Path, span: Span, readable: bool) {
+        let shown = path.display().to_string();
+        let canon = canonical(path);
+        let problem = if self.stack.contains(&canon) {
+            Some("include cycle".to_owned())
+        } else if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            Some(format!(
+                "includes nested more than {MAX_INCLUDE_DEPTH} deep"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            self.diags.push(
+                Severity::Error,
+                Some(span),
+                format!("Configuration file '{shown}' open problem ({why}) - skipping"),
+            );
             return;
         }
-        i += 1;
-    }
-    out.push(p.to_owned());
-}
-
-/// The matching `}` of the `{` at `open` and the top-level commas inside.
-fn group(b: &[u8], open: usize) -> Option<(usize, Vec<usize>)> {
-    let mut depth = 0usize;
-    let mut commas = Vec::new();
-    let mut i = open;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 1,
-            b'{' => depth += 1,
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((i, commas));
-                }
+        match super::read_capped(path, true) {
+            Ok(bytes) => {
+                let dir = path
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default();
+                self.stack.push(canon);
+                self.run_file(&shown, &String::from_utf8_lossy(&bytes), dir);
+                self.stack.pop();
             }
-            b',' if depth == 1 => commas.push(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-pub fn has_wildcard(p: &str) -> bool {
-    p.contains(['*', '?', '['])
-}
-
-/// Files matching one (brace-free) glob pattern, sorted per directory like glob(3). A name
-/// without wildcards is returned only if it exists. Wildcards do not match a leading `.`.
-pub fn glob(pattern: &Path) -> Vec<PathBuf> {
-    let text = pattern.to_string_lossy();
-    if !has_wildcard(&text) {
-        return if pattern.exists() {
-            vec![pattern.to_path_buf()]
-        } else {
-            Vec::new()
-        };
-    }
-    let absolute = text.starts_with('/');
-    let mut current = vec![if absolute {
-        PathBuf::from("/")
-    } else {
-        PathBuf::new()
-    }];
-    let comps: Vec<&str> = text.split('/').filter(|c| !c.is_empty()).collect();
-    for (idx, comp) in comps.iter().enumerate() {
-        let last = idx + 1 == comps.len();
-        let mut next = Vec::new();
-        for base in &current {
-            if !has_wildcard(comp) {
-                let p = base.join(comp);
-                if (last && p.exists()) || p.is_dir() {
-                    next.push(p);
-                }
-                continue;
-            }
-            let dir = if base.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                base.as_path()
-            };
-            let Ok(rd) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut names: Vec<String> = rd
-                .filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| !n.starts_with('.') || comp.starts_with('.'))
-                .filter(|n| fnmatch(comp.as_bytes(), n.as_bytes()))
-                .collect();
-            names.sort();
-            for n in names {
-                let p = base.join(&n);
-                if last || p.is_dir() {
-                    next.push(p);
-                }
+            Err(e) => {
+                let sev = if readable {
+                    Severity::Security
+                } else {
+                    Severity::Note
+                };
+                // strerror-like text, as keepalived prints: no "(os error N)".
+                let text = e.to_string();
+                let why = text.split(" (os error").next().unwrap_or(&text);
+                self.diags.push(
+                    sev,
+                    Some(span),
+                    format!("Configuration file '{shown}' open problem ({why}) - skipping"),
+                );
             }
         }
-        current = next;
-        if current.is_empty() {
-            break;
-        }
     }
-    current
-}
-
-/// Shell pattern match of one path component: `*`, `?`, `[a-z]`, `[!x]`/`[^x]`, `\x`.
-pub fn fnmatch(p: &[u8], s: &[u8]) -> bool {
-    // Iterative with one backtrack point for the last `*`: linear-ish, no recursion.
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() {
-            match p[pi] {
-                b'*' => {
-                    star = Some((pi, si));
-                    pi += 1;
-                    continue;
-                }
-                b'?' => {
-                    pi += 1;
-                    si += 1;
-                    continue;
-                }
-                b'[' => {
-                    if let Some((ok, next)) = class(p, pi, s[si]) {
-                        if ok {
-                            pi = next;
-                            si += 1;
-                            continue;
-                        }
-                    } else if s[si] == b'[' {
-                        pi += 1;
-                        si += 1;
-                        continue;
-                    }
-                }
-                b'\\' if pi + 1 < p.len() => {
-                    if p[pi + 1] == s[si] {
-                        pi += 2;
-                        si += 1;
-                        continue;
-                    }
-                }
-                c => {
-                    if c == s[si] {
-                        pi += 1;
-                        si += 1;
-                        continue;
-                    }
-                }
-            }
-        }
-        match star {
-            Some((sp, ss)) => {
-                pi = sp + 1;
-                si = ss + 1;
-                star = Some((sp, ss + 1));
-            }
-            None => return false,
-        }
-    }
-    while pi < p.len() && p[pi] == b'*' {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
-/// Match `c` against the class starting at `p[open] == '['`: (matched, index after `]`).
-fn class(p: &[u8], open: usize, c: u8) -> Option<(bool, usize)> {
-    let mut i = open + 1;
-    let negate = matches!(p.get(i), Some(b'!' | b'^'));
-    if negate {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    while i < p.len() {
-        let lo = p[i];
-        if lo == b']' && !first {
-            return Some((matched != negate, i + 1));
-        }
-        first = false;
-        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|&h| h != b']') {
-            let hi = p[i + 2];
-            if lo <= c && c <= hi {
-                matched = true;
-            }
-            i += 3;
-        } else {
-            if lo == c {
-                matched = true;
-            }
-            i += 1;
-        }
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn braces() {
-        assert_eq!(brace_expand("a{b,c{d,e}}f"), ["abf", "acdf", "acef"]);
-        assert_eq!(
-            brace_expand("x{a,b}y{1,2}"),
-            ["xay1", "xay2", "xby1", "xby2"]
-        );
-        assert_eq!(brace_expand("x{}y{a}z{"), ["x{}y{a}z{"]);
-    }
-
-    #[test]
-    fn wildcards() {
-        assert!(fnmatch(b"*.conf", b"a.conf"));
-        assert!(!fnmatch(b"*.conf", b"a.conf.bak"));
-        assert!(fnmatch(b"[ab]?x*", b"b1x"));
-        assert!(!fnmatch(b"[!ab]*", b"a"));
-        assert!(fnmatch(b"a*b*c", b"aXXbYYbc"));
-        assert!(fnmatch(b"[a-c]", b"b"));
-    }
 
     #[test]
     fn check_flags() {

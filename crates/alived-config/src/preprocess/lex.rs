@@ -57,6 +57,20 @@ pub(crate) fn trim(chars: &mut Chars) {
     }
 }
 
+fn token(text: String, file: FileId, line: u32, start: u32, end: u32, quoted: bool) -> Token {
+    let len = end.saturating_sub(start) + 1;
+    Token {
+        text,
+        span: Span {
+            file,
+            line,
+            col: start,
+            len,
+        },
+        quoted,
+    }
+}
+
 /// Why tokenising a line complained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LexProblem {
@@ -65,8 +79,9 @@ pub(crate) enum LexProblem {
 
 /// Split a logical line into segments: each `{` ends a segment (and is its last token), each
 /// `}` is a segment of its own, as keepalived's `read_line()` splits lines at braces.
-/// An unterminated quoted token is dropped (keepalived keeps nothing of it either: observed
-/// `router_id "abc` gives `routerid name missing`).
+/// A `"` starts a token of its own and the closing `"` ends it: keepalived 2.2.7 does not join
+/// adjacent text (observed: `label a" b"c` gives the tokens `a`, ` b` and `c`; `router"_id"`
+/// gives `Unknown keyword 'router'`). An unterminated quote ends the line.
 pub(crate) fn tokenise(
     chars: &[(char, u32)],
     file: FileId,
@@ -107,51 +122,49 @@ pub(crate) fn tokenise(
             continue;
         }
         let mut text = String::new();
-        let mut quoted = false;
-        let mut in_quote = false;
         let start = col;
         let mut end = col;
-        while i < n {
-            let (c, col) = chars[i];
-            if c == '"' {
-                in_quote = !in_quote;
-                quoted = true;
-                end = end.max(col);
+        if c == '"' {
+            // A quoted string is one token of its own, quotes removed.
+            i += 1;
+            let mut closed = false;
+            while i < n {
+                let (c, col) = chars[i];
                 i += 1;
-                continue;
-            }
-            if !in_quote {
-                if c.is_whitespace() || c == '{' || c == '}' {
+                end = col;
+                if c == '"' {
+                    closed = true;
                     break;
                 }
-                if c == '\\'
-                    && let Some(&(e @ ('#' | '!'), ecol)) = chars.get(i + 1)
-                {
-                    text.push(e);
-                    end = end.max(ecol);
-                    i += 2;
-                    continue;
-                }
+                text.push(c);
+            }
+            if !closed {
+                // keepalived 2.2.7 drops the unterminated string (`router_id "abc` has no
+                // argument, observed) and reports the line.
+                problem = Some(LexProblem::UnterminatedQuote);
+                continue;
+            }
+            cur.push(token(text, file, line, start, end, true));
+            continue;
+        }
+        while i < n {
+            let (c, col) = chars[i];
+            if c.is_whitespace() || c == '{' || c == '}' || c == '"' {
+                break;
+            }
+            if c == '\\'
+                && let Some(&(e @ ('#' | '!'), ecol)) = chars.get(i + 1)
+            {
+                text.push(e);
+                end = ecol;
+                i += 2;
+                continue;
             }
             text.push(c);
             end = end.max(col);
             i += 1;
         }
-        if in_quote {
-            problem = Some(LexProblem::UnterminatedQuote);
-            continue;
-        }
-        let len = end.saturating_sub(start) + 1;
-        cur.push(Token {
-            text,
-            span: Span {
-                file,
-                line,
-                col: start,
-                len,
-            },
-            quoted,
-        });
+        cur.push(token(text, file, line, start, end, false));
     }
     if !cur.is_empty() {
         out.push(cur);
@@ -174,11 +187,10 @@ mod tests {
     }
 
     #[test]
-    fn quotes_join_adjacent_text() {
-        assert_eq!(
-            toks(r#"abcd" efg h jkl "mnop x"#),
-            vec![vec!["abcd efg h jkl mnop", "x"]]
-        );
+    fn quotes_delimit_tokens() {
+        let want = vec![vec!["abcd", " efg h jkl ", "mnop", "x"]];
+        assert_eq!(toks(r#"abcd" efg h jkl "mnop x"#), want);
+        assert_eq!(toks(r#"a "" b"#), vec![vec!["a", "", "b"]]);
     }
 
     #[test]

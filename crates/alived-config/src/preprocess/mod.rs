@@ -8,6 +8,7 @@
 //! 8. `include*`; 9. split at `{`/`}`; 10. tokenise. (11, keyword dispatch, is [`crate::tree`].)
 
 mod defs;
+pub mod glob;
 pub mod include;
 mod lex;
 mod seq;
@@ -59,8 +60,32 @@ pub fn preprocess_file(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
+    preprocess_file_keyed(path, opts, sources, diags).0
+}
+
+/// Preprocess in-memory text named `name`; relative includes are relative to the current
+/// directory.
+pub fn preprocess_str(
+    name: &str,
+    text: &str,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<Line> {
+    preprocess_str_keyed(name, text, opts, sources, diags).0
+}
+
+/// [`preprocess_file`], also giving for each diagnostic it added the index of the first
+/// [`Line`] emitted at or after the place of the problem (to merge with the walker's
+/// diagnostics in reading order).
+pub(crate) fn preprocess_file_keyed(
+    path: &Path,
+    opts: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> (Vec<Line>, Vec<usize>) {
     let mut p = Pre::new(opts, sources, diags);
-    match std::fs::read(path) {
+    match read_capped(path, false) {
         Ok(bytes) => {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             p.stack.push(canonical(path));
@@ -85,21 +110,43 @@ pub fn preprocess_file(
             );
         }
     }
-    p.out
+    p.finish()
 }
 
-/// Preprocess in-memory text named `name`; relative includes are relative to the current
-/// directory.
-pub fn preprocess_str(
+/// [`preprocess_str`] with diagnostic keys, see [`preprocess_file_keyed`].
+pub(crate) fn preprocess_str_keyed(
     name: &str,
     text: &str,
     opts: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Vec<Line> {
+) -> (Vec<Line>, Vec<usize>) {
     let mut p = Pre::new(opts, sources, diags);
     p.run_file(name, text, PathBuf::new());
-    p.out
+    p.finish()
+}
+
+/// Largest configuration file read (keepalived has no limit; this keeps `include /dev/zero`
+/// or a stray huge file from eating the memory).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read a file, at most [`MAX_FILE_BYTES`]. With `regular_only` (included files) anything
+/// but a regular file (a directory, a device, a FIFO) is refused.
+fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if regular_only && !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -134,6 +181,12 @@ struct Pre<'a> {
     pending: Option<Pending>,
     /// Lines left for the current physical line (see [`MAX_LINES_PER_LINE`]).
     budget: usize,
+    /// Reused line buffer.
+    scratch: Chars,
+    /// `diags.items.len()` when we started: earlier diagnostics are not ours.
+    diag_base: usize,
+    /// For each diagnostic we added: the number of lines emitted before its physical line.
+    keys: Vec<usize>,
 }
 
 impl<'a> Pre<'a> {
@@ -143,6 +196,7 @@ impl<'a> Pre<'a> {
         } else {
             IncludeCheck::default()
         };
+        let diag_base = diags.items.len();
         Pre {
             opts,
             sources,
@@ -153,7 +207,23 @@ impl<'a> Pre<'a> {
             check,
             pending: None,
             budget: MAX_LINES_PER_LINE,
+            scratch: Chars::new(),
+            diag_base,
+            keys: Vec::new(),
         }
+    }
+
+    /// Give every diagnostic not keyed yet the key `key`.
+    fn mark(&mut self, key: usize) {
+        while self.diag_base + self.keys.len() < self.diags.items.len() {
+            self.keys.push(key);
+        }
+    }
+
+    fn finish(mut self) -> (Vec<Line>, Vec<usize>) {
+        let n = self.out.len();
+        self.mark(n);
+        (self.out, self.keys)
     }
 
     fn run_file(&mut self, name: &str, text: &str, dir: PathBuf) {
@@ -176,7 +246,9 @@ impl<'a> Pre<'a> {
                 break;
             }
             lineno = lineno.saturating_add(1);
+            let start = self.out.len();
             self.physical(&ctx, lineno, raw);
+            self.mark(start);
         }
         self.finish_pending();
         self.check = saved_check;
@@ -232,19 +304,27 @@ impl<'a> Pre<'a> {
     }
 
     fn chunk(&mut self, ctx: &FileCtx, lineno: u32, text: &str, first_col: u32) {
-        let mut chars: Chars = text.chars().zip(first_col..).collect();
-        lex::decomment(&mut chars);
+        // One buffer reused for every line: no allocation per line in the common case.
+        let mut chars = std::mem::take(&mut self.scratch);
+        chars.clear();
+        chars.extend(text.chars().zip(first_col..));
+        self.line_chars(ctx, lineno, &mut chars);
+        self.scratch = chars;
+    }
+
+    fn line_chars(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars) {
+        lex::decomment(chars);
         if let Some(p) = self.pending.as_mut() {
             let cont = chars.last().is_some_and(|&(c, _)| c == '\\');
             if cont {
                 chars.pop();
-                lex::trim(&mut chars);
+                lex::trim(chars);
             }
             if p.started {
                 p.body.push('\n');
             }
             p.started = true;
-            p.body.push_str(&lex::to_string(&chars));
+            p.body.extend(chars.iter().map(|&(c, _)| c));
             if !cont {
                 self.finish_pending();
             }
@@ -285,11 +365,11 @@ impl<'a> Pre<'a> {
     }
 
     /// Steps 4-10 for one logical line.
-    fn logical(&mut self, ctx: &FileCtx, lineno: u32, mut chars: Chars, depth: usize) {
-        if !self.conditional(&mut chars) || chars.is_empty() {
+    fn logical(&mut self, ctx: &FileCtx, lineno: u32, chars: &mut Chars, depth: usize) {
+        if !self.conditional(chars) || chars.is_empty() {
             return;
         }
-        if let Some((name, value)) = defs::parse_definition(&chars) {
+        if let Some((name, value)) = defs::parse_definition(chars) {
             if value.last().is_some_and(|c| c.0 == '\\') {
                 // `$NAME= \` starts a multi-line definition; so does `$NAME=text \` (observed
                 // with 2.2.7: the text is the first line of the body).
@@ -317,13 +397,14 @@ impl<'a> Pre<'a> {
                 len: 0,
             }
         };
-        match seq::parse(&chars) {
+        match seq::parse(chars) {
             Err(kind) => {
-                // keepalived 2.2.7 wording (observed): two lines for ~SEQ, one for ~LST.
-                let text = lex::to_string(&chars);
-                let span = Some(line_span(&chars));
-                if kind == seq::Invalid::Seq {
-                    let msg = format!("Invalid ~SEQ definition '{text}'");
+                // keepalived 2.2.7 wording (observed): a reason and `Invalid ~SEQ specification`
+                // for ~SEQ, one line for ~LST.
+                let text = lex::to_string(chars);
+                let span = Some(line_span(chars));
+                if let seq::Invalid::Seq(why) = kind {
+                    let msg = format!("{} '{text}'", why.message());
                     self.diags.push(Severity::Error, span, msg);
                     let msg = format!("Invalid ~SEQ specification '{text}'");
                     self.diags.push(Severity::Error, span, msg);
@@ -335,7 +416,7 @@ impl<'a> Pre<'a> {
             }
             Ok(Some(it)) => {
                 if depth >= MAX_NEST {
-                    self.too_deep(line_span(&chars));
+                    self.too_deep(line_span(chars));
                     return;
                 }
                 for values in it.values {
@@ -345,7 +426,8 @@ impl<'a> Pre<'a> {
                     for (var, value) in it.vars.iter().zip(values) {
                         self.defs.set(var, value);
                     }
-                    self.logical(ctx, lineno, it.rest.clone(), depth + 1);
+                    let mut rest = it.rest.clone();
+                    self.logical(ctx, lineno, &mut rest, depth + 1);
                 }
                 return;
             }
@@ -356,17 +438,17 @@ impl<'a> Pre<'a> {
             instance: self.opts.config_id.as_deref().unwrap_or(""),
         };
         let mut st = Subst::default();
-        if let Some(sub) = self.defs.substitute(&chars, &reserved, &mut st) {
+        if let Some(sub) = self.defs.substitute(chars, &reserved, &mut st) {
             if let Some(name) = st.too_deep {
                 self.diags.push(
                     Severity::Error,
-                    Some(line_span(&chars)),
+                    Some(line_span(chars)),
                     format!("Definition '${name}' expands too deeply (does it refer to itself?) - ignoring line"),
                 );
                 return;
             }
             if depth >= MAX_NEST {
-                self.too_deep(line_span(&chars));
+                self.too_deep(line_span(chars));
                 return;
             }
             // A multi-line definition expands back into several lines; each is read again,
@@ -376,7 +458,7 @@ impl<'a> Pre<'a> {
                 if c.0 == '\n' {
                     lex::decomment(&mut piece);
                     if !piece.is_empty() {
-                        self.logical(ctx, lineno, std::mem::take(&mut piece), depth + 1);
+                        self.logical(ctx, lineno, &mut piece, depth + 1);
                     }
                     piece.clear();
                 } else {
@@ -385,10 +467,10 @@ impl<'a> Pre<'a> {
             }
             return;
         }
-        if self.include(ctx, lineno, &chars) {
+        if self.include(ctx, lineno, chars) {
             return;
         }
-        self.emit(ctx, lineno, &chars);
+        self.emit(ctx, lineno, chars);
     }
 
     fn too_deep(&mut self, span: Span) {
@@ -451,5 +533,3 @@ impl<'a> Pre<'a> {
         }
     }
 }
-
-mod includes;

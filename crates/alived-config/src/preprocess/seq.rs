@@ -23,8 +23,31 @@ pub(crate) struct Iteration {
 /// An invalid `~SEQ` or `~LST` specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Invalid {
-    Seq,
+    /// keepalived 2.2.7 logs the reason's line, then `Invalid ~SEQ specification '...'`.
+    Seq(Why),
+    /// keepalived 2.2.7 logs only `Invalid ~LST specification '...'`.
     Lst,
+}
+
+/// Why a `~SEQ` is invalid, with keepalived 2.2.7's first message (observed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// Wrong number of parameters, a bad name or a non-number: `Invalid ~SEQ definition`.
+    Definition,
+    /// A zero step (or, in alived, too many values): `Invalid ~SEQ values`.
+    Values,
+    /// No closing `)`: `~SEQ parameter strings too long`.
+    TooLong,
+}
+
+impl Why {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Why::Definition => "Invalid ~SEQ definition",
+            Why::Values => "Invalid ~SEQ values",
+            Why::TooLong => "~SEQ parameter strings too long",
+        }
+    }
 }
 
 /// `Ok(None)`: the line does not start with `~SEQ`/`~SEQx`/`~LST`. `Err`: it does but the
@@ -32,37 +55,42 @@ pub(crate) enum Invalid {
 pub(crate) fn parse(line: &[(char, u32)]) -> Result<Option<Iteration>, Invalid> {
     match parse_inner(line) {
         Ok(v) => Ok(v),
-        Err(()) if line.get(1).map(|c| c.0) == Some('L') => Err(Invalid::Lst),
-        Err(()) => Err(Invalid::Seq),
+        Err(_) if line.get(1).map(|c| c.0) == Some('L') => Err(Invalid::Lst),
+        Err(why) => Err(Invalid::Seq(why)),
     }
 }
 
-fn parse_inner(line: &[(char, u32)]) -> Result<Option<Iteration>, ()> {
-    let text: String = line.iter().take(6).map(|&(c, _)| c).collect();
-    let (kind, head) = if text.starts_with("~SEQx") {
-        (Kind::SeqHex, 5)
-    } else if text.starts_with("~SEQ") {
-        (Kind::Seq, 4)
-    } else if text.starts_with("~LST") {
-        (Kind::Lst, 4)
-    } else {
+fn parse_inner(line: &[(char, u32)]) -> Result<Option<Iteration>, Why> {
+    if line.first().map(|c| c.0) != Some('~') {
         return Ok(None);
+    }
+    let mut head_chars = [' '; 5];
+    for (slot, &(c, _)) in head_chars.iter_mut().zip(line.iter()) {
+        *slot = c;
+    }
+    let (kind, head) = match head_chars {
+        ['~', 'S', 'E', 'Q', 'x'] => (Kind::SeqHex, 5),
+        ['~', 'S', 'E', 'Q', _] => (Kind::Seq, 4),
+        ['~', 'L', 'S', 'T', _] => (Kind::Lst, 4),
+        _ => return Ok(None),
     };
     let mut i = head;
     while i < line.len() && line[i].0.is_whitespace() {
         i += 1;
     }
     if line.get(i).map(|c| c.0) != Some('(') {
-        return Err(());
+        return Err(Why::Definition);
     }
-    let close = (i + 1..line.len()).find(|&j| line[j].0 == ')').ok_or(())?;
+    let close = (i + 1..line.len())
+        .find(|&j| line[j].0 == ')')
+        .ok_or(Why::TooLong)?;
     let inner: String = line[i + 1..close].iter().map(|&(c, _)| c).collect();
     let mut rest: Chars = line[close + 1..].to_vec();
     super::lex::trim(&mut rest);
-    let parts = split_top(&inner).ok_or(())?;
+    let parts = split_top(&inner).ok_or(Why::Definition)?;
     let (vars, values) = match kind {
         Kind::Seq | Kind::SeqHex => seq(&parts, kind == Kind::SeqHex)?,
-        Kind::Lst => lst(&parts)?,
+        Kind::Lst => lst(&parts).map_err(|()| Why::Definition)?,
     };
     Ok(Some(Iteration { vars, values, rest }))
 }
@@ -108,14 +136,14 @@ fn split_top(s: &str) -> Option<Vec<String>> {
     Some(parts)
 }
 
-fn seq(parts: &[String], hex: bool) -> Result<(Vec<String>, Vec<Vec<String>>), ()> {
-    let var = parts.first().ok_or(())?;
+fn seq(parts: &[String], hex: bool) -> Result<(Vec<String>, Vec<Vec<String>>), Why> {
+    let var = parts.first().ok_or(Why::Definition)?;
     if !valid_name(var) {
-        return Err(());
+        return Err(Why::Definition);
     }
     let nums: Vec<i64> = parts[1..]
         .iter()
-        .map(|p| p.parse::<i64>().map_err(|_| ()))
+        .map(|p| p.parse::<i64>().map_err(|_| Why::Definition))
         .collect::<Result<_, _>>()?;
     let (start, step, end) = match nums[..] {
         [end] => {
@@ -124,10 +152,10 @@ fn seq(parts: &[String], hex: bool) -> Result<(Vec<String>, Vec<Vec<String>>), (
         }
         [start, end] => (start, if end < start { -1 } else { 1 }, end),
         [start, step, end] => (start, step, end),
-        _ => return Err(()),
+        _ => return Err(Why::Definition),
     };
     if step == 0 {
-        return Err(());
+        return Err(Why::Values);
     }
     let count = if (step > 0 && start > end) || (step < 0 && start < end) {
         0
@@ -135,7 +163,7 @@ fn seq(parts: &[String], hex: bool) -> Result<(Vec<String>, Vec<Vec<String>>), (
         (end.abs_diff(start) / step.unsigned_abs()).saturating_add(1)
     };
     if count > MAX_VALUES.unsigned_abs() {
-        return Err(());
+        return Err(Why::Values);
     }
     let mut values = Vec::new();
     let mut v = start;

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
 #[derive(Debug, Clone)]
@@ -62,7 +62,8 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     match a {
         Action::SendAdvert { priority } => {
             if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
-                warn!("({name}) cannot send advert: {e}");
+                let msg = format!("({name}) cannot send advert: {e}");
+                vr.rx.log_limited("send advert", &msg, true);
             }
         }
         Action::AddVips => {
@@ -77,11 +78,29 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             }
         }
         Action::SendGarps { count, .. } => {
-            if let Some(s) = &vr.garp {
-                let ifname = &vr.res.vip_link().name;
-                let (mac, router) = (vr.res.mac(), vr.router);
-                if let Err(e) = tx::garps(s, ifname, mac, &vr.vip_list, count, router).await {
-                    warn!("({name}) cannot send GARP/NA: {e}");
+            if let Some(sock) = &vr.garp_sock {
+                let burst = tx::GarpBurst {
+                    sock: sock.clone(),
+                    ifname: vr.res.vip_link().name.clone(),
+                    mac: vr.res.mac(),
+                    vips: vr.garp_list.clone(),
+                    count,
+                    router: vr.router,
+                    garp_interval: vr.spec.garp_interval,
+                    gna_interval: vr.spec.gna_interval,
+                };
+                if burst.garp_interval.is_zero() && burst.gna_interval.is_zero() {
+                    if let Err(e) = burst.send().await {
+                        warn!("({name}) cannot send GARP/NA: {e}");
+                    }
+                } else {
+                    // Paced (`vrrp_garp_interval`): in the background, adverts go on meanwhile.
+                    let name = name.to_owned();
+                    tokio::spawn(async move {
+                        if let Err(e) = burst.send().await {
+                            warn!("({name}) cannot send GARP/NA: {e}");
+                        }
+                    });
                 }
             }
         }
@@ -175,6 +194,7 @@ fn link_event(
 pub async fn run(
     specs: Vec<InstanceSpec>,
     groups: Vec<SyncGroupConfig>,
+    startup_delay: std::time::Duration,
     opts: RunOptions,
 ) -> Result<i32, StartError> {
     let clock = Clock(Instant::now());
@@ -192,27 +212,64 @@ pub async fn run(
     let mut vrs = Vec::new();
     let mut configs = Vec::new();
     let mut firsts = Vec::new();
-    for (idx, spec) in specs.into_iter().enumerate() {
-        let p = start_one(&nl, &mut pool, spec, opts.respawned, &ptx, idx).await?;
-        vrs.push(p.vr);
-        configs.push(p.config);
-        firsts.push((p.initial, p.first));
+    let mut known: HashMap<u32, bool> = HashMap::new();
+    for spec in specs {
+        // An instance that cannot start here (no such interface, no address) is reported
+        // and left out; the others run.
+        match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
+            Ok(p) => {
+                known.extend(p.links);
+                vrs.push(p.vr);
+                configs.push(p.config);
+                firsts.push((p.initial, p.first));
+            }
+            Err(e) => error!("{e} - instance disabled"),
+        }
     }
+    // Sync groups only over the instances that started.
+    let groups = groups
+        .into_iter()
+        .filter(|g| {
+            let ok = g
+                .members
+                .iter()
+                .all(|m| vrs.iter().any(|vr: &Vr| vr.spec.name == *m));
+            if !ok {
+                error!(
+                    "VRRP_Group({}) has a disabled member - group ignored",
+                    g.name
+                );
+            }
+            ok
+        })
+        .collect();
     let mut router = Router::new(configs, groups)?;
+    let mut stopping = false;
+    if !startup_delay.is_zero() && !opts.respawned {
+        info!(
+            "Delaying startup for {} seconds",
+            startup_delay.as_secs_f64()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(startup_delay) => {}
+            _ = term.recv() => stopping = true,
+            _ = int.recv() => stopping = true,
+        }
+        // Adverts heard meanwhile are stale.
+        while packets.try_recv().is_ok() {}
+    }
     let now = clock.now();
     for (i, (initial, first)) in firsts.into_iter().enumerate() {
         for input in initial {
             router.handle(now, InstanceId(i), input);
         }
-        router.handle(now, InstanceId(i), first);
+        if !stopping {
+            router.handle(now, InstanceId(i), first);
+        }
     }
-    let mut known: HashMap<u32, bool> = vrs
-        .iter()
-        .map(|vr| (vr.res.base.index, vr.res.base.is_running()))
-        .collect();
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
-    loop {
+    while !stopping {
         let next = router.poll_timeout();
         let sleep = async {
             match next {
@@ -221,8 +278,8 @@ pub async fn run(
             }
         };
         tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
+            _ = term.recv() => stopping = true,
+            _ = int.recv() => stopping = true,
             _ = hup.recv() => warn!("Reload is not supported yet - keeping the running configuration"),
             _ = usr1.recv() => info!("Data dump is not supported yet"),
             _ = usr2.recv() => info!("Stats dump is not supported yet"),

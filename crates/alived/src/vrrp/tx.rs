@@ -6,13 +6,9 @@ use alived_sys::{PacketSocket, SocketError, VrrpSocket};
 use alived_vrrp::types::Priority;
 use alived_vrrp::wire::ipv4::{self, VRRP_TTL};
 use alived_vrrp::wire::{Advert, AhReplay, AhTx, Auth, Family, Ipv4Tx, PseudoHeader};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tracing::debug;
-
-/// VRRP multicast groups (RFC 5798 §5.1.1.2, §5.1.2.2).
-pub const GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
 /// Why an advert could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +37,8 @@ impl AdvertTx {
     pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
         let dests = if spec.is_unicast() {
             spec.unicast_peers.clone()
-        } else if src.is_ipv6() {
-            vec![IpAddr::V6(GROUP_V6)]
         } else {
-            vec![IpAddr::V4(GROUP_V4)]
+            vec![spec.mcast_group]
         };
         let (auth, ah_key) = match spec.auth {
             None => (Auth::None, None),
@@ -113,31 +107,46 @@ impl AdvertTx {
     }
 }
 
-/// Sends `count` GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs) per VIP, back to back
-/// (keepalived's default `vrrp_garp_interval` 0), logging each with -D as keepalived does.
-pub async fn garps(
-    sock: &PacketSocket,
-    ifname: &str,
-    mac: [u8; 6],
-    vips: &[IpAddr],
-    count: u32,
-    router: bool,
-) -> Result<(), SocketError> {
-    for _ in 0..count {
-        for vip in vips {
-            match vip {
-                IpAddr::V4(v4) => {
-                    debug!("Sending gratuitous ARP on {ifname} for {v4}");
-                    sock.send(&alived_vrrp::wire::arp::garp_frame(mac, *v4))
-                        .await?;
-                }
-                IpAddr::V6(v6) => {
-                    debug!("Sending unsolicited Neighbour Advert on {ifname} for {v6}");
-                    sock.send(&alived_vrrp::wire::ndisc::unsolicited_na(mac, *v6, router))
-                        .await?;
+/// One burst of GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs): `count` per VIP, paced by
+/// `vrrp_garp_interval` / `vrrp_gna_interval` (0: back to back, keepalived's default).
+pub struct GarpBurst {
+    pub sock: Arc<PacketSocket>,
+    pub ifname: String,
+    pub mac: [u8; 6],
+    pub vips: Vec<IpAddr>,
+    pub count: u32,
+    /// IPv6 forwarding on: the NA router flag.
+    pub router: bool,
+    pub garp_interval: std::time::Duration,
+    pub gna_interval: std::time::Duration,
+}
+
+impl GarpBurst {
+    /// Sends the burst, logging each packet with -D as keepalived does.
+    pub async fn send(&self) -> Result<(), SocketError> {
+        let ifname = &self.ifname;
+        for _ in 0..self.count {
+            for vip in &self.vips {
+                let pause = match vip {
+                    IpAddr::V4(v4) => {
+                        debug!("Sending gratuitous ARP on {ifname} for {v4}");
+                        let frame = alived_vrrp::wire::arp::garp_frame(self.mac, *v4);
+                        self.sock.send(&frame).await?;
+                        self.garp_interval
+                    }
+                    IpAddr::V6(v6) => {
+                        debug!("Sending unsolicited Neighbour Advert on {ifname} for {v6}");
+                        let frame =
+                            alived_vrrp::wire::ndisc::unsolicited_na(self.mac, *v6, self.router);
+                        self.sock.send(&frame).await?;
+                        self.gna_interval
+                    }
+                };
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
 }

@@ -151,6 +151,14 @@ impl Router {
         rest.split_whitespace().next()?.parse().ok()
     }
 
+    /// The first `transition to STATE` after monotonic time `t` (a startup race may have made a
+    /// router MASTER briefly before the one under test preempted it).
+    pub fn transition_after(&self, state: &str, t: f64) -> Option<f64> {
+        (0..)
+            .map_while(|n| self.transition_at(state, n))
+            .find(|at| *at > t)
+    }
+
     /// `ip -br addr` of the namespace.
     pub fn addrs(&self, lab: &Lab) -> String {
         lab.ip(&self.ns, &["-br", "addr"]).unwrap_or_default()
@@ -232,4 +240,26 @@ pub fn v3_mdi(prio: u8, adv: f64) -> f64 {
 /// Skew_Time of a v3 backup (RFC 5798 §6.1).
 pub fn v3_skew(prio: u8, adv: f64) -> f64 {
     (256.0 - f64::from(prio)) * adv / 256.0
+}
+
+/// Bound of every wait in the root tests.
+pub const T: Duration = Duration::from_secs(10);
+pub const MASTER: &str = "(VI_1) Entering MASTER STATE";
+pub const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
+
+/// Starts r1 (the higher priority), waits until its down timer runs, then starts r2: r2's
+/// down timer is the longer one and starts later, so r1 wins without a transient MASTER on r2.
+pub fn start_in_order(n: &mut Net) {
+    n.routers[0].start();
+    assert!(
+        n.routers[0].wait_log(BACKUP_INIT, 1, T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    n.routers[1].start();
+}
+
+/// Waits until `vip` is (or is not) on the router.
+pub fn wait_vip(lab: &Lab, r: &Router, vip: &str, present: bool) -> bool {
+    wait_until(T, || r.has_addr(lab, vip) == present)
 }

@@ -173,20 +173,12 @@ fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
 }
 
 /// What an instance configures that this build does not act on yet, for a start-up warning
-/// (scripts, files and processes are tracked by later work; notify scripts likewise).
+/// (scripts and files are tracked by track.rs, notify scripts run by notify.rs).
 fn not_applied(i: &VrrpInstance) -> Vec<String> {
     let mut out = Vec::new();
     let t = &i.track;
-    for (kind, list) in [
-        ("track_script", &t.scripts),
-        ("track_file", &t.files),
-        ("track_process", &t.processes),
-        ("track_bfd", &t.bfds),
-    ] {
+    for (kind, list) in [("track_process", &t.processes), ("track_bfd", &t.bfds)] {
         out.extend(list.iter().map(|x| format!("{kind} {}", x.name)));
-    }
-    if i.notify.all().next().is_some() {
-        out.push("notify scripts".into());
     }
     if i.track_src_ip {
         out.push("track_src_ip".into());
@@ -392,12 +384,13 @@ pub(crate) mod tests {
              vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
              virtual_ipaddress {\n 10.0.0.1\n }\n \
              virtual_ipaddress_excluded {\n 2001:db8::9\n }\n \
-             track_script {\n chk\n }\n notify_master /bin/true\n}\n",
+             track_script {\n chk\n }\n notify_master /bin/true\n \
+             track_bfd {\n b1\n }\n}\n",
         )
         .remove(0);
         assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
         assert_eq!(s.garp_interval, Duration::from_millis(2));
-        assert_eq!(s.not_applied, ["track_script chk", "notify scripts"]);
+        assert_eq!(s.not_applied, ["track_bfd b1"]);
         assert_eq!(s.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
     }
 

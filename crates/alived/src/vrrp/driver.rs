@@ -3,9 +3,11 @@
 //! `alived_vrrp::sync::Router`); their actions are carried out here.
 
 use super::iface;
+use super::notify::{Notifier, NotifySetup};
 use super::rx;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
+use super::track::{TrackSetup, Trackers};
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::{Received, SocketPool};
@@ -117,8 +119,15 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
 }
 
 /// Carries out every pending action, in order.
-async fn drain(nl: &Netlink, router: &mut Router, vrs: &mut [Vr], release_vips: bool) {
+async fn drain(
+    nl: &Netlink,
+    router: &mut Router,
+    vrs: &mut [Vr],
+    release_vips: bool,
+    notifier: &mut Notifier,
+) {
     while let Some((target, a)) = router.poll_action() {
+        notifier.observe(target, &a, router);
         match target {
             Target::Instance(id) => {
                 let state = router.instance(id).map_or(State::Init, |i| i.state());
@@ -195,6 +204,7 @@ pub async fn run(
     specs: Vec<InstanceSpec>,
     groups: Vec<SyncGroupConfig>,
     startup_delay: std::time::Duration,
+    (track_setup, notify_setup): (TrackSetup, NotifySetup),
     opts: RunOptions,
 ) -> Result<i32, StartError> {
     let clock = Clock(Instant::now());
@@ -243,7 +253,14 @@ pub async fn run(
             ok
         })
         .collect();
+    Trackers::init_files(&track_setup);
+    for c in &mut configs {
+        c.trackers.extend(track_setup.trackers_for(&c.name));
+    }
     let mut router = Router::new(configs, groups)?;
+    let names: Vec<String> = vrs.iter().map(|vr| vr.spec.name.clone()).collect();
+    let mut notifier = Notifier::start(notify_setup, &names);
+    let mut trackers = Trackers::start(track_setup, &names);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(
@@ -268,7 +285,7 @@ pub async fn run(
         }
     }
     info!("Startup complete");
-    drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
+    drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     while !stopping {
         let next = router.poll_timeout();
         let sleep = async {
@@ -313,16 +330,19 @@ pub async fn run(
                     events = EventStream::new()?;
                 }
             },
+            ev = trackers.next() => trackers.apply(ev, &mut router, clock.now()),
             _ = sleep => router.handle_timeout(clock.now()),
         }
-        drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
+        drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     }
     // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted.
     router.handle_all(clock.now(), Input::Stop);
-    drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
+    drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in &vrs {
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }
+    trackers.shutdown().await;
+    notifier.shutdown().await;
     info!("Stopped");
     Ok(0)
 }

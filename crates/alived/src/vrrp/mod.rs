@@ -9,9 +9,12 @@
 pub mod build;
 pub mod driver;
 pub mod iface;
+pub mod notify;
 pub mod rx;
+pub mod scripts;
 pub mod setup;
 pub mod spec;
+pub mod track;
 pub mod tx;
 
 /// What the processes need from the configuration file.
@@ -24,6 +27,10 @@ pub struct Loaded {
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
+    /// `vrrp_script`s and `track_file`s and who tracks them (track.rs).
+    pub track: track::TrackSetup,
+    /// Notify scripts, FIFOs and mail (notify.rs).
+    pub notify: notify::NotifySetup,
     /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
     pub report: String,
 }
@@ -49,6 +56,8 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
+        track: track::TrackSetup::from_config(&loaded.config),
+        notify: notify::NotifySetup::from_config(&loaded.config),
         report,
     })
 }
@@ -79,6 +88,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
         loaded.instances,
         loaded.sync_groups,
         loaded.startup_delay,
+        (loaded.track, loaded.notify),
         opts,
     )) {
         Ok(code) => code,

@@ -1,0 +1,111 @@
+//! Preparing the configured scripts at start-up (spec 2.6 "Execution"): each script's user is
+//! resolved, keepalived's security checks run over all of them together
+//! (`alived_sys::security`), and each one that survives is checked for existence and
+//! execute permission. Every problem is logged with keepalived's wording and disables only
+//! that script.
+
+use alived_sys::script::{Credentials, Script};
+use alived_sys::security::{self, ScriptRef, ScriptRole, SecurityConfig};
+use tracing::{info, warn};
+
+/// One script as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptSpec {
+    /// `Some(name)` for a `vrrp_script`, `None` for notify and FIFO scripts.
+    pub track: Option<String>,
+    pub command: String,
+    /// A per-script `user U [G]`.
+    pub user: Option<(String, Option<String>)>,
+}
+
+/// The global settings scripts depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ScriptGlobals {
+    pub enable_script_security: bool,
+    /// `script_user U [G]`.
+    pub script_user: Option<(String, Option<String>)>,
+}
+
+impl ScriptGlobals {
+    pub fn from_config(g: &alived_config::model::GlobalDefs) -> Self {
+        ScriptGlobals {
+            enable_script_security: g.enable_script_security,
+            script_user: g
+                .script_user
+                .as_ref()
+                .map(|u| (u.user.clone(), u.group.clone())),
+        }
+    }
+}
+
+fn lookup(u: &(String, Option<String>)) -> Option<Credentials> {
+    match Credentials::lookup(&u.0, u.1.as_deref()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warn!("{e}");
+            None
+        }
+    }
+}
+
+/// Prepares `specs` in order; `None` for each script that is disabled (and logged).
+pub fn prepare_all(specs: &[ScriptSpec], globals: &ScriptGlobals) -> Vec<Option<Script>> {
+    if specs.is_empty() {
+        return Vec::new();
+    }
+    let script_user = globals.script_user.as_ref().and_then(lookup);
+    let sec = SecurityConfig::with_system_default_user(
+        globals.enable_script_security,
+        script_user.clone(),
+    );
+    let refs: Vec<ScriptRef> = specs
+        .iter()
+        .map(|s| ScriptRef {
+            role: match &s.track {
+                Some(n) => ScriptRole::Track(n.clone()),
+                None => ScriptRole::Notify,
+            },
+            command: s.command.clone(),
+            user: s.user.as_ref().and_then(lookup),
+        })
+        .collect();
+    let findings = security::check(&refs, &sec, &security::RealFs);
+    let mut disabled = vec![false; specs.len()];
+    for f in &findings {
+        for line in f.messages(&refs) {
+            warn!("{line}");
+        }
+        if let Some(i) = f.disabled_script()
+            && let Some(d) = disabled.get_mut(i)
+        {
+            *d = true;
+        }
+    }
+    let default_creds = script_user
+        .or(sec.default_user.clone())
+        .unwrap_or_else(Credentials::root);
+    refs.iter()
+        .zip(disabled)
+        .map(|(r, off)| {
+            if off {
+                return None;
+            }
+            let creds = r.user.clone().unwrap_or_else(|| default_creds.clone());
+            match Script::prepare(&r.command, creds) {
+                Ok((script, notice)) => {
+                    if let Some(n) = notice {
+                        info!("{n}");
+                    }
+                    Some(script)
+                }
+                Err(e) => {
+                    warn!("{e}");
+                    if let ScriptRole::Track(name) = &r.role {
+                        warn!("Disabling track script {name} since not found/accessible");
+                    }
+                    None
+                }
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,472 @@
+//! Tracked scripts and files -> protocol inputs (behaviour spec 2.5).
+//!
+//! Every `vrrp_script` runs on its own interval in the background (a run still going when the
+//! next interval comes is skipped, as keepalived does); each result goes through keepalived's
+//! rise/fall counter (`alived_sys::script::TrackScriptState`, which also gives the log
+//! lines), and a change of state becomes `Input::TrackerResult` for every instance that
+//! tracks the script. `track_file`s are watched with inotify and their values fed likewise.
+//! The weights themselves are applied by the protocol core (`TrackerConfig`): weight 0 puts the
+//! instance in FAULT while the object is down, a signed weight adjusts the priority.
+//!
+//! Tracker ids: `track_interface` entries use 1.. (`InstanceSpec::track_if_id`); scripts
+//! use [`SCRIPT_ID_BASE`] + the `vrrp_script`'s index, files [`FILE_ID_BASE`] + its index.
+
+use super::scripts::{ScriptGlobals, ScriptSpec, prepare_all};
+use alived_config::model::Config;
+use alived_config::model::track::Track;
+use alived_sys::script::{
+    KEEPALIVED_KILL_GRACE, Script, ScriptDone, ScriptRunner, TrackScriptState, TrackStart,
+    already_running_message,
+};
+use alived_sys::track_file::{FileTracker, FileValue, TrackedFile};
+use alived_vrrp::instance::Timestamp;
+use alived_vrrp::instance::{
+    Contribution, Input, TrackKind, TrackStatus, TrackerConfig, TrackerId, contribution,
+};
+use alived_vrrp::sync::{InstanceId, Router};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+pub const SCRIPT_ID_BASE: u32 = 1 << 16;
+pub const FILE_ID_BASE: u32 = 2 << 16;
+
+/// One `vrrp_script`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptDef {
+    pub name: String,
+    pub spec: ScriptSpec,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub rise: u32,
+    pub fall: u32,
+    pub init_fail: bool,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One `track_file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDef {
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub weight: i32,
+    pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`.
+    pub init: Option<(i64, bool)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Object {
+    Script(usize),
+    File(usize),
+}
+
+/// One `track_script`/`track_file` entry of an instance, with its resolved weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Use {
+    object: Object,
+    weight: i32,
+    reverse: bool,
+}
+
+/// What the configuration asks to track, before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrackSetup {
+    pub scripts: Vec<ScriptDef>,
+    pub files: Vec<FileDef>,
+    uses: HashMap<String, Vec<Use>>,
+    globals: ScriptGlobals,
+}
+
+fn find_uses<T>(
+    entries: &[Track],
+    defs: &[T],
+    name_of: impl Fn(&T) -> &str,
+    weight_of: impl Fn(&T) -> (i32, bool),
+    object: impl Fn(usize) -> Object,
+) -> Vec<Use> {
+    entries
+        .iter()
+        .filter_map(|t| {
+            let i = defs.iter().position(|d| name_of(d) == t.name)?;
+            let (w, r) = defs.get(i).map(&weight_of)?;
+            Some(match t.weight {
+                Some(tw) => Use {
+                    object: object(i),
+                    weight: tw.0,
+                    reverse: t.reverse,
+                },
+                None => Use {
+                    object: object(i),
+                    weight: w,
+                    reverse: r || t.reverse,
+                },
+            })
+        })
+        .collect()
+}
+
+impl TrackSetup {
+    /// The scripts and files of `config` and who tracks them (a sync group's entries apply to
+    /// each of its members).
+    pub fn from_config(config: &Config) -> TrackSetup {
+        let scripts: Vec<ScriptDef> = config
+            .vrrp_scripts
+            .iter()
+            .map(|s| ScriptDef {
+                name: s.name.clone(),
+                spec: ScriptSpec {
+                    track: Some(s.name.clone()),
+                    command: s.script.command.clone(),
+                    user: s.user.clone().map(|u| (u, s.group.clone())),
+                },
+                interval: s.interval.as_duration().max(Duration::from_millis(1)),
+                timeout: s.timeout.as_duration().max(Duration::from_millis(1)),
+                rise: s.rise,
+                fall: s.fall,
+                init_fail: s.init_fail,
+                weight: s.weight.0,
+                reverse: s.weight_reverse,
+            })
+            .collect();
+        let files: Vec<FileDef> = config
+            .track_files
+            .iter()
+            .map(|f| FileDef {
+                name: f.name.clone(),
+                path: f.file.as_ref().map(PathBuf::from),
+                weight: f.weight.0,
+                reverse: f.reverse,
+                init: f.init_file.as_ref().map(|r| {
+                    let value = r
+                        .args
+                        .iter()
+                        .find(|a| *a != "overwrite")
+                        .map(|a| alived_sys::track_file::parse_value(a.as_bytes()))
+                        .unwrap_or(0);
+                    (value, r.args.iter().any(|a| a == "overwrite"))
+                }),
+            })
+            .collect();
+        let mut uses: HashMap<String, Vec<Use>> = HashMap::new();
+        let of = |t: &alived_config::model::vrrp::Tracking| {
+            let mut v = find_uses(
+                &t.scripts,
+                &scripts,
+                |d| &d.name,
+                |d| (d.weight, d.reverse),
+                Object::Script,
+            );
+            v.extend(find_uses(
+                &t.files,
+                &files,
+                |d| &d.name,
+                |d| (d.weight, d.reverse),
+                Object::File,
+            ));
+            v
+        };
+        for i in &config.instances {
+            uses.entry(i.name.clone()).or_default().extend(of(&i.track));
+        }
+        for g in &config.sync_groups {
+            let v = of(&g.track);
+            for m in &g.group {
+                uses.entry(m.clone()).or_default().extend(v.iter().cloned());
+            }
+        }
+        TrackSetup {
+            scripts,
+            files,
+            uses,
+            globals: ScriptGlobals::from_config(&config.global),
+        }
+    }
+
+    /// The protocol core's trackers for instance `name`.
+    pub fn trackers_for(&self, name: &str) -> Vec<TrackerConfig> {
+        let Some(uses) = self.uses.get(name) else {
+            return Vec::new();
+        };
+        uses.iter()
+            .filter_map(|u| {
+                let (id, kind, tname) = match u.object {
+                    Object::Script(i) => (
+                        SCRIPT_ID_BASE + u32::try_from(i).ok()?,
+                        TrackKind::Script,
+                        &self.scripts.get(i)?.name,
+                    ),
+                    Object::File(i) => (
+                        FILE_ID_BASE + u32::try_from(i).ok()?,
+                        TrackKind::File,
+                        &self.files.get(i)?.name,
+                    ),
+                };
+                let mut c = TrackerConfig {
+                    id: TrackerId(id),
+                    name: tname.clone(),
+                    kind,
+                    weight: u.weight,
+                    reverse: u.reverse,
+                    initial: TrackStatus::Up,
+                };
+                c.initial = match u.object {
+                    Object::Script(i) => {
+                        let def = self.scripts.get(i)?;
+                        script_initial(&c, def.init_fail)
+                    }
+                    Object::File(i) => TrackStatus::Value(file_value(self.files.get(i)?)),
+                };
+                Some(c)
+            })
+            .collect()
+    }
+}
+
+/// Until its first result a script counts as neither up nor down: the status that changes
+/// nothing (measured on 2.2.7: no weight is applied before the first result). `init_fail`
+/// starts it failed.
+fn script_initial(c: &TrackerConfig, init_fail: bool) -> TrackStatus {
+    if init_fail {
+        return if c.reverse {
+            TrackStatus::Up
+        } else {
+            TrackStatus::Down
+        };
+    }
+    if contribution(c, TrackStatus::Up) == Contribution::Adjust(0) {
+        TrackStatus::Up
+    } else {
+        TrackStatus::Down
+    }
+}
+
+/// A file's value now, after `init_file` created or rewrote it.
+fn file_value(f: &FileDef) -> i64 {
+    f.path
+        .as_deref()
+        .map(alived_sys::track_file::read_value)
+        .unwrap_or(0)
+}
+
+/// Something a tracker reported.
+#[derive(Debug)]
+pub enum TrackEvent {
+    Script(ScriptDone),
+    File(FileValue),
+}
+
+/// The running trackers of the VRRP process.
+pub struct Trackers {
+    runner: ScriptRunner,
+    states: Vec<TrackScriptState>,
+    by_name: HashMap<String, usize>,
+    files_by_name: HashMap<String, usize>,
+    /// For each script / file index: the instances that track it.
+    script_users: Vec<Vec<InstanceId>>,
+    file_users: Vec<Vec<InstanceId>>,
+    done_rx: mpsc::UnboundedReceiver<ScriptDone>,
+    file_rx: mpsc::UnboundedReceiver<FileValue>,
+    tickers: Vec<JoinHandle<()>>,
+    _files: Option<FileTracker>,
+}
+
+impl Trackers {
+    /// Writes `init_file`s; call before [`TrackSetup::trackers_for`] so that the first
+    /// values are the initialised ones.
+    pub fn init_files(setup: &TrackSetup) {
+        for f in &setup.files {
+            if let (Some(path), Some((value, overwrite))) = (&f.path, f.init)
+                && let Err(e) = alived_sys::track_file::init_file(path, value, overwrite)
+            {
+                warn!(
+                    "track_file {}: cannot initialise {}: {e}",
+                    f.name,
+                    path.display()
+                );
+            }
+        }
+    }
+
+    /// Prepares the scripts (logging and disabling bad ones) and starts every tracked script
+    /// and file. `names[i]` is the name of `InstanceId(i)`.
+    pub fn start(setup: TrackSetup, names: &[String]) -> Trackers {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (file_tx, file_rx) = mpsc::unbounded_channel();
+        let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
+        let mut script_users = vec![Vec::new(); setup.scripts.len()];
+        let mut file_users = vec![Vec::new(); setup.files.len()];
+        for (i, name) in names.iter().enumerate() {
+            for u in setup.uses.get(name).into_iter().flatten() {
+                let list = match u.object {
+                    Object::Script(s) => script_users.get_mut(s),
+                    Object::File(f) => file_users.get_mut(f),
+                };
+                if let Some(l) = list {
+                    l.push(InstanceId(i));
+                }
+            }
+        }
+        // Only scripts somebody tracks are prepared and run (keepalived ignores the others).
+        let used: Vec<usize> = (0..setup.scripts.len())
+            .filter(|&i| script_users.get(i).is_some_and(|u| !u.is_empty()))
+            .collect();
+        let specs: Vec<ScriptSpec> = used
+            .iter()
+            .filter_map(|&i| setup.scripts.get(i).map(|s| s.spec.clone()))
+            .collect();
+        let prepared = prepare_all(&specs, &setup.globals);
+        let mut tickers = Vec::new();
+        for (&i, script) in used.iter().zip(prepared) {
+            let (Some(def), Some(script)) = (setup.scripts.get(i), script) else {
+                continue;
+            };
+            tickers.push(tokio::spawn(tick(
+                runner.clone(),
+                def.clone(),
+                script,
+                done_tx.clone(),
+            )));
+        }
+        let tracked: Vec<TrackedFile> = setup
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| file_users.get(*i).is_some_and(|u| !u.is_empty()))
+            .filter_map(|(_, f)| {
+                Some(TrackedFile {
+                    name: f.name.clone(),
+                    path: f.path.clone()?,
+                })
+            })
+            .collect();
+        let files = if tracked.is_empty() {
+            None
+        } else {
+            match FileTracker::start(tracked, file_tx) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    warn!("Cannot watch tracked files: {e}");
+                    None
+                }
+            }
+        };
+        Trackers {
+            runner,
+            states: setup
+                .scripts
+                .iter()
+                .map(|s| TrackScriptState::new(&s.name, s.rise, s.fall, s.init_fail))
+                .collect(),
+            by_name: setup
+                .scripts
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect(),
+            files_by_name: setup
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.clone(), i))
+                .collect(),
+            script_users,
+            file_users,
+            done_rx,
+            file_rx,
+            tickers,
+            _files: files,
+        }
+    }
+
+    /// The next report (pending forever when nothing is tracked).
+    pub async fn next(&mut self) -> TrackEvent {
+        loop {
+            tokio::select! {
+                Some(d) = self.done_rx.recv() => return TrackEvent::Script(d),
+                Some(v) = self.file_rx.recv() => return TrackEvent::File(v),
+                else => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    /// Applies one report: the result counter and its log lines, then the new status to
+    /// every instance that tracks the object.
+    pub fn apply(&mut self, ev: TrackEvent, router: &mut Router, now: Timestamp) {
+        let (id, status, users) = match ev {
+            TrackEvent::Script(done) => {
+                let Some(&i) = self.by_name.get(&done.name) else {
+                    return;
+                };
+                let Some(state) = self.states.get_mut(i) else {
+                    return;
+                };
+                let up = state.record(&done.outcome);
+                for m in &up.messages {
+                    info!("{m}");
+                }
+                let Some(ok) = up.changed else { return };
+                let status = if ok {
+                    TrackStatus::Up
+                } else {
+                    TrackStatus::Down
+                };
+                (SCRIPT_ID_BASE + idx(i), status, self.script_users.get(i))
+            }
+            TrackEvent::File(v) => {
+                let Some(&i) = self.files_by_name.get(&v.name) else {
+                    return;
+                };
+                (
+                    FILE_ID_BASE + idx(i),
+                    TrackStatus::Value(v.value),
+                    self.file_users.get(i),
+                )
+            }
+        };
+        for inst in users.into_iter().flatten() {
+            router.handle(
+                now,
+                *inst,
+                Input::TrackerResult {
+                    id: TrackerId(id),
+                    status,
+                },
+            );
+        }
+    }
+
+    /// Stops the tickers and every script still running.
+    pub async fn shutdown(self) {
+        for t in &self.tickers {
+            t.abort();
+        }
+        self.runner.shutdown().await;
+    }
+}
+
+fn idx(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX >> 16)
+}
+
+/// One script's interval loop: a run per interval, none while the previous one is going.
+async fn tick(
+    runner: ScriptRunner,
+    def: ScriptDef,
+    script: Script,
+    done: mpsc::UnboundedSender<ScriptDone>,
+) {
+    let mut every = tokio::time::interval(def.interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if runner.start_track(&def.name, &script, def.timeout, &done) == TrackStart::AlreadyRunning
+        {
+            info!("{}", already_running_message(&def.name));
+        }
+    }
+}

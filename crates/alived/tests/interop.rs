@@ -16,6 +16,8 @@ const T: Duration = Duration::from_secs(15);
 enum Flavour {
     /// VRRPv2, 1 s, PASS authentication: the classic configuration.
     V2Pass,
+    /// VRRPv2, 1 s, IPsec-AH authentication (HMAC-MD5-96, shared sequence counter).
+    V2Ah,
     /// VRRPv3 over IPv4, 0.1 s adverts.
     V3Fast,
     /// VRRPv3 over IPv6 (link-local source, kernel checksum), 0.1 s adverts.
@@ -26,6 +28,9 @@ fn conf(prio: u8, vip: &str, f: Flavour) -> String {
     let body = match f {
         Flavour::V2Pass => {
             "  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }\n"
+        }
+        Flavour::V2Ah => {
+            "  advert_int 1\n  authentication {\n    auth_type AH\n    auth_pass secret12\n  }\n"
         }
         Flavour::V3Fast | Flavour::V3Ipv6 => "  version 3\n  advert_int 0.1\n",
     };
@@ -124,5 +129,13 @@ fn v3_ipv6_interoperates_both_ways() {
     if have_keepalived() {
         mixed_pair("i6a", 95, true, Flavour::V3Ipv6);
         mixed_pair("i6b", 96, false, Flavour::V3Ipv6);
+    }
+}
+
+#[test]
+fn v2_ah_authentication_interoperates_both_ways() {
+    if have_keepalived() {
+        mixed_pair("iaha", 97, true, Flavour::V2Ah);
+        mixed_pair("iahb", 98, false, Flavour::V2Ah);
     }
 }

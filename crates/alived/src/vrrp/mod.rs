@@ -1,10 +1,23 @@
 //! The VRRP child process (behaviour spec 4.1): reads the configuration, runs every
-//! `vrrp_instance` on one current-thread runtime, and on TERM sends priority 0 and removes
-//! its VIPs.
+//! `vrrp_instance` (and `vrrp_sync_group`) on one current-thread runtime, and on TERM sends
+//! priority 0 and removes its VIPs, routes and rules.
 //!
-//! Files: `build.rs` (configuration -> [`spec::InstanceSpec`]), `iface.rs` (interfaces, VIPs,
-//! VMAC), `rx.rs` (receive validation), `tx.rs` (adverts, GARPs), `setup.rs` (start-up of one instance), `driver.rs` (event
-//! loop).
+//! Files: `build.rs` (configuration model -> [`spec::InstanceSpec`], the only file that knows
+//! the model), `iface.rs` (interfaces, VIPs, routes, VMAC), `rx.rs` (receive validation,
+//! drop counters, rate-limited logs), `tx.rs` (adverts, GARP/NA bursts), `setup.rs` (start-up
+//! of one instance), `driver.rs` (event loop).
+//!
+//! Applied: VRRPv2/v3, IPv4/IPv6, multicast (`mcast_dst_ip`, `vrrp_mcast_group4/6`) and
+//! unicast (`unicast_src_ip`, `unicast_peer` with `min_ttl`/`max_ttl`, `check_unicast_src`),
+//! PASS and AH authentication, `virtual_ipaddress` (+ `_excluded`) with `dev`/`label`/`brd`,
+//! `virtual_routes`/`virtual_rules` (plain unicast routes; others are reported and left out),
+//! `track_interface`, `dont_track_primary`, `use_vmac`/`vmac_xmit_base`, GARP/NA schedules and
+//! pacing, `vrrp_startup_delay`, sync groups. A process restarted by its parent
+//! (`ALIVED_RESPAWN=1`) that finds an instance's VIPs in place resumes MASTER at once.
+//!
+//! Not yet (reported at start as "not supported yet"): `track_script`/`track_file`/
+//! `track_process`/`track_bfd`, notify scripts, `track_src_ip`; reload on HUP and the USR1/USR2
+//! dumps are logged and ignored.
 
 pub mod build;
 pub mod driver;

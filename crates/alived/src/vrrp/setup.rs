@@ -91,7 +91,7 @@ pub async fn start_one(
         }
     }
     let ifindex = res.xmit_ifindex(&spec);
-    let key = match (spec.is_unicast(), spec.is_ipv6()) {
+    let mut key = match (spec.is_unicast(), spec.is_ipv6()) {
         (false, false) => SocketKey::multicast_v4(ifindex),
         (false, true) => SocketKey::multicast_v6(ifindex),
         (true, v6) => {
@@ -103,6 +103,10 @@ pub async fn start_one(
             SocketKey::unicast(ifindex, fam, spec.src_ip)
         }
     };
+    // `auth_type AH` adverts are IP protocol 51 (spec 5.8): they arrive on an AH socket.
+    if matches!(spec.auth, Some(super::spec::AuthSpec::Ah(_))) && !spec.is_ipv6() {
+        key.proto = alived_sys::vrrp_socket::IPPROTO_AH;
+    }
     // A group other than the VRRP one (`mcast_dst_ip`, `vrrp_mcast_group4/6`) is joined too.
     let default_group = match spec.mcast_group {
         IpAddr::V4(g) => g == std::net::Ipv4Addr::new(224, 0, 0, 18),

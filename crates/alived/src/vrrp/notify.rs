@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 /// Kinds in the order their scripts are prepared for one owner.
@@ -201,7 +202,12 @@ pub struct Notifier {
     fifos: Vec<FifoWriter>,
     smtp: Option<SmtpConfig>,
     router_id: String,
+    /// Mails still being sent (finished ones are pruned as new ones start).
+    mails: Vec<JoinHandle<()>>,
 }
+
+/// How long a stopping process waits for mails still being sent.
+const MAIL_GRACE_AT_STOP: Duration = Duration::from_secs(3);
 
 fn word(s: State) -> Option<(&'static str, FifoState, Option<MailState>, NotifyKind)> {
     Some(match s {
@@ -314,6 +320,7 @@ impl Notifier {
             fifos,
             smtp: setup.smtp,
             router_id: setup.router_id,
+            mails: Vec::new(),
         }
     }
 
@@ -389,7 +396,7 @@ impl Notifier {
         self.notify(Who::Group(g), to, 0);
     }
 
-    fn notify(&self, who: Who, to: State, prio: u8) {
+    fn notify(&mut self, who: Who, to: State, prio: u8) {
         let (o, kind_word) = match who {
             Who::Instance(i) => (self.instances.get(i), "INSTANCE"),
             Who::Group(g) => (self.groups.get(g), "GROUP"),
@@ -423,7 +430,8 @@ impl Notifier {
             let server = cfg.server;
             let task = smtp::spawn_alert(cfg.clone(), alert);
             // The exchange runs on its own; only its outcome is logged.
-            tokio::spawn(async move {
+            self.mails.retain(|m| !m.is_finished());
+            self.mails.push(tokio::spawn(async move {
                 let result = match task.await {
                     Ok(r) => r,
                     Err(_) => return,
@@ -435,7 +443,7 @@ impl Notifier {
                         warn!("{line}");
                     }
                 }
-            });
+            }));
         }
     }
 
@@ -445,8 +453,15 @@ impl Notifier {
         }
     }
 
-    /// Flushes the FIFOs (bounded) and lets the notify scripts started at stop finish.
+    /// Flushes the FIFOs (bounded), gives mails in flight a short grace (a dead mail server
+    /// cannot hold the stop for long) and lets the notify scripts started at stop finish.
     pub async fn shutdown(self) {
+        let mails = async {
+            for m in self.mails {
+                let _ = m.await;
+            }
+        };
+        let _ = tokio::time::timeout(MAIL_GRACE_AT_STOP, mails).await;
         for f in self.fifos {
             let _ = tokio::time::timeout(Duration::from_secs(1), f.close()).await;
         }

@@ -190,3 +190,121 @@ pub fn extend_conf(rendered: &str, top: &str, inner: &str) -> String {
     s.push_str(&rest[vip..]);
     s
 }
+
+/// Adds `lines` to `global_defs` of a configuration rendered by `VrrpConf::render`.
+pub fn extend_global(rendered: &str, lines: &str) -> String {
+    rendered.replacen("global_defs {\n", &format!("global_defs {{\n{lines}"), 1)
+}
+
+/// Reads a FIFO (opened read-write and non-blocking, so neither side ever waits) into a list
+/// of lines, until dropped.
+pub struct FifoReader {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FifoReader {
+    /// Creates the FIFO at `path` (0600) and starts reading it.
+    pub fn start(path: &Path) -> FifoReader {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(path)
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (l, s) = (lines.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut partial = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                match f.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        partial.extend_from_slice(&buf[..n]);
+                        while let Some(pos) = partial.iter().position(|b| *b == b'\n') {
+                            let line: Vec<u8> = partial.drain(..=pos).collect();
+                            let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                            l.lock().unwrap().push(text);
+                        }
+                    }
+                    _ => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        FifoReader {
+            lines,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` lines arrived.
+    pub fn wait_lines(&self, n: usize, timeout: Duration) -> Vec<String> {
+        wait_until(timeout, || self.lines().len() >= n);
+        self.lines()
+    }
+}
+
+impl Drop for FifoReader {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The test SMTP server (Debian's python3-aiosmtpd), run in `ns` on `addr:port`: it appends
+/// each mail's Subject to `subjects`.
+pub fn smtp_server(ns: &str, dir: &Path, addr: &str, port: u16) -> (Proc, PathBuf) {
+    let py = dir.join("smtpd.py");
+    std::fs::write(
+        &py,
+        "import sys, threading\n\
+         from aiosmtpd.controller import Controller\n\
+         class H:\n\
+         \x20   async def handle_DATA(self, server, session, envelope):\n\
+         \x20       text = envelope.content.decode('utf8', 'replace')\n\
+         \x20       with open(sys.argv[3], 'a') as f:\n\
+         \x20           for line in text.splitlines():\n\
+         \x20               if line.startswith('Subject: '):\n\
+         \x20                   f.write(line[9:] + '\\n')\n\
+         \x20       return '250 OK'\n\
+         c = Controller(H(), hostname=sys.argv[1], port=int(sys.argv[2]))\n\
+         c.start()\n\
+         open(sys.argv[3] + '.ready', 'w').close()\n\
+         threading.Event().wait()\n",
+    )
+    .unwrap();
+    let subjects = dir.join(format!("subjects-{port}"));
+    let (py_s, subj_s, port_s) = (
+        py.to_string_lossy().into_owned(),
+        subjects.to_string_lossy().into_owned(),
+        port.to_string(),
+    );
+    let p = spawn_in(ns, &[PYTHON, &py_s, addr, &port_s, &subj_s]);
+    let ready = subjects.with_file_name(format!("subjects-{port}.ready"));
+    assert!(
+        wait_until(Duration::from_secs(10), || ready.exists()),
+        "the SMTP server did not start"
+    );
+    (p, subjects)
+}
+
+/// The lines of a file (none if it does not exist).
+pub fn file_lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}

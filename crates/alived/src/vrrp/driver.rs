@@ -281,7 +281,7 @@ pub async fn run(
             router.handle(now, InstanceId(i), input);
         }
         if !stopping {
-            router.handle(now, InstanceId(i), first);
+            trackers.start_or_hold(&mut router, now, InstanceId(i), first);
         }
     }
     info!("Startup complete");

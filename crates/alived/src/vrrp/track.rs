@@ -273,6 +273,12 @@ pub struct Trackers {
     file_rx: mpsc::UnboundedReceiver<FileValue>,
     tickers: Vec<JoinHandle<()>>,
     _files: Option<FileTracker>,
+    /// For each instance: the unweighted scripts whose first result it waits for.
+    waits_for: Vec<Vec<usize>>,
+    /// Start inputs held until then.
+    held: Vec<(InstanceId, Input)>,
+    /// For each script: prepared and running (a disabled one never reports).
+    enabled: Vec<bool>,
 }
 
 impl Trackers {
@@ -300,8 +306,16 @@ impl Trackers {
         let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
         let mut script_users = vec![Vec::new(); setup.scripts.len()];
         let mut file_users = vec![Vec::new(); setup.files.len()];
+        let mut waits_for = vec![Vec::new(); names.len()];
         for (i, name) in names.iter().enumerate() {
             for u in setup.uses.get(name).into_iter().flatten() {
+                if let Object::Script(s) = u.object
+                    && u.weight == 0
+                    && setup.scripts.get(s).is_some_and(|d| !d.init_fail)
+                    && let Some(w) = waits_for.get_mut(i)
+                {
+                    w.push(s);
+                }
                 let list = match u.object {
                     Object::Script(s) => script_users.get_mut(s),
                     Object::File(f) => file_users.get_mut(f),
@@ -321,10 +335,14 @@ impl Trackers {
             .collect();
         let prepared = prepare_all(&specs, &setup.globals);
         let mut tickers = Vec::new();
+        let mut enabled = vec![false; setup.scripts.len()];
         for (&i, script) in used.iter().zip(prepared) {
             let (Some(def), Some(script)) = (setup.scripts.get(i), script) else {
                 continue;
             };
+            if let Some(e) = enabled.get_mut(i) {
+                *e = true;
+            }
             tickers.push(tokio::spawn(tick(
                 runner.clone(),
                 def.clone(),
@@ -380,7 +398,38 @@ impl Trackers {
             file_rx,
             tickers,
             _files: files,
+            waits_for,
+            held: Vec::new(),
+            enabled,
         }
+    }
+
+    /// Starts instance `id` with `first`, unless it tracks an unweighted script that has not
+    /// reported yet: keepalived 2.2.7 keeps such an instance out of every state until then
+    /// (measured: no `Entering BACKUP STATE (init)` before the first result).
+    pub fn start_or_hold(
+        &mut self,
+        router: &mut Router,
+        now: Timestamp,
+        id: InstanceId,
+        first: Input,
+    ) {
+        if self.waiting(id) {
+            self.held.push((id, first));
+        } else {
+            router.handle(now, id, first);
+        }
+    }
+
+    /// Whether `id` still waits for a first script result. A disabled script never reports:
+    /// it is not waited for.
+    fn waiting(&self, id: InstanceId) -> bool {
+        self.waits_for.get(id.0).is_some_and(|w| {
+            w.iter().any(|&s| {
+                self.states.get(s).is_some_and(|st| st.state().is_none())
+                    && self.enabled.get(s).copied().unwrap_or(false)
+            })
+        })
     }
 
     /// The next report (pending forever when nothing is tracked).
@@ -415,7 +464,11 @@ impl Trackers {
                 } else {
                     TrackStatus::Down
                 };
-                (SCRIPT_ID_BASE + idx(i), status, self.script_users.get(i))
+                (
+                    SCRIPT_ID_BASE + idx(i),
+                    status,
+                    self.script_users.get(i).cloned(),
+                )
             }
             TrackEvent::File(v) => {
                 let Some(&i) = self.files_by_name.get(&v.name) else {
@@ -424,19 +477,23 @@ impl Trackers {
                 (
                     FILE_ID_BASE + idx(i),
                     TrackStatus::Value(v.value),
-                    self.file_users.get(i),
+                    self.file_users.get(i).cloned(),
                 )
             }
         };
         for inst in users.into_iter().flatten() {
             router.handle(
                 now,
-                *inst,
+                inst,
                 Input::TrackerResult {
                     id: TrackerId(id),
                     status,
                 },
             );
+        }
+        let held = std::mem::take(&mut self.held);
+        for (inst, first) in held {
+            self.start_or_hold(router, now, inst, first);
         }
     }
 

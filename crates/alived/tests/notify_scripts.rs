@@ -10,7 +10,7 @@ mod ha_support;
 use common::*;
 use ha_support::*;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SMTP_PORT: u16 = 2525;
 
@@ -134,5 +134,65 @@ fn notify_scripts_fifo_and_mail_follow_each_transition() {
             .to_vec()
         ),
         "one mail per transition of the instance (the group has no smtp_alert; none at STOP)"
+    );
+}
+
+/// Master crash -> backup takeover, timed.
+fn crash_takeover(t: &mut Topology) -> f64 {
+    let m2 = t.routers[1].mark();
+    let crashed = t.router(0).unwrap().crash().unwrap();
+    let took = expect_line_since(&t.routers[1], m2, "(VI_1) Entering MASTER STATE", FAST);
+    secs(crashed, took.at)
+}
+
+#[test]
+fn a_mail_server_that_never_answers_or_is_down_delays_nothing() {
+    let dir = script_dir();
+    let mut t = topology("smtpslow", 2);
+    let smtp_addr = t.client_addr().to_string();
+    let mut tarpit = smtp_tarpit(&t.client, dir.path(), &smtp_addr, SMTP_PORT);
+    let global = format!(
+        "    notification_email {{\n        ops@example.com\n    }}\n    \
+         notification_email_from alived@example.com\n    smtp_server {smtp_addr} {SMTP_PORT}\n    \
+         smtp_connect_timeout 30\n    smtp_alert\n"
+    );
+    for (i, (name, prio)) in [("r1", 150u8), ("r2", 100u8)].iter().enumerate() {
+        let conf = extend_global(&VrrpConf::fast_v3(name, *prio, t.vip()).render(), &global);
+        t.router(i).unwrap().set_config(conf);
+    }
+    let vip_s = t.vip().to_string();
+
+    // The mail server accepts and never answers: each alert waits 30 s, nothing else does.
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    t.router(1).unwrap().start().unwrap();
+    expect_line(&t.routers[1], "(VI_1) Entering BACKUP STATE", FAST);
+    let slow = crash_takeover(&mut t);
+    expect_vip(&t.routers[1], &vip_s, true, FAST);
+
+    // The mail server is down (connection refused).
+    tarpit.kill();
+    let m1 = t.routers[0].mark();
+    let restarted = Instant::now();
+    t.router(0).unwrap().start().unwrap();
+    let back = expect_line_since(&t.routers[0], m1, "(VI_1) Entering MASTER STATE", FAST);
+    let preempt = secs(restarted, back.at);
+    let down = crash_takeover(&mut t);
+    eprintln!(
+        "measured: takeover after a master crash {slow:.3}s with a silent mail server, \
+         {down:.3}s with none; preemption {preempt:.3}s after start with none"
+    );
+    // Master_Down_Interval is about 0.37 s; a takeover waiting on a mail would take 30 s.
+    for (what, s) in [("silent server", slow), ("server down", down)] {
+        assert!(s < 3.0, "takeover took {s:.3}s with the {what}");
+    }
+    assert!(
+        preempt < 5.0,
+        "preemption took {preempt:.3}s with the server down"
+    );
+    assert!(
+        t.routers[1]
+            .lines_with("SMTP alert successfully sent.")
+            .is_empty()
     );
 }

@@ -308,3 +308,32 @@ pub fn file_lines(p: &Path) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A mail server that accepts connections (through the kernel's backlog) and never says a
+/// word: every alert waits for its full `smtp_connect_timeout`.
+pub fn smtp_tarpit(ns: &str, dir: &Path, addr: &str, port: u16) -> Proc {
+    let py = dir.join("tarpit.py");
+    std::fs::write(
+        &py,
+        "import socket, sys, threading\n\
+         s = socket.socket()\n\
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind((sys.argv[1], int(sys.argv[2])))\n\
+         s.listen(64)\n\
+         open(sys.argv[3], 'w').close()\n\
+         threading.Event().wait()\n",
+    )
+    .unwrap();
+    let ready = dir.join(format!("tarpit-{port}.ready"));
+    let (py_s, port_s, ready_s) = (
+        py.to_string_lossy().into_owned(),
+        port.to_string(),
+        ready.to_string_lossy().into_owned(),
+    );
+    let p = spawn_in(ns, &[PYTHON, &py_s, addr, &port_s, &ready_s]);
+    assert!(
+        wait_until(Duration::from_secs(10), || ready.exists()),
+        "the tarpit did not start"
+    );
+    p
+}

@@ -44,7 +44,14 @@ pub fn host_facts() -> alived_config::model::HostFacts {
 /// Runs the check; returns the process exit code.
 pub fn run(opts: &Options, log_file: &str) -> i32 {
     let loaded = alived_config::load_file(&opts.use_file, &load_options(opts));
-    let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
+    let mut report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
+    // keepalived's script checks: their lines, and exit 6 (violation) / 5 (track script
+    // removed) over a configuration that is otherwise usable.
+    let (script_code, script_lines) = crate::vrrp::scripts::config_test(&loaded.config);
+    for line in script_lines {
+        report.push_str(&line);
+        report.push('\n');
+    }
     let written = if log_file.is_empty() {
         std::io::stderr().write_all(report.as_bytes())
     } else {
@@ -59,5 +66,8 @@ pub fn run(opts: &Options, log_file: &str) -> i32 {
             Err(e) => eprintln!("cannot serialise the configuration: {e}"),
         }
     }
-    loaded.diags.exit_code()
+    match loaded.diags.exit_code() {
+        code @ (0 | 5) => code.max(script_code),
+        code => code,
+    }
 }

@@ -109,3 +109,82 @@ pub fn prepare_all(specs: &[ScriptSpec], globals: &ScriptGlobals) -> Vec<Option<
         })
         .collect()
 }
+
+/// `alived -t`'s script checks (keepalived 2.2.7): the lines `keepalived -t` prints and its
+/// exit code for them (6 on a security violation, 5 when a track script is removed, else 0).
+pub fn config_test(config: &alived_config::model::Config) -> (i32, Vec<String>) {
+    let uses = config.scripts();
+    if uses.is_empty() {
+        return (0, Vec::new());
+    }
+    let globals = ScriptGlobals::from_config(&config.global);
+    let quiet = |u: &(String, Option<String>)| Credentials::lookup(&u.0, u.1.as_deref()).ok();
+    let refs: Vec<ScriptRef> = uses
+        .iter()
+        .map(|u| {
+            let track = (u.context == "vrrp_script").then(|| u.owner.to_owned());
+            let user = match &track {
+                Some(name) => config
+                    .vrrp_scripts
+                    .iter()
+                    .find(|s| &s.name == name)
+                    .and_then(|s| s.user.clone().map(|user| (user, s.group.clone()))),
+                None => u
+                    .script
+                    .user
+                    .clone()
+                    .map(|user| (user, u.script.group.clone())),
+            };
+            ScriptRef {
+                role: match track {
+                    Some(n) => ScriptRole::Track(n),
+                    None => ScriptRole::Notify,
+                },
+                command: u.script.command.clone(),
+                user: user.as_ref().and_then(quiet),
+            }
+        })
+        .collect();
+    let sec = SecurityConfig::with_system_default_user(
+        globals.enable_script_security,
+        globals.script_user.as_ref().and_then(quiet),
+    );
+    let findings = security::check(&refs, &sec, &security::RealFs);
+    let lines = findings
+        .iter()
+        .flat_map(|f| f.config_test_messages(&refs))
+        .collect();
+    (security::config_test_exit_code(&findings, &refs), lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> (i32, Vec<String>) {
+        let loaded = alived_config::load_str("t.conf", text, &Default::default());
+        config_test(&loaded.config)
+    }
+
+    #[test]
+    fn scripts_without_script_security_are_a_violation() {
+        let (code, lines) = check(
+            "vrrp_script chk {\n script \"/bin/true\"\n}\n\
+             vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n track_script {\n chk\n }\n}\n",
+        );
+        assert_eq!(code, 6);
+        assert_eq!(
+            lines,
+            ["SECURITY VIOLATION - scripts are being executed but script_security not enabled."]
+        );
+    }
+
+    #[test]
+    fn no_scripts_nothing_to_say() {
+        assert_eq!(
+            check("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n}\n"),
+            (0, Vec::new())
+        );
+    }
+}

@@ -107,3 +107,41 @@ fn missing_and_non_executable_scripts_are_reported_and_disabled() {
     );
     assert!(r1.lines_with("Entering FAULT").is_empty());
 }
+
+#[test]
+fn with_script_security_an_insecure_script_is_disabled() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = script_dir();
+    let mut t = topology("insecure", 1);
+    let good = script(dir.path(), "good.sh", "#!/bin/sh\nexit 0\n");
+    let bad = script(dir.path(), "bad.sh", "#!/bin/sh\nexit 1\n");
+    // Writable by anyone: whoever edits it would run code as root.
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let top = format!(
+        "vrrp_script chk_good {{\n    script \"{}\"\n    interval 1\n}}\n\
+         vrrp_script chk_bad {{\n    script \"{}\"\n    interval 1\n}}\n",
+        good.display(),
+        bad.display()
+    );
+    let conf = extend_global(
+        &track_conf(&t, &top, &["chk_good", "chk_bad"]),
+        "    enable_script_security\n    script_user root\n",
+    );
+    t.router(0).unwrap().set_config(conf);
+    t.router(0).unwrap().start().unwrap();
+    let r1 = &t.routers[0];
+    expect_line(
+        r1,
+        &format!(
+            "Unsafe permissions found for script '{}' - disabling.",
+            bad.display()
+        ),
+        FAST,
+    );
+    expect_line(r1, "Disabling track script chk_bad due to insecure", FAST);
+    // The secure one runs; the failing insecure one does not hold the instance back.
+    expect_line(r1, "VRRP_Script(chk_good) succeeded", FAST);
+    expect_line(r1, "(VI_1) Entering MASTER STATE", FAST);
+    assert!(r1.lines_with("VRRP_Script(chk_bad)").is_empty());
+    assert!(r1.lines_with("SECURITY VIOLATION").is_empty());
+}

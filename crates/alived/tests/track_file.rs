@@ -42,7 +42,12 @@ fn a_tracked_file_moves_the_priority_and_faults_below_minus_253() {
     let (m1, m2) = (t.routers[0].mark(), t.routers[1].mark());
     set(&file, "1\n");
     let (r1, r2) = (&t.routers[0], &t.routers[1]);
-    expect_line_since(r1, m1, "(VI_1) Changing effective priority from 100 to 90", FAST);
+    expect_line_since(
+        r1,
+        m1,
+        "(VI_1) Changing effective priority from 100 to 90",
+        FAST,
+    );
     expect_line_since(r2, m2, "(VI_1) Entering MASTER STATE", FAST);
     expect_line_since(r1, m1, "(VI_1) Entering BACKUP STATE", FAST);
     expect_vip(r2, &vip_s, true, FAST);
@@ -51,7 +56,12 @@ fn a_tracked_file_moves_the_priority_and_faults_below_minus_253() {
     let m1 = t.routers[0].mark();
     set(&file, "0\n");
     let r1 = &t.routers[0];
-    expect_line_since(r1, m1, "(VI_1) Changing effective priority from 90 to 100", FAST);
+    expect_line_since(
+        r1,
+        m1,
+        "(VI_1) Changing effective priority from 90 to 100",
+        FAST,
+    );
     expect_line_since(r1, m1, "(VI_1) Entering MASTER STATE", FAST);
     expect_vip(r1, &vip_s, true, FAST);
 

@@ -173,13 +173,11 @@ fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
 }
 
 /// What an instance configures that this build does not act on yet, for a start-up warning
-/// (scripts and files are tracked by track.rs, notify scripts run by notify.rs).
+/// (scripts, files and processes are tracked by track.rs, notify scripts run by notify.rs).
 fn not_applied(i: &VrrpInstance) -> Vec<String> {
     let mut out = Vec::new();
     let t = &i.track;
-    for (kind, list) in [("track_process", &t.processes), ("track_bfd", &t.bfds)] {
-        out.extend(list.iter().map(|x| format!("{kind} {}", x.name)));
-    }
+    out.extend(t.bfds.iter().map(|x| format!("track_bfd {}", x.name)));
     if i.track_src_ip {
         out.push("track_src_ip".into());
     }

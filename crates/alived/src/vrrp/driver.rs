@@ -259,8 +259,8 @@ pub async fn run(
     }
     let mut router = Router::new(configs, groups)?;
     let names: Vec<String> = vrs.iter().map(|vr| vr.spec.name.clone()).collect();
+    let mut trackers = Trackers::start(track_setup, &names).await;
     let mut notifier = Notifier::start(notify_setup, &names);
-    let mut trackers = Trackers::start(track_setup, &names);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(

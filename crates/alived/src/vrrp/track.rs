@@ -14,11 +14,15 @@
 use super::scripts::{ScriptGlobals, ScriptSpec, prepare_all};
 use alived_config::model::Config;
 use alived_config::model::track::Track;
+use alived_sys::netns;
 use alived_sys::script::{
     KEEPALIVED_KILL_GRACE, Script, ScriptDone, ScriptRunner, TrackScriptState, TrackStart,
     already_running_message,
 };
 use alived_sys::track_file::{FileTracker, FileValue, TrackedFile};
+use alived_sys::track_process::{
+    ParamMatch, ProcessEvent, ProcessSpec, ProcessTracker, quorum_message,
+};
 use alived_vrrp::instance::Timestamp;
 use alived_vrrp::instance::{
     Contribution, Input, TrackKind, TrackStatus, TrackerConfig, TrackerId, contribution,
@@ -33,6 +37,7 @@ use tracing::{info, warn};
 
 pub const SCRIPT_ID_BASE: u32 = 1 << 16;
 pub const FILE_ID_BASE: u32 = 2 << 16;
+pub const PROCESS_ID_BASE: u32 = 3 << 16;
 
 /// One `vrrp_script`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +64,19 @@ pub struct FileDef {
     pub init: Option<(i64, bool)>,
 }
 
+/// One `vrrp_track_process`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessDef {
+    pub spec: ProcessSpec,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Object {
     Script(usize),
     File(usize),
+    Process(usize),
 }
 
 /// One `track_script`/`track_file` entry of an instance, with its resolved weight.
@@ -78,6 +92,7 @@ struct Use {
 pub struct TrackSetup {
     pub scripts: Vec<ScriptDef>,
     pub files: Vec<FileDef>,
+    pub processes: Vec<ProcessDef>,
     uses: HashMap<String, Vec<Use>>,
     globals: ScriptGlobals,
 }
@@ -152,6 +167,28 @@ impl TrackSetup {
                 }),
             })
             .collect();
+        let processes: Vec<ProcessDef> = config
+            .track_processes
+            .iter()
+            .map(|p| {
+                let mut spec = ProcessSpec::new(&p.name, p.process.as_deref().unwrap_or_default());
+                spec.params = (!p.params.is_empty()).then(|| p.params.clone());
+                if p.param_match_partial {
+                    spec.param_match = ParamMatch::Partial;
+                }
+                spec.full_command = p.full_command;
+                spec.quorum = p.quorum;
+                spec.quorum_max = p.quorum_max;
+                let delay = p.delay.map(|d| d.as_duration()).unwrap_or_default();
+                spec.fork_delay = p.fork_delay.map_or(delay, |d| d.as_duration());
+                spec.terminate_delay = p.terminate_delay.map_or(delay, |d| d.as_duration());
+                ProcessDef {
+                    spec,
+                    weight: p.weight.0,
+                    reverse: p.reverse,
+                }
+            })
+            .collect();
         let mut uses: HashMap<String, Vec<Use>> = HashMap::new();
         let of = |t: &alived_config::model::vrrp::Tracking| {
             let mut v = find_uses(
@@ -168,6 +205,13 @@ impl TrackSetup {
                 |d| (d.weight, d.reverse),
                 Object::File,
             ));
+            v.extend(find_uses(
+                &t.processes,
+                &processes,
+                |d| &d.spec.name,
+                |d| (d.weight, d.reverse),
+                Object::Process,
+            ));
             v
         };
         for i in &config.instances {
@@ -182,6 +226,7 @@ impl TrackSetup {
         TrackSetup {
             scripts,
             files,
+            processes,
             uses,
             globals: ScriptGlobals::from_config(&config.global),
         }
@@ -205,6 +250,11 @@ impl TrackSetup {
                         TrackKind::File,
                         &self.files.get(i)?.name,
                     ),
+                    Object::Process(i) => (
+                        PROCESS_ID_BASE + u32::try_from(i).ok()?,
+                        TrackKind::Process,
+                        &self.processes.get(i)?.spec.name,
+                    ),
                 };
                 let mut c = TrackerConfig {
                     id: TrackerId(id),
@@ -220,6 +270,8 @@ impl TrackSetup {
                         script_initial(&c, def.init_fail)
                     }
                     Object::File(i) => TrackStatus::Value(file_value(self.files.get(i)?)),
+                    // The initial scan reports at once; until then it changes nothing.
+                    Object::Process(_) => script_initial(&c, false),
                 };
                 Some(c)
             })
@@ -258,6 +310,7 @@ fn file_value(f: &FileDef) -> i64 {
 pub enum TrackEvent {
     Script(ScriptDone),
     File(FileValue),
+    Process(ProcessEvent),
 }
 
 /// The running trackers of the VRRP process.
@@ -269,6 +322,10 @@ pub struct Trackers {
     /// For each script / file index: the instances that track it.
     script_users: Vec<Vec<InstanceId>>,
     file_users: Vec<Vec<InstanceId>>,
+    process_users: Vec<Vec<InstanceId>>,
+    processes_by_name: HashMap<String, usize>,
+    proc_rx: mpsc::UnboundedReceiver<ProcessEvent>,
+    _processes: Option<ProcessTracker>,
     done_rx: mpsc::UnboundedReceiver<ScriptDone>,
     file_rx: mpsc::UnboundedReceiver<FileValue>,
     tickers: Vec<JoinHandle<()>>,
@@ -300,12 +357,18 @@ impl Trackers {
 
     /// Prepares the scripts (logging and disabling bad ones) and starts every tracked script
     /// and file. `names[i]` is the name of `InstanceId(i)`.
-    pub fn start(setup: TrackSetup, names: &[String]) -> Trackers {
+    ///
+    /// Process tracking is started first, before anything else is spawned: its socket is
+    /// opened in the initial network namespace (the only one the kernel's process events
+    /// reach), on this thread, which then returns to its own namespace.
+    pub async fn start(setup: TrackSetup, names: &[String]) -> Trackers {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
+        let (proc_tx, proc_rx) = mpsc::unbounded_channel();
         let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
         let mut script_users = vec![Vec::new(); setup.scripts.len()];
         let mut file_users = vec![Vec::new(); setup.files.len()];
+        let mut process_users = vec![Vec::new(); setup.processes.len()];
         let mut waits_for = vec![Vec::new(); names.len()];
         for (i, name) in names.iter().enumerate() {
             for u in setup.uses.get(name).into_iter().flatten() {
@@ -319,12 +382,31 @@ impl Trackers {
                 let list = match u.object {
                     Object::Script(s) => script_users.get_mut(s),
                     Object::File(f) => file_users.get_mut(f),
+                    Object::Process(p) => process_users.get_mut(p),
                 };
                 if let Some(l) = list {
                     l.push(InstanceId(i));
                 }
             }
         }
+        let tracked_procs: Vec<ProcessSpec> = setup
+            .processes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| process_users.get(*i).is_some_and(|u| !u.is_empty()))
+            .map(|(_, p)| p.spec.clone())
+            .collect();
+        let processes = if tracked_procs.is_empty() {
+            None
+        } else {
+            match start_processes(tracked_procs, proc_tx).await {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    warn!("Cannot track processes: {e}");
+                    None
+                }
+            }
+        };
         // Only scripts somebody tracks are prepared and run (keepalived ignores the others).
         let used: Vec<usize> = (0..setup.scripts.len())
             .filter(|&i| script_users.get(i).is_some_and(|u| !u.is_empty()))
@@ -392,8 +474,17 @@ impl Trackers {
                 .enumerate()
                 .map(|(i, f)| (f.name.clone(), i))
                 .collect(),
+            processes_by_name: setup
+                .processes
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.spec.name.clone(), i))
+                .collect(),
             script_users,
             file_users,
+            process_users,
+            proc_rx,
+            _processes: processes,
             done_rx,
             file_rx,
             tickers,
@@ -438,6 +529,7 @@ impl Trackers {
             tokio::select! {
                 Some(d) = self.done_rx.recv() => return TrackEvent::Script(d),
                 Some(v) = self.file_rx.recv() => return TrackEvent::File(v),
+                Some(p) = self.proc_rx.recv() => return TrackEvent::Process(p),
                 else => std::future::pending::<()>().await,
             }
         }
@@ -480,6 +572,23 @@ impl Trackers {
                     self.file_users.get(i).cloned(),
                 )
             }
+            TrackEvent::Process(ProcessEvent::Count { .. }) => return,
+            TrackEvent::Process(ProcessEvent::Quorum { name, have_quorum }) => {
+                let Some(&i) = self.processes_by_name.get(&name) else {
+                    return;
+                };
+                info!("{}", quorum_message(&name, have_quorum));
+                let status = if have_quorum {
+                    TrackStatus::Up
+                } else {
+                    TrackStatus::Down
+                };
+                (
+                    PROCESS_ID_BASE + idx(i),
+                    status,
+                    self.process_users.get(i).cloned(),
+                )
+            }
         };
         for inst in users.into_iter().flatten() {
             router.handle(
@@ -504,6 +613,68 @@ impl Trackers {
         }
         self.runner.shutdown().await;
     }
+}
+
+/// The parent pid of `pid`, from `/proc/PID/stat` (the field after the `(comm)`).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A handle of the initial network namespace: pid 1's, or where that cannot be read (a
+/// sandbox without ptrace rights over pid 1), that of the nearest ancestor in another
+/// namespace than ours (`ip netns exec` starts us from there). If that is not the initial
+/// one after all, subscribing fails with the tracker's clear error.
+fn initial_netns(ours: (u64, u64)) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(f) = std::fs::File::open("/proc/1/ns/net") {
+        return Ok(f);
+    }
+    let mut pid = std::process::id();
+    for _ in 0..64 {
+        let Some(ppid) = parent_of(pid).filter(|p| *p > 1) else {
+            break;
+        };
+        let path = format!("/proc/{ppid}/ns/net");
+        if let Ok(m) = std::fs::metadata(&path)
+            && (m.dev(), m.ino()) != ours
+            && let Ok(f) = std::fs::File::open(&path)
+        {
+            return Ok(f);
+        }
+        pid = ppid;
+    }
+    Err(std::io::Error::other(
+        "cannot find the initial network namespace",
+    ))
+}
+
+/// Starts the process tracker with its socket in the initial network namespace (see
+/// [`Trackers::start`]); a thread already there just starts it.
+async fn start_processes(
+    specs: Vec<ProcessSpec>,
+    tx: mpsc::UnboundedSender<ProcessEvent>,
+) -> std::io::Result<ProcessTracker> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata("/proc/thread-self/ns/net")?;
+    let ours = (m.dev(), m.ino());
+    let init = std::fs::metadata("/proc/1/ns/net")
+        .ok()
+        .map(|m| (m.dev(), m.ino()));
+    if init == Some(ours) {
+        return ProcessTracker::start(specs, tx).await;
+    }
+    let initial = initial_netns(ours)?;
+    let back = netns::current().map_err(std::io::Error::other)?;
+    netns::enter_fd(&initial).map_err(std::io::Error::other)?;
+    let started = ProcessTracker::start(specs, tx).await;
+    if let Err(e) = netns::enter_fd(&back) {
+        // Carrying on in the wrong namespace would be far worse than stopping here.
+        tracing::error!("cannot return to our network namespace: {e}");
+        std::process::exit(1);
+    }
+    started
 }
 
 fn idx(i: usize) -> u32 {

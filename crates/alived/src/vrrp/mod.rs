@@ -15,7 +15,9 @@
 //! pacing, `vrrp_startup_delay`, sync groups. A process restarted by its parent
 //! (`ALIVED_RESPAWN=1`) that finds an instance's VIPs in place resumes MASTER at once.
 //!
-//! Not yet (reported at start as "not supported yet"): `track_script`/`track_file`/
+//! `track_script` runs `vrrp_script`s (`scripts.rs`).
+//!
+//! Not yet (reported at start as "not supported yet"): `track_file`/
 //! `track_process`/`track_bfd`, notify scripts, `track_src_ip`; reload on HUP and the USR1/USR2
 //! dumps are logged and ignored.
 
@@ -23,6 +25,7 @@ pub mod build;
 pub mod driver;
 pub mod iface;
 pub mod rx;
+pub mod scripts;
 pub mod setup;
 pub mod spec;
 pub mod tx;
@@ -34,6 +37,7 @@ pub struct Loaded {
     /// Instances that cannot run, and why (logged by the VRRP process; the others run).
     pub disabled: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
+    pub scripts: Vec<spec::VrrpScriptSpec>,
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
@@ -60,6 +64,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         instances,
         disabled: disabled.iter().map(ToString::to_string).collect(),
         sync_groups: build::sync_groups(&loaded.config),
+        scripts: build::vrrp_scripts(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
         report,
@@ -88,12 +93,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(
-        loaded.instances,
-        loaded.sync_groups,
-        loaded.startup_delay,
-        opts,
-    )) {
+    match rt.block_on(driver::run(loaded, opts)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

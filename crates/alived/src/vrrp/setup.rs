@@ -73,6 +73,7 @@ pub async fn start_one(
     nl: &Netlink,
     pool: &mut SocketPool,
     spec: InstanceSpec,
+    scripts: &[super::spec::VrrpScriptSpec],
     respawned: bool,
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
@@ -164,7 +165,7 @@ pub async fn start_one(
     }
     Ok(Prepared {
         config: {
-            let mut c = spec.instance_config(res.our_addr);
+            let mut c = spec.instance_config_with(res.our_addr, scripts);
             // GARP log lines name the interface they leave from (the VMAC, if any).
             c.interface = res.vip_link().name.clone();
             c

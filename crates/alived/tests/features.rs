@@ -297,3 +297,37 @@ fn a_weighted_track_script_lowers_the_priority_below_the_backup() {
     assert!(wait_vip(&n.lab, r1, vip, false));
     assert!(r1.lines_with("FAULT").is_empty());
 }
+
+#[test]
+fn a_track_file_value_moves_the_priority_and_below_minus_253_faults() {
+    let mut n = net("tfile", 2, 104);
+    let vip = "10.104.0.100";
+    let file = n.routers[0].dir.path().join("prio");
+    std::fs::write(&file, "0\n").unwrap();
+    let track = "  track_file {\n    tf\n  }";
+    let conf = format!("track_file tf {{\n  file {}\n}}\n", file.display())
+        + &v3_conf(150, 104, vip, track);
+    n.routers[0].configure(&conf);
+    n.routers[1].configure(&v3_conf(100, 104, vip, ""));
+    start_in_order(&mut n);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    // value -60 x weight 1: priority 90, below the backup's 100.
+    std::fs::write(&file, "-60\n").unwrap();
+    assert!(
+        r1.wait_log("(VI_1) Changing effective priority from 150 to 90", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    std::fs::write(&file, "-300\n").unwrap();
+    assert!(
+        r1.wait_log("(VI_1): tracked file tf now FAULT state", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(r1.wait_log("(VI_1) Entering FAULT STATE", 1, T));
+    std::fs::write(&file, "0\n").unwrap();
+    assert!(r1.wait_log("(VI_1): tracked file tf leaving FAULT state", 1, T));
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+}

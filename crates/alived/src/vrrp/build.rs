@@ -4,7 +4,8 @@
 //! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
 use super::spec::{
-    AuthSpec, InstanceSpec, TrackIf, TrackScriptRef, VipSpec, VmacSpec, VrouteSpec, VrrpScriptSpec,
+    AuthSpec, InstanceSpec, TrackFileSpec, TrackIf, TrackScriptRef, VipSpec, VmacSpec, VrouteSpec,
+    VrrpScriptSpec,
 };
 use alived_config::model::addr::Broadcast;
 use alived_config::model::route::RouteType;
@@ -80,6 +81,22 @@ pub fn vrrp_scripts(config: &Config) -> Vec<VrrpScriptSpec> {
             rise: s.rise,
             fall: s.fall,
             init_fail: s.init_fail,
+        })
+        .collect()
+}
+
+/// The `track_file` blocks that name a file.
+pub fn track_files(config: &Config) -> Vec<TrackFileSpec> {
+    config
+        .track_files
+        .iter()
+        .filter_map(|f| {
+            Some(TrackFileSpec {
+                name: f.name.clone(),
+                path: f.file.as_ref()?.into(),
+                weight: f.weight.0,
+                reverse: f.reverse,
+            })
         })
         .collect()
 }
@@ -208,11 +225,7 @@ fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
 fn not_applied(i: &VrrpInstance) -> Vec<String> {
     let mut out = Vec::new();
     let t = &i.track;
-    for (kind, list) in [
-        ("track_file", &t.files),
-        ("track_process", &t.processes),
-        ("track_bfd", &t.bfds),
-    ] {
+    for (kind, list) in [("track_process", &t.processes), ("track_bfd", &t.bfds)] {
         out.extend(list.iter().map(|x| format!("{kind} {}", x.name)));
     }
     if i.notify.all().next().is_some() {
@@ -305,6 +318,16 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         track_scripts: i
             .track
             .scripts
+            .iter()
+            .map(|t| TrackScriptRef {
+                script: t.name.clone(),
+                weight: t.weight.map(|w| w.0),
+                reverse: t.reverse,
+            })
+            .collect(),
+        track_files: i
+            .track
+            .files
             .iter()
             .map(|t| TrackScriptRef {
                 script: t.name.clone(),

@@ -4,7 +4,7 @@
 
 use super::iface;
 use super::rx;
-use super::scripts::Scripts;
+use super::scripts::{Files, Scripts};
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::tx;
@@ -197,6 +197,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         instances: specs,
         sync_groups: groups,
         scripts: script_specs,
+        track_files: file_specs,
         startup_delay,
         ..
     } = loaded;
@@ -224,6 +225,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             &mut pool,
             spec,
             &script_specs,
+            &file_specs,
             opts.respawned,
             &ptx,
             vrs.len(),
@@ -257,10 +259,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         })
         .collect();
     let mut router = Router::new(configs, groups)?;
-    let (mut scripts, mut script_results) = Scripts::new(
-        &script_specs,
-        &vrs.iter().map(|v| &v.spec).collect::<Vec<_>>(),
-    );
+    let started: Vec<&InstanceSpec> = vrs.iter().map(|v| &v.spec).collect();
+    let (mut scripts, mut script_results) = Scripts::new(&script_specs, &started);
+    let (mut files, mut file_values) = Files::start(&file_specs, &started);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(
@@ -339,6 +340,11 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             },
             _ = sleep => router.handle_timeout(clock.now()),
             _ = script_sleep => scripts.run_due(),
+            Some(v) = file_values.recv() => {
+                for (id, input) in files.value(&v) {
+                    router.handle(clock.now(), id, input);
+                }
+            }
             Some(done) = script_results.recv() => {
                 for (id, input) in scripts.done(&done) {
                     router.handle(clock.now(), id, input);

@@ -15,9 +15,9 @@
 //! pacing, `vrrp_startup_delay`, sync groups. A process restarted by its parent
 //! (`ALIVED_RESPAWN=1`) that finds an instance's VIPs in place resumes MASTER at once.
 //!
-//! `track_script` runs `vrrp_script`s (`scripts.rs`).
+//! `track_script` runs `vrrp_script`s and `track_file` watches files (`scripts.rs`).
 //!
-//! Not yet (reported at start as "not supported yet"): `track_file`/
+//! Not yet (reported at start as "not supported yet"):
 //! `track_process`/`track_bfd`, notify scripts, `track_src_ip`; reload on HUP and the USR1/USR2
 //! dumps are logged and ignored.
 
@@ -38,6 +38,7 @@ pub struct Loaded {
     pub disabled: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub scripts: Vec<spec::VrrpScriptSpec>,
+    pub track_files: Vec<spec::TrackFileSpec>,
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
@@ -65,6 +66,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         disabled: disabled.iter().map(ToString::to_string).collect(),
         sync_groups: build::sync_groups(&loaded.config),
         scripts: build::vrrp_scripts(&loaded.config),
+        track_files: build::track_files(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
         report,

@@ -3,10 +3,13 @@
 //! rise/fall counter (`TrackScriptState`), and a change of state becomes a
 //! `TrackerResult` for every instance that tracks it.
 
-use super::spec::{InstanceSpec, VrrpScriptSpec};
+use super::spec::{InstanceSpec, TrackFileSpec, VrrpScriptSpec};
 use alived_sys::script::{
     Credentials, Script, ScriptDone, ScriptRunner, TrackScriptState, TrackStart,
     already_running_message,
+};
+use alived_sys::track_file::{
+    FileEffect, FileTracker, FileValue, TrackedFile, effect, fault_message,
 };
 use alived_vrrp::instance::{Input, TrackStatus};
 use alived_vrrp::sync::InstanceId;
@@ -151,6 +154,97 @@ impl Scripts {
     /// Kills running scripts (at stop).
     pub async fn shutdown(&self) {
         self.runner.shutdown().await;
+    }
+}
+
+/// One instance's use of a tracked file.
+struct FileUser {
+    inst: InstanceId,
+    name: String,
+    id: alived_vrrp::instance::TrackerId,
+    weight: i32,
+    reverse: bool,
+    fault: bool,
+}
+
+/// Every `track_file` some instance tracks, watched with inotify.
+pub struct Files {
+    _tracker: Option<FileTracker>,
+    users: Vec<(String, FileUser)>,
+}
+
+impl Files {
+    /// Starts watching the files the started instances track. Values arrive on the returned
+    /// receiver (the initial ones at once); pass them to [`Files::value`].
+    pub fn start(
+        all: &[TrackFileSpec],
+        instances: &[&InstanceSpec],
+    ) -> (Files, mpsc::UnboundedReceiver<FileValue>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut users = Vec::new();
+        let mut watched: Vec<TrackedFile> = Vec::new();
+        for (idx, inst) in instances.iter().enumerate() {
+            for (i, t) in inst.track_files.iter().enumerate() {
+                let Some(f) = all.iter().find(|f| f.name == t.script) else {
+                    continue;
+                };
+                let (weight, reverse) = InstanceSpec::file_weight(t, f);
+                users.push((
+                    f.name.clone(),
+                    FileUser {
+                        inst: InstanceId(idx),
+                        name: inst.name.clone(),
+                        id: InstanceSpec::track_file_id(i),
+                        weight,
+                        reverse,
+                        fault: false,
+                    },
+                ));
+                if !watched.iter().any(|w| w.name == f.name) {
+                    watched.push(TrackedFile {
+                        name: f.name.clone(),
+                        path: f.path.clone(),
+                    });
+                }
+            }
+        }
+        let tracker = if watched.is_empty() {
+            None
+        } else {
+            match FileTracker::start(watched, tx) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    warn!("track_file: cannot watch files: {e}");
+                    None
+                }
+            }
+        };
+        let files = Files {
+            _tracker: tracker,
+            users,
+        };
+        (files, rx)
+    }
+
+    /// A file's new value: a tracker result for every instance that tracks it, with
+    /// keepalived's `tracked file ... FAULT state` lines.
+    pub fn value(&mut self, v: &FileValue) -> Vec<(InstanceId, Input)> {
+        let mut out = Vec::new();
+        for (file, u) in self.users.iter_mut().filter(|(f, _)| *f == v.name) {
+            let fault = effect(v.value, u.weight, u.reverse) == FileEffect::Fault;
+            if fault != u.fault {
+                u.fault = fault;
+                info!("{}", fault_message(&u.name, file, fault));
+            }
+            out.push((
+                u.inst,
+                Input::TrackerResult {
+                    id: u.id,
+                    status: TrackStatus::Value(v.value),
+                },
+            ));
+        }
+        out
     }
 }
 

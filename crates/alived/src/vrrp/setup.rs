@@ -74,6 +74,7 @@ pub async fn start_one(
     pool: &mut SocketPool,
     spec: InstanceSpec,
     scripts: &[super::spec::VrrpScriptSpec],
+    files: &[super::spec::TrackFileSpec],
     respawned: bool,
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
@@ -165,7 +166,7 @@ pub async fn start_one(
     }
     Ok(Prepared {
         config: {
-            let mut c = spec.instance_config_with(res.our_addr, scripts);
+            let mut c = spec.instance_config_with(res.our_addr, scripts, files);
             // GARP log lines name the interface they leave from (the VMAC, if any).
             c.interface = res.vip_link().name.clone();
             c

@@ -61,6 +61,15 @@ pub struct TrackScriptRef {
     pub reverse: bool,
 }
 
+/// One `track_file` block (behaviour spec 2.5): the number in `path` times the weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFileSpec {
+    pub name: String,
+    pub path: std::path::PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
 /// One `vrrp_script` (behaviour spec 2.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VrrpScriptSpec {
@@ -110,6 +119,8 @@ pub struct InstanceSpec {
     pub auth: Option<AuthSpec>,
     pub track_interfaces: Vec<TrackIf>,
     pub track_scripts: Vec<TrackScriptRef>,
+    /// `track_file { NAME [weight W [reverse]] }` (same shape as a script reference).
+    pub track_files: Vec<TrackScriptRef>,
     pub garp: GarpConfig,
     /// `vrrp_garp_interval` / `vrrp_gna_interval`: pause between GARPs / NAs (0 = none).
     pub garp_interval: Duration,
@@ -154,14 +165,43 @@ impl InstanceSpec {
         TrackerId(u32::try_from(i + 10_000).unwrap_or(u32::MAX))
     }
 
-    /// The state machine's configuration, once our address is known; `scripts` gives the
-    /// weights of the `vrrp_script`s this instance tracks.
+    /// The tracker id of `track_file` entry `i` (from 20_000).
+    pub fn track_file_id(i: usize) -> TrackerId {
+        TrackerId(u32::try_from(i + 20_000).unwrap_or(u32::MAX))
+    }
+
+    /// The weight and direction of `track_file` entry `t` for file block `f`.
+    pub fn file_weight(t: &TrackScriptRef, f: &TrackFileSpec) -> (i32, bool) {
+        match t.weight {
+            Some(w) => (w, t.reverse),
+            None => (f.weight, f.reverse),
+        }
+    }
+
+    /// The state machine's configuration, once our address is known; `scripts` and `files`
+    /// give the weights of the `vrrp_script`s and `track_file`s this instance tracks.
     pub fn instance_config_with(
         &self,
         our_addr: IpAddr,
         scripts: &[VrrpScriptSpec],
+        files: &[TrackFileSpec],
     ) -> InstanceConfig {
         let mut c = self.instance_config(our_addr);
+        for (i, t) in self.track_files.iter().enumerate() {
+            let Some(f) = files.iter().find(|f| f.name == t.script) else {
+                continue;
+            };
+            let (weight, reverse) = Self::file_weight(t, f);
+            c.trackers.push(TrackerConfig {
+                id: Self::track_file_id(i),
+                name: f.name.clone(),
+                kind: TrackKind::File,
+                weight,
+                reverse,
+                // The tracker reports the file's value at once.
+                initial: TrackStatus::Value(0),
+            });
+        }
         for (i, t) in self.track_scripts.iter().enumerate() {
             let Some(s) = scripts.iter().find(|s| s.name == t.script) else {
                 continue;

@@ -3,16 +3,16 @@
 //! `alived_vrrp::sync::Router`); their actions are carried out here.
 
 use super::iface;
-use super::notify::{Notifier, NotifySetup};
+use super::notify::Notifier;
 use super::rx;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
-use super::track::{TrackSetup, Trackers};
+use super::track::Trackers;
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
-use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig, Target};
+use alived_vrrp::sync::{InstanceId, Router, Target};
 use std::collections::HashMap;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -200,13 +200,15 @@ fn link_event(
 }
 
 /// Runs the VRRP process until TERM/INT; returns the exit code.
-pub async fn run(
-    specs: Vec<InstanceSpec>,
-    groups: Vec<SyncGroupConfig>,
-    startup_delay: std::time::Duration,
-    (track_setup, notify_setup): (TrackSetup, NotifySetup),
-    opts: RunOptions,
-) -> Result<i32, StartError> {
+pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartError> {
+    let super::Loaded {
+        instances: specs,
+        sync_groups: groups,
+        startup_delay,
+        track: track_setup,
+        notify: notify_setup,
+        ..
+    } = loaded;
     let clock = Clock(Instant::now());
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
@@ -335,7 +337,8 @@ pub async fn run(
         }
         drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     }
-    // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted.
+    // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted; then the
+    // track scripts are stopped and the notify scripts for STOP get their grace.
     router.handle_all(clock.now(), Input::Stop);
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in &vrs {

@@ -15,8 +15,12 @@
 //! pacing, `vrrp_startup_delay`, sync groups. A process restarted by its parent
 //! (`ALIVED_RESPAWN=1`) that finds an instance's VIPs in place resumes MASTER at once.
 //!
-//! Not yet (reported at start as "not supported yet"): `track_script`/`track_file`/
-//! `track_process`/`track_bfd`, notify scripts, `track_src_ip`; reload on HUP and the USR1/USR2
+//! `track_script`, `track_file` and `track_process` feed the instances (`track.rs`, with the
+//! scripts prepared and security-checked by `scripts.rs`); transitions run the notify scripts,
+//! write the notify FIFOs and send mail (`notify.rs`).
+//!
+//! Not yet (reported at start as "not supported yet"):
+//! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
 //! dumps are logged and ignored.
 
 pub mod build;
@@ -97,13 +101,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(
-        loaded.instances,
-        loaded.sync_groups,
-        loaded.startup_delay,
-        (loaded.track, loaded.notify),
-        opts,
-    )) {
+    match rt.block_on(driver::run(loaded, opts)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

@@ -5,7 +5,7 @@
 use super::iface;
 use super::rx;
 use super::scripts::{Files, Scripts};
-use super::setup::{StartError, Vr, start_one};
+use super::setup::{StartError, TrackDefs, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
@@ -224,8 +224,10 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             &nl,
             &mut pool,
             spec,
-            &script_specs,
-            &file_specs,
+            TrackDefs {
+                scripts: &script_specs,
+                files: &file_specs,
+            },
             opts.respawned,
             &ptx,
             vrs.len(),

@@ -68,13 +68,19 @@ pub struct Prepared {
     pub links: Vec<(u32, bool)>,
 }
 
+/// The `vrrp_script` and `track_file` definitions instances refer to (for their weights).
+#[derive(Debug, Clone, Copy)]
+pub struct TrackDefs<'a> {
+    pub scripts: &'a [super::spec::VrrpScriptSpec],
+    pub files: &'a [super::spec::TrackFileSpec],
+}
+
 /// Sets one instance's I/O up. `idx` tags its packets on `packets`.
 pub async fn start_one(
     nl: &Netlink,
     pool: &mut SocketPool,
     spec: InstanceSpec,
-    scripts: &[super::spec::VrrpScriptSpec],
-    files: &[super::spec::TrackFileSpec],
+    defs: TrackDefs<'_>,
     respawned: bool,
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
@@ -166,7 +172,7 @@ pub async fn start_one(
     }
     Ok(Prepared {
         config: {
-            let mut c = spec.instance_config_with(res.our_addr, scripts, files);
+            let mut c = spec.instance_config_with(res.our_addr, defs.scripts, defs.files);
             // GARP log lines name the interface they leave from (the VMAC, if any).
             c.interface = res.vip_link().name.clone();
             c

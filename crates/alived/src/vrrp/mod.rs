@@ -44,12 +44,12 @@ pub struct Loaded {
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
-    /// `vrrp_script`s and `track_file`s and who tracks them (track.rs).
+    /// `vrrp_script`s, `track_file`s, `vrrp_track_process`es and who tracks them (track.rs).
     pub track: track::TrackSetup,
     /// Notify scripts, FIFOs and mail (notify.rs).
     pub notify: notify::NotifySetup,
-    /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
-    pub report: String,
+    /// The configuration's diagnostics, one line each.
+    pub report: Vec<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -62,8 +62,8 @@ pub enum LoadError {
 /// Reads and checks the configuration file (`-f`, with `-i`/`-e`).
 pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     let loaded = alived_config::load_file(&opts.use_file, &crate::check::load_options(opts));
-    let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
     if loaded.diags.exit_code() == 4 {
+        let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
         return Err(LoadError::Fatal(report));
     }
     let (instances, disabled) = build::instances(&loaded.config);
@@ -75,7 +75,16 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         startup_delay: build::startup_delay(&loaded.config),
         track: track::TrackSetup::from_config(&loaded.config),
         notify: notify::NotifySetup::from_config(&loaded.config),
-        report,
+        // One log line per problem (`FILE:LINE:COL: severity: message`), as keepalived logs.
+        report: loaded
+            .diags
+            .items
+            .iter()
+            .filter_map(|d| {
+                let text = alived_config::render::render(d, &loaded.sources);
+                text.lines().next().map(str::to_owned)
+            })
+            .collect(),
     })
 }
 

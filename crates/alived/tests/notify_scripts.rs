@@ -17,6 +17,23 @@ const SMTP_PORT: u16 = 2525;
 /// r1's configuration: the instance in a one-member sync group, every notify keyword, a
 /// FIFO and mail to `smtp`.
 fn notify_conf(t: &Topology, dir: &Path, name: &str, prio: u8, smtp: &str) -> String {
+    notify_conf_alerting(t, dir, name, prio, smtp, false)
+}
+
+/// Like [`notify_conf`]; `group_alerts` moves `smtp_alert` from the instance to the group.
+fn notify_conf_alerting(
+    t: &Topology,
+    dir: &Path,
+    name: &str,
+    prio: u8,
+    smtp: &str,
+    group_alerts: bool,
+) -> String {
+    let (group_alert, inst_alert) = if group_alerts {
+        ("    smtp_alert\n", "")
+    } else {
+        ("", "    smtp_alert\n")
+    };
     let n = script(
         dir,
         &format!("n-{name}.sh"),
@@ -34,12 +51,12 @@ fn notify_conf(t: &Topology, dir: &Path, name: &str, prio: u8, smtp: &str) -> St
     );
     let top = format!(
         "vrrp_sync_group G1 {{\n    group {{\n        VI_1\n    }}\n    \
-         notify \"{n} group_generic\"\n    notify_master \"{n} group_master\"\n}}\n"
+         notify \"{n} group_generic\"\n    notify_master \"{n} group_master\"\n{group_alert}}}\n"
     );
     let inner = format!(
         "    notify_master \"{n} master_specific arg2\"\n    notify_backup \"{n} backup_specific\"\n    \
          notify_fault \"{n} fault_specific\"\n    notify_stop \"{n} stopping\"\n    \
-         notify \"{n} generic\"\n    smtp_alert\n"
+         notify \"{n} generic\"\n{inst_alert}"
     );
     let conf = VrrpConf::fast_v3(name, prio, t.vip()).render();
     extend_global(&extend_conf(&conf, &top, &inner), &global)
@@ -194,5 +211,33 @@ fn a_mail_server_that_never_answers_or_is_down_delays_nothing() {
         t.routers[1]
             .lines_with("SMTP alert successfully sent.")
             .is_empty()
+    );
+}
+
+#[test]
+fn a_sync_group_with_smtp_alert_mails_its_own_transitions() {
+    let dir = script_dir();
+    let mut t = topology("grpmail", 1);
+    let smtp_addr = t.client_addr().to_string();
+    let (_smtpd, subjects) = smtp_server(&t.client, dir.path(), &smtp_addr, SMTP_PORT);
+    let smtp = format!("{smtp_addr} {SMTP_PORT}");
+    let c1 = notify_conf_alerting(&t, dir.path(), "r1", 150, &smtp, true);
+    t.router(0).unwrap().set_config(c1);
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    wait_until(FAST, || file_lines(&subjects).len() >= 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let mails = file_lines(&subjects);
+    eprintln!("mail subjects: {mails:#?}");
+    assert_eq!(
+        sorted(mails),
+        sorted(
+            [
+                "[r1] VRRP Group G1 - Entering BACKUP state",
+                "[r1] VRRP Group G1 - Entering MASTER state",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        )
     );
 }

@@ -241,3 +241,35 @@ fn a_sync_group_with_smtp_alert_mails_its_own_transitions() {
         )
     );
 }
+
+#[test]
+fn the_notify_fifo_script_reads_the_fifo_given_as_its_last_argument() {
+    let dir = script_dir();
+    let mut t = topology("fifoscr", 1);
+    let out = dir.path().join("fifo-out");
+    let reader = script(
+        dir.path(),
+        "reader.sh",
+        &format!(
+            "#!/bin/sh\necho \"args: $*\" >> {out}\nwhile read -r line; do echo \"$line\" >> {out}; done < \"$1\"\n",
+            out = out.display()
+        ),
+    );
+    let fifo = dir.path().join("fifo");
+    let global = format!(
+        "    notify_fifo {}\n    notify_fifo_script \"{}\"\n",
+        fifo.display(),
+        reader.display()
+    );
+    let conf = extend_global(&VrrpConf::fast_v3("r1", 150, t.vip()).render(), &global);
+    t.router(0).unwrap().set_config(conf);
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    let want = [
+        format!("args: {}", fifo.display()),
+        "INSTANCE \"VI_1\" BACKUP 150".to_owned(),
+        "INSTANCE \"VI_1\" MASTER 150".to_owned(),
+    ];
+    wait_until(FAST, || file_lines(&out).len() >= want.len());
+    assert_eq!(file_lines(&out), want);
+}

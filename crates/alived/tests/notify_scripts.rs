@@ -261,10 +261,24 @@ fn the_notify_fifo_script_reads_the_fifo_given_as_its_last_argument() {
         fifo.display(),
         reader.display()
     );
-    let conf = extend_global(&VrrpConf::fast_v3("r1", 150, t.vip()).render(), &global);
+    // A track script too: the script checks are reported once for all scripts.
+    let top = "vrrp_script chk_true {\n    script \"/bin/true\"\n    interval 1\n}\n";
+    let inner = "    track_script {\n        chk_true\n    }\n";
+    let conf = extend_conf(
+        &extend_global(&VrrpConf::fast_v3("r1", 150, t.vip()).render(), &global),
+        top,
+        inner,
+    );
     t.router(0).unwrap().set_config(conf);
     t.router(0).unwrap().start().unwrap();
     expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    let r1 = &t.routers[0];
+    assert_eq!(r1.lines_with("SECURITY VIOLATION").len(), 1);
+    assert_eq!(
+        r1.lines_with("Script user 'keepalived_script' does not exist")
+            .len(),
+        1
+    );
     let want = [
         format!("args: {}", fifo.display()),
         "INSTANCE \"VI_1\" BACKUP 150".to_owned(),

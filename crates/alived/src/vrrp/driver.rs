@@ -5,6 +5,7 @@
 use super::iface;
 use super::notify::Notifier;
 use super::rx;
+use super::scripts::Prepared;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::track::Trackers;
@@ -261,8 +262,17 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     }
     let mut router = Router::new(configs, groups)?;
     let names: Vec<String> = vrs.iter().map(|vr| vr.spec.name.clone()).collect();
-    let mut trackers = Trackers::start(track_setup, &names).await;
-    let mut notifier = Notifier::start(notify_setup, &names);
+    // Every script prepared (and security-checked) in one pass.
+    let pool = Prepared::new(
+        [
+            track_setup.script_specs_for(&names),
+            notify_setup.script_specs_for(&names),
+        ]
+        .concat(),
+        track_setup.globals(),
+    );
+    let mut trackers = Trackers::start(track_setup, &names, &pool).await;
+    let mut notifier = Notifier::start(notify_setup, &names, &pool);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(

@@ -10,7 +10,7 @@
 //! `INSTANCE "VI_A" MASTER 150`, `GROUP "G1" MASTER 0`, `INSTANCE "VI_A" STOP 150`,
 //! `GROUP "G1" STOP 0`).
 
-use super::scripts::{ScriptGlobals, ScriptSpec, prepare_all};
+use super::scripts::{Prepared, ScriptSpec};
 use alived_config::model::vrrp::{Notify, NotifyKind};
 use alived_config::model::{Config, GlobalDefs};
 use alived_sys::fifo::{FifoLine, FifoState, FifoWriter};
@@ -63,7 +63,6 @@ pub struct NotifySetup {
     pub fifos: Vec<FifoSetup>,
     pub smtp: Option<SmtpConfig>,
     pub router_id: String,
-    globals: ScriptGlobals,
 }
 
 fn hostname() -> String {
@@ -167,8 +166,23 @@ impl NotifySetup {
             fifos,
             smtp: smtp_config(g),
             router_id: g.router_id.clone().unwrap_or_else(hostname),
-            globals: ScriptGlobals::from_config(g),
         }
+    }
+}
+
+impl NotifySetup {
+    /// Every notify and FIFO script for the instances `names` (in the order [`Notifier::start`]
+    /// takes them: instances, groups, FIFOs).
+    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+        let inst = names
+            .iter()
+            .filter_map(|n| self.instances.iter().find(|o| &o.name == n));
+        let mut specs: Vec<ScriptSpec> = Vec::new();
+        for o in inst.chain(self.groups.iter()) {
+            specs.extend(o.scripts.iter().map(|(_, s)| s.clone()));
+        }
+        specs.extend(self.fifos.iter().filter_map(|f| f.script.clone()));
+        specs
     }
 }
 
@@ -237,19 +251,18 @@ fn word(s: State) -> Option<(&'static str, FifoState, Option<MailState>, NotifyK
 impl Notifier {
     /// Prepares the scripts (logging and disabling bad ones), opens the FIFOs and starts their
     /// scripts. `names[i]` is the name of `InstanceId(i)`.
-    pub fn start(setup: NotifySetup, names: &[String]) -> Notifier {
+    pub fn start(setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
         let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
-        // One preparation pass over every script, so the security findings are logged once.
         let inst: Vec<&OwnerSetup> = names
             .iter()
             .filter_map(|n| setup.instances.iter().find(|o| &o.name == n))
             .collect();
-        let mut specs: Vec<ScriptSpec> = Vec::new();
-        for o in inst.iter().copied().chain(setup.groups.iter()) {
-            specs.extend(o.scripts.iter().map(|(_, s)| s.clone()));
-        }
-        specs.extend(setup.fifos.iter().filter_map(|f| f.script.clone()));
-        let mut prepared = prepare_all(&specs, &setup.globals).into_iter();
+        let specs = setup.script_specs_for(names);
+        let mut prepared = specs
+            .iter()
+            .map(|s| pool.get(s))
+            .collect::<Vec<_>>()
+            .into_iter();
         let mut owner = |o: &OwnerSetup| Owner {
             name: o.name.clone(),
             scripts: o

@@ -110,6 +110,30 @@ pub fn prepare_all(specs: &[ScriptSpec], globals: &ScriptGlobals) -> Vec<Option<
         .collect()
 }
 
+/// Every script of the VRRP process, prepared in one pass (so that keepalived's global
+/// findings, such as the missing default user, are logged once), looked up by their spec.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    items: Vec<(ScriptSpec, Option<Script>)>,
+}
+
+impl Prepared {
+    pub fn new(specs: Vec<ScriptSpec>, globals: &ScriptGlobals) -> Prepared {
+        let scripts = prepare_all(&specs, globals);
+        Prepared {
+            items: specs.into_iter().zip(scripts).collect(),
+        }
+    }
+
+    /// The prepared script for `spec`; `None` if it was disabled (or never given).
+    pub fn get(&self, spec: &ScriptSpec) -> Option<Script> {
+        self.items
+            .iter()
+            .find(|(s, _)| s == spec)
+            .and_then(|(_, p)| p.clone())
+    }
+}
+
 /// `alived -t`'s script checks (keepalived 2.2.7): the lines `keepalived -t` prints and its
 /// exit code for them (6 on a security violation, 5 when a track script is removed, else 0).
 pub fn config_test(config: &alived_config::model::Config) -> (i32, Vec<String>) {

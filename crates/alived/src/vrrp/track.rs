@@ -11,7 +11,7 @@
 //! Tracker ids: `track_interface` entries use 1.. (`InstanceSpec::track_if_id`); scripts
 //! use [`SCRIPT_ID_BASE`] + the `vrrp_script`'s index, files [`FILE_ID_BASE`] + its index.
 
-use super::scripts::{ScriptGlobals, ScriptSpec, prepare_all};
+use super::scripts::{Prepared, ScriptGlobals, ScriptSpec};
 use alived_config::model::Config;
 use alived_config::model::track::Track;
 use alived_sys::netns;
@@ -232,6 +232,28 @@ impl TrackSetup {
         }
     }
 
+    /// The scripts the instances `names` track (only those are prepared and run: keepalived
+    /// ignores the others).
+    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+        self.scripts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| {
+                names.iter().any(|n| {
+                    self.uses
+                        .get(n)
+                        .is_some_and(|u| u.iter().any(|u| u.object == Object::Script(*i)))
+                })
+            })
+            .map(|(_, s)| s.spec.clone())
+            .collect()
+    }
+
+    /// The global script settings.
+    pub fn globals(&self) -> &ScriptGlobals {
+        &self.globals
+    }
+
     /// The protocol core's trackers for instance `name`.
     pub fn trackers_for(&self, name: &str) -> Vec<TrackerConfig> {
         let Some(uses) = self.uses.get(name) else {
@@ -361,7 +383,7 @@ impl Trackers {
     /// Process tracking is started first, before anything else is spawned: its socket is
     /// opened in the initial network namespace (the only one the kernel's process events
     /// reach), on this thread, which then returns to its own namespace.
-    pub async fn start(setup: TrackSetup, names: &[String]) -> Trackers {
+    pub async fn start(setup: TrackSetup, names: &[String], pool: &Prepared) -> Trackers {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
@@ -411,11 +433,10 @@ impl Trackers {
         let used: Vec<usize> = (0..setup.scripts.len())
             .filter(|&i| script_users.get(i).is_some_and(|u| !u.is_empty()))
             .collect();
-        let specs: Vec<ScriptSpec> = used
+        let prepared: Vec<Option<Script>> = used
             .iter()
-            .filter_map(|&i| setup.scripts.get(i).map(|s| s.spec.clone()))
+            .map(|&i| setup.scripts.get(i).and_then(|s| pool.get(&s.spec)))
             .collect();
-        let prepared = prepare_all(&specs, &setup.globals);
         let mut tickers = Vec::new();
         let mut enabled = vec![false; setup.scripts.len()];
         for (&i, script) in used.iter().zip(prepared) {

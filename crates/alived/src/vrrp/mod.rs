@@ -40,6 +40,9 @@ pub struct Loaded {
     pub instances: Vec<spec::InstanceSpec>,
     /// Instances that cannot run, and why (logged by the VRRP process; the others run).
     pub disabled: Vec<String>,
+    /// Configured top-level items this version does not act on yet, logged at start so that
+    /// nothing configured is ignored silently.
+    pub unsupported: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
@@ -70,6 +73,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     Ok(Loaded {
         instances,
         disabled: disabled.iter().map(ToString::to_string).collect(),
+        unsupported: unsupported(&loaded.config),
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
@@ -88,6 +92,36 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     })
 }
 
+/// The top-level VRRP-side items the daemon does not apply yet, one line each.
+fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in &config.static_addresses {
+        out.push(format!("static_ipaddress {}", a.addr));
+    }
+    if !config.static_routes.is_empty() {
+        out.push(format!(
+            "static_routes ({} routes)",
+            config.static_routes.len()
+        ));
+    }
+    if !config.static_rules.is_empty() {
+        out.push(format!(
+            "static_rules ({} rules)",
+            config.static_rules.len()
+        ));
+    }
+    for g in &config.track_groups {
+        out.push(format!("track_group {}", g.name));
+    }
+    if !config.bfd_instances.is_empty() {
+        out.push(format!(
+            "bfd_instance ({} instances)",
+            config.bfd_instances.len()
+        ));
+    }
+    out
+}
+
 /// Runs the VRRP process; returns its exit code (keepalived's: 0 stopped, 1 fatal, 2 config).
 pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
     let loaded = match load(cli) {
@@ -99,6 +133,9 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
     };
     for why in &loaded.disabled {
         tracing::error!("{why} - instance disabled");
+    }
+    for what in &loaded.unsupported {
+        tracing::warn!("{what} is not supported yet - ignored");
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -228,7 +228,7 @@ impl Pre<'_> {
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
                 self.stack.push(canon);
-                self.run_file(&shown, &String::from_utf8_lossy(&bytes), dir);
+                self.run_file(&shown, super::text_of(bytes), dir);
                 self.stack.pop();
             }
             Err(e) => {

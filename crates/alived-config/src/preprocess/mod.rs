@@ -20,6 +20,7 @@ use defs::{Defs, Reserved, Subst};
 use include::IncludeCheck;
 use lex::Chars;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Command-line options that change how the text is read.
 #[derive(Debug, Clone, Default)]
@@ -89,11 +90,7 @@ pub(crate) fn preprocess_file_keyed(
         Ok(bytes) => {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             p.stack.push(canonical(path));
-            p.run_file(
-                &path.to_string_lossy(),
-                &String::from_utf8_lossy(&bytes),
-                dir,
-            );
+            p.run_file(&path.to_string_lossy(), text_of(bytes), dir);
         }
         Err(_) => {
             // keepalived 2.2.7: `keepalived -t -f /nonexistent.conf` prints `Config files
@@ -122,7 +119,7 @@ pub(crate) fn preprocess_str_keyed(
     diags: &mut Diagnostics,
 ) -> (Vec<Line>, Vec<usize>) {
     let mut p = Pre::new(opts, sources, diags);
-    p.run_file(name, text, PathBuf::new());
+    p.run_file(name, Arc::from(text), PathBuf::new());
     p.finish()
 }
 
@@ -147,6 +144,14 @@ fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+/// File bytes as text (invalid UTF-8 replaced), without a copy when they are valid.
+fn text_of(bytes: Vec<u8>) -> Arc<str> {
+    match String::from_utf8(bytes) {
+        Ok(s) => Arc::from(s),
+        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes())),
+    }
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -226,8 +231,8 @@ impl<'a> Pre<'a> {
         (self.out, self.keys)
     }
 
-    fn run_file(&mut self, name: &str, text: &str, dir: PathBuf) {
-        let id = self.sources.add(name.to_owned(), text);
+    fn run_file(&mut self, name: &str, text: Arc<str>, dir: PathBuf) {
+        let id = self.sources.add_shared(name.to_owned(), Arc::clone(&text));
         let pwd = if dir.as_os_str().is_empty() {
             std::env::current_dir()
                 .map(|d| d.to_string_lossy().into_owned())

@@ -26,6 +26,7 @@ pub mod diag;
 pub mod keywords;
 pub mod model;
 mod order;
+mod packed;
 pub mod preprocess;
 pub mod render;
 pub mod schema;
@@ -131,13 +132,15 @@ pub struct Loaded {
     pub diags: diag::Diagnostics,
 }
 
-fn finish_load(parsed: Parsed, opts: &LoadOptions) -> Loaded {
-    let Parsed {
-        nodes,
-        sources,
-        mut diags,
-    } = parsed;
-    let config = model::build(nodes, &opts.host, &mut diags);
+fn load(input: Input<'_>, opts: &LoadOptions) -> Loaded {
+    let (packed, sources, mut diags) = parse_into(
+        input,
+        &opts.parse,
+        &keywords::ROOT,
+        packed::Packed::default(),
+    );
+    let globals = packed.globals();
+    let config = model::build_from(&globals, packed.into_nodes(), &opts.host, &mut diags);
     Loaded {
         config,
         sources,
@@ -147,10 +150,10 @@ fn finish_load(parsed: Parsed, opts: &LoadOptions) -> Loaded {
 
 /// Reads, checks and types the configuration in `path` (and its includes).
 pub fn load_file(path: &Path, opts: &LoadOptions) -> Loaded {
-    finish_load(parse_file(path, &opts.parse, &keywords::ROOT), opts)
+    load(Input::File(path), opts)
 }
 
 /// Reads, checks and types in-memory configuration text named `name`.
 pub fn load_str(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
-    finish_load(parse_str(name, text, &opts.parse, &keywords::ROOT), opts)
+    load(Input::Str(name, text), opts)
 }

@@ -110,10 +110,26 @@ fn body(n: &Node) -> &[Node] {
 /// Builds the model from the top-level nodes. The nodes are consumed one by one, so the
 /// syntax tree's memory is released while the model grows.
 pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Config {
+    let globals: Vec<Node> = nodes
+        .iter()
+        .filter(|n| n.keyword.text == "global_defs")
+        .cloned()
+        .collect();
+    build_from(&globals, nodes, host, diags)
+}
+
+/// [`build`] from the `global_defs` nodes and then every top-level node in order (the
+/// `global_defs` ones again, skipped), which may be made one at a time.
+pub(crate) fn build_from(
+    globals: &[Node],
+    nodes: impl IntoIterator<Item = Node>,
+    host: &HostFacts,
+    diags: &mut Diagnostics,
+) -> Config {
     let mut cx = Cx::new(diags);
     let mut c = Config::default();
     // global_defs is applied first: its values are defaults for everything else.
-    for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
+    for n in globals {
         global::apply(&mut cx, &mut c.global, body(n));
     }
     if !c.global.dynamic_interfaces {

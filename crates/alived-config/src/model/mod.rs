@@ -154,7 +154,11 @@ pub(crate) fn build_from(
                 c.track_processes
                     .push(track::parse_track_process(&mut cx, n, body(n)))
             }
-            "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
+            "vrrp_instance" => {
+                let mut r = vrrp::read_instance(&mut cx, n, body(n));
+                shrink_instance(&mut r.i);
+                raw_instances.push(r);
+            }
             "vrrp_sync_group" => raw_groups.push(n.clone()),
             "static_ipaddress" => {
                 for l in value_lines(n) {
@@ -223,7 +227,8 @@ pub(crate) fn build_from(
                 .virtual_server_groups
                 .push(lvs::parse_vs_group(&mut cx, n)),
             "virtual_server" => {
-                if let Some(vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                if let Some(mut vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                    shrink_virtual_server(&mut vs);
                     c.virtual_servers.push(vs);
                 }
             }
@@ -231,7 +236,8 @@ pub(crate) fn build_from(
         }
     }
     for r in raw_instances {
-        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
+        if let Some(mut i) = complete::complete(&mut cx, &c.global, host, r) {
+            i.unicast_peers.shrink_to_fit();
             c.instances.push(i);
         }
     }
@@ -270,6 +276,26 @@ pub(crate) fn build_from(
         cx.global_err("Non-existent interface specified in configuration");
     }
     c
+}
+
+/// Per-instance lists without spare capacity (there are thousands of instances, each list
+/// short): done as each is read, so the freed tails are reused for the next ones.
+fn shrink_instance(i: &mut VrrpInstance) {
+    i.vips.shrink_to_fit();
+    i.evips.shrink_to_fit();
+    i.vroutes.shrink_to_fit();
+    i.vrules.shrink_to_fit();
+    i.unicast_peers.shrink_to_fit();
+    i.other.shrink_to_fit();
+}
+
+/// See [`shrink_instance`].
+fn shrink_virtual_server(vs: &mut VirtualServer) {
+    for rs in &mut vs.real_servers {
+        rs.checkers.shrink_to_fit();
+    }
+    vs.real_servers.shrink_to_fit();
+    vs.other.shrink_to_fit();
 }
 
 /// True unless the value rule for (`ctx`, keyword) rejects the node's value.

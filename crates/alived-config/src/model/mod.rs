@@ -235,7 +235,13 @@ pub(crate) fn build_from(
             _ => c.top_level.push(RawSetting::from_node(n)),
         }
     }
-    for r in raw_instances {
+    // Taken from the end (reversed first, so in order), the raw list shrinking as it goes:
+    // the raw and the completed instances are never both whole in memory.
+    raw_instances.reverse();
+    while let Some(r) = raw_instances.pop() {
+        if raw_instances.len() < raw_instances.capacity() / 8 * 7 {
+            raw_instances.shrink_to_fit();
+        }
         if let Some(mut i) = complete::complete(&mut cx, &c.global, host, r) {
             i.unicast_peers.shrink_to_fit();
             c.instances.push(i);

@@ -45,11 +45,31 @@ impl Packed {
             .collect()
     }
 
-    /// Every node in order, each unpacked when it is taken.
-    pub fn into_nodes(self) -> impl Iterator<Item = Node> {
+    /// Every node in order, each unpacked when it is taken (its bytes freed then).
+    pub fn into_nodes(self) -> Unpack {
+        Unpack {
+            nodes: self.nodes.into_iter(),
+        }
+    }
+}
+
+/// See [`Packed::into_nodes`]; knows how many nodes are left.
+pub(crate) struct Unpack {
+    nodes: std::vec::IntoIter<Box<[u8]>>,
+}
+
+impl Iterator for Unpack {
+    type Item = Node;
+
+    fn next(&mut self) -> Option<Node> {
+        // A node that does not unpack (never: the bytes are our own) is left out.
         self.nodes
-            .into_iter()
-            .filter_map(|b| Reader { data: &b, line: 0 }.node())
+            .by_ref()
+            .find_map(|b| Reader { data: &b, line: 0 }.node())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.nodes.len(), Some(self.nodes.len()))
     }
 }
 

@@ -135,7 +135,10 @@ pub(crate) fn build_from(
     if !c.global.dynamic_interfaces {
         cx.interfaces = host.interfaces.as_ref();
     }
-    let mut raw_instances = Vec::new();
+    let nodes = nodes.into_iter();
+    // Room for every top-level node (most are instances in a big file): the list is not
+    // regrown and copied as it fills, and room never used takes no memory.
+    let mut raw_instances: Vec<vrrp::RawInstance> = Vec::with_capacity(nodes.size_hint().0);
     let mut raw_groups = Vec::new();
     for n in nodes {
         let n = &n;
@@ -235,18 +238,18 @@ pub(crate) fn build_from(
             _ => c.top_level.push(RawSetting::from_node(n)),
         }
     }
-    // Taken from the end (reversed first, so in order), the raw list shrinking as it goes:
-    // the raw and the completed instances are never both whole in memory.
-    raw_instances.reverse();
-    while let Some(r) = raw_instances.pop() {
-        if raw_instances.len() < raw_instances.capacity() / 8 * 7 {
-            raw_instances.shrink_to_fit();
-        }
-        if let Some(mut i) = complete::complete(&mut cx, &c.global, host, r) {
+    // Collected in place (the standard library reuses the raw list's buffer, as a
+    // `RawInstance` is at least as large as a `VrrpInstance`): the raw and the completed
+    // instances never take memory side by side.
+    let global = &c.global;
+    c.instances = raw_instances
+        .into_iter()
+        .filter_map(|r| {
+            let mut i = complete::complete(&mut cx, global, host, r)?;
             i.unicast_peers.shrink_to_fit();
-            c.instances.push(i);
-        }
-    }
+            Some(i)
+        })
+        .collect();
     let names: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
     let mut groups = Vec::with_capacity(raw_groups.len());
     for n in &raw_groups {

@@ -2,7 +2,7 @@
 //! diagnostic can name `FILE:LINE:COL`.
 
 use serde::Serialize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
@@ -18,13 +18,14 @@ pub struct Span {
     pub len: u32,
 }
 
-/// One loaded source file: its path as it should be shown, and its text with the byte offset
-/// where each line starts (one allocation per file, not one per line).
+/// One loaded source file: its path as it should be shown, and its text (one allocation per
+/// file, not one per line). Where each line starts is worked out when a line is first asked
+/// for (only to show a diagnostic), not while reading.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     text: Arc<str>,
-    starts: Vec<u32>,
+    starts: OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
@@ -33,15 +34,37 @@ impl SourceFile {
         &self.text
     }
 
+    /// Byte offsets of the line starts, as [`str::lines`] splits: after each `\n` that is
+    /// not the last byte.
+    fn starts(&self) -> &[u32] {
+        self.starts.get_or_init(|| {
+            let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+            let text = &self.text;
+            let mut starts = Vec::new();
+            if !text.is_empty() {
+                starts.push(0);
+            }
+            starts.extend(
+                text.bytes()
+                    .enumerate()
+                    .filter(|&(i, b)| b == b'\n' && i + 1 < text.len())
+                    .map(|(i, _)| offset(i + 1)),
+            );
+            starts.shrink_to_fit();
+            starts
+        })
+    }
+
     /// Number of lines (as [`str::lines`] counts them).
     pub fn line_count(&self) -> usize {
-        self.starts.len()
+        self.starts().len()
     }
 
     /// The text of a 0-based line, without its line end (`\n`, and any `\r` before it).
     pub fn line(&self, index: usize) -> Option<&str> {
-        let start = *self.starts.get(index)? as usize;
-        let end = match self.starts.get(index + 1) {
+        let starts = self.starts();
+        let start = *starts.get(index)? as usize;
+        let end = match starts.get(index + 1) {
             Some(&next) => next as usize,
             None => self.text.len(),
         };
@@ -65,20 +88,11 @@ impl SourceMap {
     /// [`SourceMap::add`] keeping `text` itself (no copy).
     pub fn add_shared(&mut self, path: String, text: Arc<str>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        // Line starts as `str::lines` splits: after each `\n` that is not the last byte.
-        let mut starts = Vec::new();
-        if !text.is_empty() {
-            starts.push(0);
-        }
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(i, b)| b == b'\n' && i + 1 < text.len())
-                .map(|(i, _)| offset(i + 1)),
-        );
-        starts.shrink_to_fit();
-        self.files.push(SourceFile { path, text, starts });
+        self.files.push(SourceFile {
+            path,
+            text,
+            starts: OnceLock::new(),
+        });
         id
     }
 

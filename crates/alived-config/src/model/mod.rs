@@ -301,6 +301,14 @@ fn shrink_instance(i: &mut VrrpInstance) {
 /// See [`shrink_instance`].
 fn shrink_virtual_server(vs: &mut VirtualServer) {
     for rs in &mut vs.real_servers {
+        for c in &mut rs.checkers {
+            if let lvs::CheckerKind::Http { urls, .. } = &mut c.kind {
+                for u in urls.iter_mut() {
+                    u.status_code.shrink_to_fit();
+                }
+                urls.shrink_to_fit();
+            }
+        }
         rs.checkers.shrink_to_fit();
     }
     vs.real_servers.shrink_to_fit();

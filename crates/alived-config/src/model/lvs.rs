@@ -609,7 +609,7 @@ pub(crate) fn parse_virtual_server(
             "smtp_alert" => vs.smtp_alert = cx.bool_arg(m, "virtual_server smtp_alert"),
             "real_server" => {
                 if let Some(rs) = super::lvs_server::parse_real_server(cx, m) {
-                    vs.real_servers.push(rs);
+                    super::push_short(&mut vs.real_servers, rs);
                 }
             }
             _ => {

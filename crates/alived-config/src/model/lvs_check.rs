@@ -112,7 +112,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                 enable_sni,
                 ..
             } => match kw {
-                "url" => urls.push(parse_url(cx, m)),
+                "url" => super::push_short(urls, parse_url(cx, m)),
                 "http_protocol" => {
                     let v = a.map(|t| t.text.as_str()).unwrap_or("");
                     if matches!(v, "1.0" | "1.0C" | "1.0c" | "1.1") {

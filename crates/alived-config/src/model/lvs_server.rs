@@ -102,7 +102,7 @@ pub(crate) fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer>
             },
             _ => {
                 if let Some(c) = super::lvs_check::parse_checker(cx, m) {
-                    rs.checkers.push(c);
+                    super::push_short(&mut rs.checkers, c);
                 }
             }
         }

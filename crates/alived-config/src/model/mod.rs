@@ -287,6 +287,17 @@ pub(crate) fn build_from(
     c
 }
 
+/// Push onto a list that is usually short (real servers, checkers, urls: thousands of
+/// lists of one or two large items): room for one more at a time while it is short,
+/// doubling after. A plain push would make room for four, and the spare room freed later
+/// is too small to be reused for the next list.
+pub(crate) fn push_short<T>(v: &mut Vec<T>, item: T) {
+    if v.len() == v.capacity() && v.len() < 8 {
+        v.reserve_exact(1);
+    }
+    v.push(item);
+}
+
 /// Per-instance lists without spare capacity (there are thousands of instances, each list
 /// short): done as each is read, so the freed tails are reused for the next ones.
 fn shrink_instance(i: &mut VrrpInstance) {

@@ -336,9 +336,9 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                     continue;
                 }
                 if excluded {
-                    i.evips.push(a)
+                    super::push_short(&mut i.evips, a)
                 } else {
-                    i.vips.push(a)
+                    super::push_short(&mut i.vips, a)
                 }
             }
         }
@@ -432,7 +432,7 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             r.unicast_configured = true;
             for line in value_lines(n) {
                 if let Some(p) = read_peer(cx, line) {
-                    i.unicast_peers.push(p);
+                    super::push_short(&mut i.unicast_peers, p);
                 }
             }
         }

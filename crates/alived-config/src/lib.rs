@@ -7,6 +7,13 @@
 //!   that turns lines into an [`ast::Node`] tree, guided by a [`schema::Schema`].
 //! - [`render`]: plain-text diagnostics for `alived -t`, and keepalived's own log-line form.
 //!
+//! Memory: the stages run as a stream. Each line goes to the walker as soon as it is made,
+//! and each finished top-level node is kept packed (`packed`, a byte string) until the model
+//! takes it, unpacked, one at a time (the model applies every `global_defs` first, so the
+//! whole file is read before it starts). A file's text is kept once, for the diagnostics.
+//! `alived -t` on 10,000 instances and 1,000 virtual servers peaks below keepalived's RSS
+//! (bench/README.md).
+//!
 //! Compatibility with keepalived 2.2.7 (each point checked with `keepalived -t`; the module
 //! docs and comments give the observations):
 //! - Messages use keepalived's wording; one diagnostic per problem (keepalived prints each up

@@ -84,7 +84,7 @@ pub(crate) fn complete(
                 ),
             );
         } else {
-            i.unicast_peers.push(p);
+            super::push_short(&mut i.unicast_peers, p);
         }
     }
 

@@ -645,7 +645,7 @@ pub(crate) fn parse_virtual_server(
             "real_server" => {
                 if let Some(rs) = super::lvs_server::parse_real_server(cx, m, vs.family, vs.lb_kind)
                 {
-                    vs.real_servers.push(rs);
+                    super::push_short(&mut vs.real_servers, rs);
                 }
             }
             _ => {

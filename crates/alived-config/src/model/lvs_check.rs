@@ -115,7 +115,7 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                 "url" => {
                     let u = parse_url(cx, m);
                     if u.path.is_some() {
-                        urls.push(u);
+                        super::push_short(urls, u);
                     } else {
                         cx.err(m.span, "HTTP/SSL_GET checker url has no path - ignoring");
                     }

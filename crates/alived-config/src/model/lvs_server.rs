@@ -110,7 +110,7 @@ pub(crate) fn parse_real_server(
             },
             _ => {
                 if let Some(c) = super::lvs_check::parse_checker(cx, m) {
-                    rs.checkers.push(c);
+                    super::push_short(&mut rs.checkers, c);
                 }
             }
         }

@@ -127,16 +127,35 @@ fn body(n: &Node) -> &[Node] {
 /// Builds the model from the top-level nodes. The nodes are consumed one by one, so the
 /// syntax tree's memory is released while the model grows.
 pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Config {
+    let globals: Vec<Node> = nodes
+        .iter()
+        .filter(|n| n.keyword.text == "global_defs")
+        .cloned()
+        .collect();
+    build_from(&globals, nodes, host, diags)
+}
+
+/// [`build`] from the `global_defs` nodes and then every top-level node in order (the
+/// `global_defs` ones again, skipped), which may be made one at a time.
+pub(crate) fn build_from(
+    globals: &[Node],
+    nodes: impl IntoIterator<Item = Node>,
+    host: &HostFacts,
+    diags: &mut Diagnostics,
+) -> Config {
     let mut cx = Cx::new(diags);
     let mut c = Config::default();
     // global_defs is applied first: its values are defaults for everything else.
-    for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
+    for n in globals {
         global::apply(&mut cx, &mut c.global, body(n));
     }
     if !c.global.dynamic_interfaces {
         cx.interfaces = host.interfaces.as_ref();
     }
-    let mut raw_instances = Vec::new();
+    let nodes = nodes.into_iter();
+    // Room for every top-level node (most are instances in a big file): the list is not
+    // regrown and copied as it fills, and room never used takes no memory.
+    let mut raw_instances: Vec<vrrp::RawInstance> = Vec::with_capacity(nodes.size_hint().0);
     let mut raw_groups = Vec::new();
     for n in nodes {
         let n = &n;
@@ -158,7 +177,11 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
                 cx.known_processes.insert(p.name.clone());
                 c.track_processes.push(p);
             }
-            "vrrp_instance" => raw_instances.push(vrrp::read_instance(&mut cx, n, body(n))),
+            "vrrp_instance" => {
+                let mut r = vrrp::read_instance(&mut cx, n, body(n));
+                shrink_instance(&mut r.i);
+                raw_instances.push(r);
+            }
             "vrrp_sync_group" => raw_groups.push(n.clone()),
             "static_ipaddress" => {
                 for l in value_lines(n) {
@@ -227,7 +250,8 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
                 .virtual_server_groups
                 .push(lvs::parse_vs_group(&mut cx, n)),
             "virtual_server" => {
-                if let Some(vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                if let Some(mut vs) = lvs::parse_virtual_server(&mut cx, n, body(n)) {
+                    shrink_virtual_server(&mut vs);
                     c.virtual_servers.push(vs);
                 }
             }
@@ -235,12 +259,17 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     // keepalived resolves sync group members against the instances as read, before it
-    // completes them.
-    let names: HashSet<String> = raw_instances.iter().map(|r| r.i.name.clone()).collect();
+    // completes them. (Only made when there are groups: thousands of names otherwise.)
+    let names: HashSet<String> = if raw_groups.is_empty() {
+        HashSet::new()
+    } else {
+        raw_instances.iter().map(|r| r.i.name.clone()).collect()
+    };
     let mut groups = Vec::with_capacity(raw_groups.len());
     for n in &raw_groups {
         groups.push(sync_group(&mut cx, n, &names));
     }
+    drop(names);
     groups.retain(|g| {
         let keep = !g.group.is_empty();
         if !keep && g.named_members {
@@ -265,11 +294,18 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         }
     }
     c.sync_groups = groups;
-    for r in raw_instances {
-        if let Some(i) = complete::complete(&mut cx, &c.global, host, r) {
-            c.instances.push(i);
-        }
-    }
+    // Collected in place (the standard library reuses the raw list's buffer, as a
+    // `RawInstance` is at least as large as a `VrrpInstance`): the raw and the completed
+    // instances never take memory side by side.
+    let global = &c.global;
+    c.instances = raw_instances
+        .into_iter()
+        .filter_map(|r| {
+            let mut i = complete::complete(&mut cx, global, host, r)?;
+            i.unicast_peers.shrink_to_fit();
+            Some(i)
+        })
+        .collect();
     // A member dropped by completion leaves its group.
     let completed: HashSet<&str> = c.instances.iter().map(|i| i.name.as_str()).collect();
     for g in &mut c.sync_groups {
@@ -281,6 +317,45 @@ pub fn build(nodes: Vec<Node>, host: &HostFacts, diags: &mut Diagnostics) -> Con
         cx.global_err("Non-existent interface specified in configuration");
     }
     c
+}
+
+/// Push onto a list that is usually short (real servers, checkers, urls: thousands of
+/// lists of one or two large items): room for one more at a time while it is short,
+/// doubling after. A plain push would make room for four, and the spare room freed later
+/// is too small to be reused for the next list.
+pub(crate) fn push_short<T>(v: &mut Vec<T>, item: T) {
+    if v.len() == v.capacity() && v.len() < 8 {
+        v.reserve_exact(1);
+    }
+    v.push(item);
+}
+
+/// Per-instance lists without spare capacity (there are thousands of instances, each list
+/// short): done as each is read, so the freed tails are reused for the next ones.
+fn shrink_instance(i: &mut VrrpInstance) {
+    i.vips.shrink_to_fit();
+    i.evips.shrink_to_fit();
+    i.vroutes.shrink_to_fit();
+    i.vrules.shrink_to_fit();
+    i.unicast_peers.shrink_to_fit();
+    i.other.shrink_to_fit();
+}
+
+/// See [`shrink_instance`].
+fn shrink_virtual_server(vs: &mut VirtualServer) {
+    for rs in &mut vs.real_servers {
+        for c in &mut rs.checkers {
+            if let lvs::CheckerKind::Http { urls, .. } = &mut c.kind {
+                for u in urls.iter_mut() {
+                    u.status_code.shrink_to_fit();
+                }
+                urls.shrink_to_fit();
+            }
+        }
+        rs.checkers.shrink_to_fit();
+    }
+    vs.real_servers.shrink_to_fit();
+    vs.other.shrink_to_fit();
 }
 
 /// True unless the value rule for (`ctx`, keyword) rejects the node's value.

@@ -365,9 +365,9 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                     continue;
                 }
                 if excluded {
-                    i.evips.push(a)
+                    super::push_short(&mut i.evips, a)
                 } else {
-                    i.vips.push(a)
+                    super::push_short(&mut i.vips, a)
                 }
             }
         }
@@ -473,7 +473,7 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                     ),
                     _ => {
                         r.family = Some(Family::of(&p.addr));
-                        i.unicast_peers.push(p);
+                        super::push_short(&mut i.unicast_peers, p);
                     }
                 }
             }

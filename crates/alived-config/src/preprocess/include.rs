@@ -97,7 +97,7 @@ impl IncludeCheck {
 /// substitution makes it longer).
 const MAX_PATTERN: usize = 4096;
 
-impl Pre<'_> {
+impl<S: super::LineSink> Pre<'_, S> {
     /// Handle the line if it is an include directive; `false` if it is not one.
     pub(super) fn include(&mut self, ctx: &FileCtx, lineno: u32, chars: &Chars) -> bool {
         const INCLUDE: [char; 7] = ['i', 'n', 'c', 'l', 'u', 'd', 'e'];
@@ -228,7 +228,7 @@ impl Pre<'_> {
                     .map(std::path::Path::to_path_buf)
                     .unwrap_or_default();
                 self.stack.push(canon);
-                self.run_file(&shown, &String::from_utf8_lossy(&bytes), dir);
+                self.run_file(&shown, super::text_of(bytes), dir);
                 self.stack.pop();
             }
             Err(e) => {

@@ -15,11 +15,13 @@ mod seq;
 
 use crate::ast::Token;
 use crate::diag::{Diagnostics, Severity};
+use crate::order::{Keys, Stage};
 use crate::span::{FileId, SourceMap, Span};
 use defs::{Defs, Reserved, Subst};
 use include::IncludeCheck;
 use lex::Chars;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Command-line options that change how the text is read.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +55,19 @@ pub const MAX_LINES_PER_LINE: usize = 1_000_000;
 /// Nesting bound for `~SEQ` in `~SEQ` and definitions expanding to definitions.
 const MAX_NEST: usize = 32;
 
+/// Where the preprocessor's lines go, one at a time, as they are made (so the whole file's
+/// lines never exist at once). `keys` orders the diagnostics (see [`crate::order`]): a sink
+/// that adds diagnostics keys them before it returns.
+pub(crate) trait LineSink {
+    fn line(&mut self, line: Line, diags: &mut Diagnostics, keys: &mut Keys);
+}
+
+impl LineSink for Vec<Line> {
+    fn line(&mut self, line: Line, _: &mut Diagnostics, _: &mut Keys) {
+        self.push(line);
+    }
+}
+
 /// Preprocess a file (and everything it includes).
 pub fn preprocess_file(
     path: &Path,
@@ -60,7 +75,10 @@ pub fn preprocess_file(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
-    preprocess_file_keyed(path, opts, sources, diags).0
+    let mut out = Vec::new();
+    let mut keys = Keys::new(diags);
+    file_into(path, opts, sources, diags, &mut keys, &mut out);
+    out
 }
 
 /// Preprocess in-memory text named `name`; relative includes are relative to the current
@@ -72,28 +90,28 @@ pub fn preprocess_str(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Vec<Line> {
-    preprocess_str_keyed(name, text, opts, sources, diags).0
+    let mut out = Vec::new();
+    let mut keys = Keys::new(diags);
+    str_into(name, text, opts, sources, diags, &mut keys, &mut out);
+    out
 }
 
-/// [`preprocess_file`], also giving for each diagnostic it added the index of the first
-/// [`Line`] emitted at or after the place of the problem (to merge with the walker's
-/// diagnostics in reading order).
-pub(crate) fn preprocess_file_keyed(
+/// [`preprocess_file`], giving each line to `sink` as it is made. Each diagnostic added is
+/// keyed with the number of lines emitted before the physical line it is about.
+pub(crate) fn file_into<S: LineSink>(
     path: &Path,
     opts: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> (Vec<Line>, Vec<usize>) {
-    let mut p = Pre::new(opts, sources, diags);
+    keys: &mut Keys,
+    sink: &mut S,
+) {
+    let mut p = Pre::new(opts, sources, diags, keys, sink);
     match read_capped(path, false) {
         Ok(bytes) => {
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             p.stack.push(canonical(path));
-            p.run_file(
-                &path.to_string_lossy(),
-                &String::from_utf8_lossy(&bytes),
-                dir,
-            );
+            p.run_file(&path.to_string_lossy(), text_of(bytes), dir);
         }
         Err(_) => {
             // keepalived 2.2.7: `keepalived -t -f /nonexistent.conf` prints `Config files
@@ -110,20 +128,22 @@ pub(crate) fn preprocess_file_keyed(
             );
         }
     }
-    p.finish()
+    p.finish();
 }
 
-/// [`preprocess_str`] with diagnostic keys, see [`preprocess_file_keyed`].
-pub(crate) fn preprocess_str_keyed(
+/// [`preprocess_str`] into a sink, see [`file_into`].
+pub(crate) fn str_into<S: LineSink>(
     name: &str,
     text: &str,
     opts: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> (Vec<Line>, Vec<usize>) {
-    let mut p = Pre::new(opts, sources, diags);
-    p.run_file(name, text, PathBuf::new());
-    p.finish()
+    keys: &mut Keys,
+    sink: &mut S,
+) {
+    let mut p = Pre::new(opts, sources, diags, keys, sink);
+    p.run_file(name, Arc::from(text), PathBuf::new());
+    p.finish();
 }
 
 /// Largest configuration file read (keepalived has no limit; this keeps `include /dev/zero`
@@ -149,6 +169,14 @@ fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// File bytes as text (invalid UTF-8 replaced), without a copy when they are valid.
+fn text_of(bytes: Vec<u8>) -> Arc<str> {
+    match String::from_utf8(bytes) {
+        Ok(s) => Arc::from(s),
+        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes())),
+    }
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
@@ -169,12 +197,16 @@ struct Pending {
     started: bool,
 }
 
-struct Pre<'a> {
+struct Pre<'a, S> {
     opts: &'a Options,
     sources: &'a mut SourceMap,
     diags: &'a mut Diagnostics,
     defs: Defs,
-    out: Vec<Line>,
+    sink: &'a mut S,
+    /// Lines given to the sink so far.
+    emitted: usize,
+    /// `emitted` when the physical line being read started (the key of its diagnostics).
+    phys_start: usize,
     /// Canonical paths of the files being read, outermost first (include cycle detection).
     stack: Vec<PathBuf>,
     check: IncludeCheck,
@@ -183,51 +215,52 @@ struct Pre<'a> {
     budget: usize,
     /// Reused line buffer.
     scratch: Chars,
-    /// `diags.items.len()` when we started: earlier diagnostics are not ours.
-    diag_base: usize,
-    /// For each diagnostic we added: the number of lines emitted before its physical line.
-    keys: Vec<usize>,
+    /// For each diagnostic added: the number of lines emitted before its physical line.
+    keys: &'a mut Keys,
 }
 
-impl<'a> Pre<'a> {
-    fn new(opts: &'a Options, sources: &'a mut SourceMap, diags: &'a mut Diagnostics) -> Self {
+impl<'a, S: LineSink> Pre<'a, S> {
+    fn new(
+        opts: &'a Options,
+        sources: &'a mut SourceMap,
+        diags: &'a mut Diagnostics,
+        keys: &'a mut Keys,
+        sink: &'a mut S,
+    ) -> Self {
         let check = if opts.all_config {
             IncludeCheck::ALL
         } else {
             IncludeCheck::default()
         };
-        let diag_base = diags.items.len();
         Pre {
             opts,
             sources,
             diags,
             defs: Defs::new(),
-            out: Vec::new(),
+            sink,
+            emitted: 0,
+            phys_start: 0,
             stack: Vec::new(),
             check,
             pending: None,
             budget: MAX_LINES_PER_LINE,
             scratch: Chars::new(),
-            diag_base,
-            keys: Vec::new(),
+            keys,
         }
     }
 
     /// Give every diagnostic not keyed yet the key `key`.
     fn mark(&mut self, key: usize) {
-        while self.diag_base + self.keys.len() < self.diags.items.len() {
-            self.keys.push(key);
-        }
+        self.keys.mark(self.diags, key, Stage::Pre);
     }
 
-    fn finish(mut self) -> (Vec<Line>, Vec<usize>) {
-        let n = self.out.len();
+    fn finish(mut self) {
+        let n = self.emitted;
         self.mark(n);
-        (self.out, self.keys)
     }
 
-    fn run_file(&mut self, name: &str, text: &str, dir: PathBuf) {
-        let id = self.sources.add(name.to_owned(), text);
+    fn run_file(&mut self, name: &str, text: Arc<str>, dir: PathBuf) {
+        let id = self.sources.add_shared(name.to_owned(), Arc::clone(&text));
         let pwd = if dir.as_os_str().is_empty() {
             std::env::current_dir()
                 .map(|d| d.to_string_lossy().into_owned())
@@ -239,6 +272,7 @@ impl<'a> Pre<'a> {
         // include_check and an unfinished multi-line definition are per file.
         let saved_check = self.check;
         let saved_pending = self.pending.take();
+        let saved_start = self.phys_start;
         let mut lines = text.split('\n').peekable();
         let mut lineno: u32 = 0;
         while let Some(raw) = lines.next() {
@@ -246,13 +280,15 @@ impl<'a> Pre<'a> {
                 break;
             }
             lineno = lineno.saturating_add(1);
-            let start = self.out.len();
+            let start = self.emitted;
+            self.phys_start = start;
             self.physical(&ctx, lineno, raw);
             self.mark(start);
         }
         self.finish_pending();
         self.check = saved_check;
         self.pending = saved_pending;
+        self.phys_start = saved_start;
     }
 
     /// Steps 1-3 for one physical line.
@@ -529,7 +565,11 @@ impl<'a> Pre<'a> {
                 len: end.saturating_sub(first.span.col),
                 ..first.span
             };
-            self.out.push(Line { tokens, span });
+            // Our diagnostics so far belong before the walker's for this line.
+            let start = self.phys_start;
+            self.mark(start);
+            self.sink.line(Line { tokens, span }, self.diags, self.keys);
+            self.emitted += 1;
         }
     }
 }

@@ -25,8 +25,10 @@ fn higher_priority_wins_the_election_and_only_it_holds_the_vip() {
     let vip = "10.81.0.100";
     n.routers[0].configure(&v3_conf(150, 51, vip, ""));
     n.routers[1].configure(&v3_conf(100, 51, vip, ""));
-    n.routers[1].start();
+    // The higher priority starts first: its down timer is also the shorter one, so it wins
+    // without a transient MASTER on the other side.
     n.routers[0].start();
+    n.routers[1].start();
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
     assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
     assert!(r1.wait_log(MASTER, 1, T));
@@ -54,7 +56,7 @@ fn sigkill_of_the_master_group_moves_the_vip_after_master_down_interval() {
     n.routers[0].kill_group();
     let r2 = &n.routers[1];
     assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
-    let took = r2.transition_at("MASTER", 0).unwrap() - killed_at;
+    let took = r2.transition_after("MASTER", killed_at).unwrap() - killed_at;
     let mdi = v3_mdi(100, 0.1);
     eprintln!(
         "SIGKILL takeover: {:.3} s (Master_Down_Interval {mdi:.4} s)",
@@ -88,7 +90,7 @@ fn sigterm_sends_priority_zero_and_the_backup_takes_over_after_skew() {
     let r2 = &n.routers[1];
     assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
     assert!(r2.wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));
-    let took = r2.transition_at("MASTER", 0).unwrap() - stopped_at;
+    let took = r2.transition_after("MASTER", stopped_at).unwrap() - stopped_at;
     let skew = v3_skew(100, 0.1);
     eprintln!("SIGTERM (priority 0) takeover: {took:.3} s (Skew_Time {skew:.4} s)");
     assert!(took > 0.0 && took < v3_mdi(100, 0.1) + 2.0, "took {took}");
@@ -245,7 +247,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
         "{}",
         n.routers[1].log_text()
     );
-    let took = n.routers[1].transition_at("MASTER", 0).unwrap() - killed_at;
+    let took = n.routers[1].transition_after("MASTER", killed_at).unwrap() - killed_at;
     eprintln!(
         "IPv6 SIGKILL takeover: {took:.3} s (Master_Down_Interval {:.4} s)",
         v3_mdi(100, 0.1)
@@ -410,7 +412,7 @@ fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
     n.routers[0].kill_group();
     let r2 = &n.routers[1];
     assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
-    let took = r2.transition_at("MASTER", 0).unwrap() - killed_at;
+    let took = r2.transition_after("MASTER", killed_at).unwrap() - killed_at;
     // RFC 3768 §6.1: 3 × Advertisement_Interval + (256 − Priority) / 256.
     let mdi = 3.0 + (256.0 - 100.0) / 256.0;
     eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
@@ -490,4 +492,48 @@ fn a_sync_group_moves_together_when_one_member_faults() {
         r1.log_text()
     );
     assert!(r1.wait_log("(VI_2) Entering FAULT STATE", 1, T));
+}
+
+#[test]
+fn ipv6_use_vmac_sends_from_the_base_link_local_and_fails_over() {
+    let mut n = net("v6vm", 2, 99);
+    let vip = "2001:db8:99::100/64";
+    n.routers[0].configure(&v3_conf(150, 99, vip, "  use_vmac"));
+    n.routers[1].configure(&v3_conf(100, 99, vip, "  use_vmac"));
+    n.routers[0].start();
+    n.routers[1].start();
+    let addr = "2001:db8:99::100";
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, addr, true), "{}", r1.log_text());
+    assert!(r2.wait_log(BACKUP_INIT, 1, T));
+    // The VMAC carries the base interface's link-local address, not one derived from the
+    // shared VMAC MAC.
+    let base = n
+        .lab
+        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "eth0"])
+        .unwrap();
+    let ll = base
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80:"))
+        .unwrap();
+    let vmac = n
+        .lab
+        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "vrrp.99"])
+        .unwrap();
+    assert!(vmac.contains(ll), "{vmac} lacks {ll}");
+    assert!(!vmac.contains("fe80::200:5eff"), "{vmac}");
+    assert!(r1.wait_log(
+        "Sending/queueing Unsolicited Neighbour Adverts on vrrp.99",
+        1,
+        T
+    ));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        r1.lines_with("cannot send advert").is_empty(),
+        "{}",
+        r1.log_text()
+    );
+    assert!(!r2.has_addr(&n.lab, addr));
+    n.routers[0].stop();
+    assert!(wait_vip(&n.lab, &n.routers[1], addr, true));
 }

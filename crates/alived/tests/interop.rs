@@ -11,11 +11,27 @@ use std::time::Duration;
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 const T: Duration = Duration::from_secs(15);
 
-fn conf(prio: u8, vip: &str) -> String {
+/// The protocol flavour of a mixed pair.
+#[derive(Clone, Copy)]
+enum Flavour {
+    /// VRRPv2, 1 s, PASS authentication: the classic configuration.
+    V2Pass,
+    /// VRRPv3 over IPv4, 0.1 s adverts.
+    V3Fast,
+    /// VRRPv3 over IPv6 (link-local source, kernel checksum), 0.1 s adverts.
+    V3Ipv6,
+}
+
+fn conf(prio: u8, vip: &str, f: Flavour) -> String {
+    let body = match f {
+        Flavour::V2Pass => {
+            "  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }\n"
+        }
+        Flavour::V3Fast | Flavour::V3Ipv6 => "  version 3\n  advert_int 0.1\n",
+    };
     format!(
-        "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 61\n  priority {prio}\n  \
-         advert_int 1\n  authentication {{\n    auth_type PASS\n    auth_pass secret12\n  }}\n  \
-         virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+        "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 61\n  priority {prio}\n\
+         {body}  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
     )
 }
 
@@ -29,11 +45,14 @@ fn have_keepalived() -> bool {
 
 /// `keepalived_high`: which side has the higher priority. The lower side starts first and
 /// becomes MASTER; the higher one must preempt it, then take over again after its TERM.
-fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool) {
+fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool, f: Flavour) {
     let mut n = net(tag, 2, subnet);
-    let vip = format!("10.{subnet}.0.100");
-    n.routers[0].configure(&conf(150, &vip));
-    n.routers[1].configure(&conf(100, &vip));
+    let vip = match f {
+        Flavour::V3Ipv6 => format!("2001:db8:{subnet}::100"),
+        _ => format!("10.{subnet}.0.100"),
+    };
+    n.routers[0].configure(&conf(150, &vip, f));
+    n.routers[1].configure(&conf(100, &vip, f));
     let (high_bin, low_bin) = if keepalived_high {
         (KEEPALIVED, driver_support::BIN)
     } else {
@@ -54,13 +73,7 @@ fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool) {
         n.routers[0].log_text()
     );
     assert!(wait_until(T, || !n.routers[1].has_addr(lab, &vip)));
-    assert!(n.routers[1].wait_log(
-        &format!(
-            "(VI_1) Master received advert from 10.{subnet}.0.1 with higher priority 150, ours 100"
-        ),
-        1,
-        T
-    ));
+    assert!(n.routers[1].wait_log("with higher priority 150, ours 100", 1, T));
     // Stop the higher one: its priority 0 hands the VIP back at once.
     n.routers[0].stop();
     assert!(
@@ -87,13 +100,29 @@ fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool) {
 #[test]
 fn keepalived_preempts_alived_and_hands_back_on_stop() {
     if have_keepalived() {
-        mixed_pair("ika", 91, true);
+        mixed_pair("ika", 91, true, Flavour::V2Pass);
     }
 }
 
 #[test]
 fn alived_preempts_keepalived_and_hands_back_on_stop() {
     if have_keepalived() {
-        mixed_pair("iak", 92, false);
+        mixed_pair("iak", 92, false, Flavour::V2Pass);
+    }
+}
+
+#[test]
+fn v3_fast_adverts_interoperate_both_ways() {
+    if have_keepalived() {
+        mixed_pair("i3a", 93, true, Flavour::V3Fast);
+        mixed_pair("i3b", 94, false, Flavour::V3Fast);
+    }
+}
+
+#[test]
+fn v3_ipv6_interoperates_both_ways() {
+    if have_keepalived() {
+        mixed_pair("i6a", 95, true, Flavour::V3Ipv6);
+        mixed_pair("i6b", 96, false, Flavour::V3Ipv6);
     }
 }

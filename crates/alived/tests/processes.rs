@@ -113,3 +113,30 @@ fn dont_release_vrrp_keeps_the_vip_at_stop() {
     n.routers[0].start();
     assert!(n.routers[0].wait_log("(VI_1) removed stale VIP 10.97.0.100/32", 1, T));
 }
+
+#[test]
+fn children_stop_cleanly_when_the_parent_is_killed() {
+    let mut n = net("orph", 2, 98);
+    let vip = "10.98.0.100";
+    n.routers[0].configure(&v3_conf(150, 98, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 98, vip, ""));
+    n.routers[0].start();
+    n.routers[1].start();
+    assert!(wait_until(T, || n.routers[0].has_addr(&n.lab, vip)));
+    assert!(n.routers[1].wait_log("(VI_1) Entering BACKUP STATE (init)", 1, T));
+    let parent = read_pid(&n.routers[0].pid_path()).unwrap();
+    let child = n.routers[0].vrrp_pid().unwrap();
+    // SIGKILL to the parent alone: its VRRP child gets SIGTERM (parent-death signal) and
+    // hands over with priority 0 instead of lingering as an orphan master.
+    kill(Pid::from_raw(parent), Signal::SIGKILL).unwrap();
+    assert!(wait_until(T, || !alive(child)));
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(
+        r1.log_text().contains("(VI_1) sent 0 priority"),
+        "{}",
+        r1.log_text()
+    );
+    assert!(!r1.has_addr(&n.lab, vip));
+    assert!(wait_until(T, || r2.has_addr(&n.lab, vip)));
+    assert!(r2.wait_log("(VI_1) Backup received priority 0 advertisement", 1, T));
+}

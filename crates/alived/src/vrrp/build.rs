@@ -150,6 +150,39 @@ fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
     })
 }
 
+/// The peers' `min_ttl`/`max_ttl` as one range (the loosest bounds given), if any is set.
+fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
+    let mins = i.unicast_peers.iter().filter_map(|p| p.min_ttl);
+    let maxs = i.unicast_peers.iter().filter_map(|p| p.max_ttl);
+    let (min, max) = (mins.min(), maxs.max());
+    (min.is_some() || max.is_some()).then(|| (min.unwrap_or(0), max.unwrap_or(255)))
+}
+
+/// What an instance configures that this build does not act on yet, for a start-up warning
+/// (scripts, files and processes are tracked by later work; notify scripts likewise).
+fn not_applied(i: &VrrpInstance) -> Vec<String> {
+    let mut out = Vec::new();
+    let t = &i.track;
+    for (kind, list) in [
+        ("track_script", &t.scripts),
+        ("track_file", &t.files),
+        ("track_process", &t.processes),
+        ("track_bfd", &t.bfds),
+    ] {
+        out.extend(list.iter().map(|x| format!("{kind} {}", x.name)));
+    }
+    if i.notify.all().next().is_some() {
+        out.push("notify scripts".into());
+    }
+    if let Some(m) = i.mcast_dst_ip {
+        out.push(format!("mcast_dst_ip {m}"));
+    }
+    if i.track_src_ip {
+        out.push("track_src_ip".into());
+    }
+    out
+}
+
 fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError> {
     let interface = i
         .interface
@@ -171,17 +204,15 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             (Version::V2, AuthType::Ah) => Some(AuthSpec::Ah(field)),
         }
     });
-    let vips = i
-        .vips
-        .iter()
-        .map(|v| VipSpec {
-            addr: v.addr,
-            prefix: v.prefix,
-            dev: v.dev.clone(),
-            label: v.label.clone(),
-            broadcast: v.brd.as_ref().and_then(|b| broadcast(v.addr, v.prefix, b)),
-        })
-        .collect();
+    let vip = |v: &alived_config::model::IpAddress| VipSpec {
+        addr: v.addr,
+        prefix: v.prefix,
+        dev: v.dev.clone(),
+        label: v.label.clone(),
+        broadcast: v.brd.as_ref().and_then(|b| broadcast(v.addr, v.prefix, b)),
+    };
+    let vips = i.vips.iter().map(vip).collect();
+    let evips = i.evips.iter().map(vip).collect();
     let track_interfaces = i
         .track
         .interfaces
@@ -202,12 +233,26 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         preempt: !i.nopreempt,
         preempt_delay: i.preempt_delay.map(|d| d.as_duration()).unwrap_or_default(),
         vips,
+        evips,
         src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
         unicast_peers: i.unicast_peers.iter().map(|p| p.addr).collect(),
         unicast_ttl: i.unicast_ttl,
+        check_unicast_src: i.check_unicast_src
+            || g.vrrp_check_unicast_src
+            || unicast_ttl_range(i).is_some(),
+        unicast_ttl_range: unicast_ttl_range(i),
+        skip_check_adv_addr: i.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
         auth,
         track_interfaces,
         garp: garp(g, i),
+        garp_interval: g
+            .vrrp_garp_interval
+            .map(|d| d.as_duration())
+            .unwrap_or_default(),
+        gna_interval: g
+            .vrrp_gna_interval
+            .map(|d| d.as_duration())
+            .unwrap_or_default(),
         use_vmac: i.use_vmac.as_ref().map(|v| VmacSpec {
             name: v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")),
         }),
@@ -230,6 +275,7 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             .iter()
             .map(|r| vrule(&i.name, r))
             .collect::<Result<_, _>>()?,
+        not_applied: not_applied(i),
     })
 }
 
@@ -313,6 +359,22 @@ pub(crate) mod tests {
         assert_eq!(s.vroutes[1].route.prefix, 0);
         assert_eq!(s.vrules[0].from, Some(("10.0.0.1".parse().unwrap(), 32)));
         assert_eq!((s.vrules[0].table, s.vrules[0].priority), (100, Some(200)));
+    }
+
+    #[test]
+    fn excluded_vips_pacing_and_what_is_not_applied_yet() {
+        let s = load(
+            "global_defs {\n vrrp_garp_interval 0.002\n}\n\
+             vrrp_script chk {\n script \"/bin/true\"\n}\n\
+             vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n \
+             virtual_ipaddress_excluded {\n 2001:db8::9\n }\n \
+             track_script {\n chk\n }\n notify_master /bin/true\n}\n",
+        )
+        .remove(0);
+        assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
+        assert_eq!(s.garp_interval, Duration::from_millis(2));
+        assert_eq!(s.not_applied, ["track_script chk", "notify scripts"]);
     }
 
     #[test]

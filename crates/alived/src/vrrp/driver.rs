@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
 #[derive(Debug, Clone)]
@@ -62,7 +62,8 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     match a {
         Action::SendAdvert { priority } => {
             if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
-                warn!("({name}) cannot send advert: {e}");
+                let msg = format!("({name}) cannot send advert: {e}");
+                vr.rx.log_limited("send advert", &msg, true);
             }
         }
         Action::AddVips => {
@@ -77,11 +78,29 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             }
         }
         Action::SendGarps { count, .. } => {
-            if let Some(s) = &vr.garp {
-                let ifname = &vr.res.vip_link().name;
-                let (mac, router) = (vr.res.mac(), vr.router);
-                if let Err(e) = tx::garps(s, ifname, mac, &vr.vip_list, count, router).await {
-                    warn!("({name}) cannot send GARP/NA: {e}");
+            if let Some(sock) = &vr.garp_sock {
+                let burst = tx::GarpBurst {
+                    sock: sock.clone(),
+                    ifname: vr.res.vip_link().name.clone(),
+                    mac: vr.res.mac(),
+                    vips: vr.garp_list.clone(),
+                    count,
+                    router: vr.router,
+                    garp_interval: vr.spec.garp_interval,
+                    gna_interval: vr.spec.gna_interval,
+                };
+                if burst.garp_interval.is_zero() && burst.gna_interval.is_zero() {
+                    if let Err(e) = burst.send().await {
+                        warn!("({name}) cannot send GARP/NA: {e}");
+                    }
+                } else {
+                    // Paced (`vrrp_garp_interval`): in the background, adverts go on meanwhile.
+                    let name = name.to_owned();
+                    tokio::spawn(async move {
+                        if let Err(e) = burst.send().await {
+                            warn!("({name}) cannot send GARP/NA: {e}");
+                        }
+                    });
                 }
             }
         }
@@ -192,12 +211,37 @@ pub async fn run(
     let mut vrs = Vec::new();
     let mut configs = Vec::new();
     let mut firsts = Vec::new();
-    for (idx, spec) in specs.into_iter().enumerate() {
-        let p = start_one(&nl, &mut pool, spec, opts.respawned, &ptx, idx).await?;
-        vrs.push(p.vr);
-        configs.push(p.config);
-        firsts.push((p.initial, p.first));
+    let mut known: HashMap<u32, bool> = HashMap::new();
+    for spec in specs {
+        // An instance that cannot start here (no such interface, no address) is reported
+        // and left out; the others run.
+        match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
+            Ok(p) => {
+                known.extend(p.links);
+                vrs.push(p.vr);
+                configs.push(p.config);
+                firsts.push((p.initial, p.first));
+            }
+            Err(e) => error!("{e} - instance disabled"),
+        }
     }
+    // Sync groups only over the instances that started.
+    let groups = groups
+        .into_iter()
+        .filter(|g| {
+            let ok = g
+                .members
+                .iter()
+                .all(|m| vrs.iter().any(|vr: &Vr| vr.spec.name == *m));
+            if !ok {
+                error!(
+                    "VRRP_Group({}) has a disabled member - group ignored",
+                    g.name
+                );
+            }
+            ok
+        })
+        .collect();
     let mut router = Router::new(configs, groups)?;
     let now = clock.now();
     for (i, (initial, first)) in firsts.into_iter().enumerate() {
@@ -206,10 +250,6 @@ pub async fn run(
         }
         router.handle(now, InstanceId(i), first);
     }
-    let mut known: HashMap<u32, bool> = vrs
-        .iter()
-        .map(|vr| (vr.res.base.index, vr.res.base.is_running()))
-        .collect();
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     loop {

@@ -84,7 +84,7 @@ pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Optio
     if let Some(a) = spec.src_ip {
         return Some(a);
     }
-    let is_vip = |a: &IpAddr| spec.vips.iter().any(|v| v.addr == *a);
+    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.addr == *a);
     let mine = addrs
         .iter()
         .filter(|a| a.ifindex == ifindex && !is_vip(&a.addr));
@@ -122,7 +122,7 @@ pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<Resolved, Ifac
         })?;
     let vmac = match &spec.use_vmac {
         None => None,
-        Some(v) => Some(vmac(nl, spec, &base, &v.name).await?),
+        Some(v) => Some(vmac(nl, spec, &base, &v.name, our_addr).await?),
     };
     Ok(Resolved {
         base,
@@ -138,6 +138,7 @@ async fn vmac(
     spec: &InstanceSpec,
     base: &Link,
     name: &str,
+    our_addr: IpAddr,
 ) -> Result<Link, IfaceError> {
     let err = |source| IfaceError::Vmac {
         instance: spec.name.clone(),
@@ -160,8 +161,34 @@ async fn vmac(
             .map_err(err)?,
     };
     set_vmac_sysctls(name, &base.name).map_err(err)?;
+    if let IpAddr::V6(ll) = our_addr {
+        vmac_link_local(nl, &link, ll).await.map_err(err)?;
+    }
     info!("({}): Success creating VMAC interface {name}", spec.name);
     Ok(link)
+}
+
+/// An IPv6 VMAC carries the base interface's link-local address (our advert source) instead
+/// of the one the kernel derives from the VMAC MAC, which would be the same on every router
+/// of the VRID.
+async fn vmac_link_local(nl: &Netlink, link: &Link, ll: Ipv6Addr) -> Result<(), NetlinkError> {
+    alived_sys::netlink::write_sysctl(&format!("net/ipv6/conf/{}/addr_gen_mode", link.name), "1")?;
+    for a in nl.addresses(Some(link.index)).await? {
+        if let IpAddr::V6(v6) = a.addr
+            && is_link_local_v6(&v6)
+            && v6 != ll
+        {
+            let mut spec = AddrSpec::new(link.index, a.addr, a.prefix);
+            spec.scope = alived_sys::netlink::scope::LINK;
+            nl.del_address(&spec).await?;
+        }
+    }
+    let mut own = AddrSpec::new(link.index, IpAddr::V6(ll), 64);
+    own.scope = alived_sys::netlink::scope::LINK;
+    match nl.add_address(&own).await {
+        Err(e) if e.errno() != Some(EEXIST) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Deletes the VMAC at stop.
@@ -196,7 +223,7 @@ pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpe
 /// The netlink addresses of every VIP of an instance (those that can be resolved).
 pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Vec<AddrSpec> {
     let mut out = Vec::new();
-    for v in &spec.vips {
+    for v in spec.vips.iter().chain(&spec.evips) {
         match vip_addr(nl, r, v).await {
             Ok(a) => out.push(a),
             Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),

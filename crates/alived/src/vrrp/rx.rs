@@ -28,7 +28,7 @@ pub struct RxState {
 
 impl RxState {
     /// Logs `msg` unless the same cause was logged less than [`LOG_EVERY`] ago.
-    fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
+    pub fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
         let now = Instant::now();
         let due = self
             .last_logged
@@ -67,6 +67,9 @@ fn expect<'a>(spec: &'a InstanceSpec, vips: &'a [IpAddr], replay: AhReplay) -> E
     e.addrs = vips;
     e.unicast = spec.is_unicast();
     e.unicast_peers = &spec.unicast_peers;
+    e.check_unicast_src = spec.check_unicast_src;
+    e.unicast_ttl_range = spec.unicast_ttl_range;
+    e.skip_addr_check = spec.skip_check_adv_addr;
     e.ah_replay = replay;
     e
 }
@@ -129,5 +132,104 @@ pub fn decode(
             }
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alived_sys::RecvInfo;
+    use alived_vrrp::types::Priority;
+    use alived_vrrp::wire::ipv4::emit_advert_packet;
+    use alived_vrrp::wire::{Advert, Auth, Ipv4Tx};
+    use std::net::Ipv4Addr;
+
+    fn spec(extra: &str) -> InstanceSpec {
+        crate::vrrp::build::tests::load(&format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{extra}\n \
+             virtual_ipaddress {{\n 10.0.0.100\n }}\n}}\n"
+        ))
+        .remove(0)
+    }
+
+    fn packet(s: &InstanceSpec, vrid: u8, ttl: u8, auth: Auth) -> Received {
+        let advert = Advert {
+            version: s.version,
+            vrid: alived_vrrp::types::Vrid::new(vrid).unwrap(),
+            priority: Priority(150),
+            adver_int: s.adver_int,
+            auth,
+            addrs: s.vips.iter().map(|v| v.addr).collect(),
+        };
+        let (src, dst) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(224, 0, 0, 18));
+        let tx = Ipv4Tx {
+            src,
+            dst,
+            ttl,
+            ident: 1,
+        };
+        let mut buf = vec![0u8; 256];
+        let n = emit_advert_packet(&mut buf, &tx, &advert, None).unwrap();
+        buf.truncate(n);
+        Received {
+            info: RecvInfo {
+                len: n,
+                truncated: false,
+                src: src.into(),
+                dst: Some(dst.into()),
+                ifindex: Some(2),
+                hop_limit: Some(ttl),
+                vrrp_offset: 20,
+            },
+            bytes: buf,
+        }
+    }
+
+    fn run(s: &InstanceSpec, p: &Received) -> (Option<Decoded>, RxState) {
+        let vips: Vec<IpAddr> = s.vips.iter().map(|v| v.addr).collect();
+        let mut st = RxState::default();
+        let d = decode(s, &vips, &mut st, p);
+        (d, st)
+    }
+
+    #[test]
+    fn a_good_advert_becomes_an_input() {
+        let s = spec("");
+        let (d, st) = run(&s, &packet(&s, 51, 255, Auth::None));
+        let Some(Decoded {
+            input: Input::Advert { src, advert },
+            ah_seq: None,
+        }) = d
+        else {
+            panic!("not decoded: {d:?}");
+        };
+        assert_eq!(src, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(advert.priority, Priority(150));
+        assert!(st.counters.is_empty());
+    }
+
+    #[test]
+    fn drops_are_counted_under_keepalived_s_names() {
+        let s = spec("");
+        let (d, st) = run(&s, &packet(&s, 51, 254, Auth::None));
+        assert!(d.is_none());
+        assert_eq!(st.counters.get("ip_ttl_err"), Some(&1));
+        let (d, st) = run(&s, &packet(&s, 52, 255, Auth::None));
+        assert!(d.is_none());
+        assert_eq!(st.counters.get("unknown_vrid"), Some(&1));
+        let p = spec(" authentication {\n auth_type PASS\n auth_pass secret\n }");
+        let (d, st) = run(&p, &packet(&p, 51, 255, Auth::Pass(*b"wrong\0\0\0")));
+        assert!(d.is_none());
+        assert_eq!(st.counters.get("auth_failure"), Some(&1));
+    }
+
+    #[test]
+    fn repeated_drops_are_logged_once_per_period() {
+        let mut st = RxState::default();
+        st.log_limited("x", "first", true);
+        st.log_limited("x", "second", true);
+        st.log_limited("y", "other cause", true);
+        assert_eq!(st.suppressed.get("x"), Some(&1));
+        assert_eq!(st.suppressed.get("y"), None);
     }
 }

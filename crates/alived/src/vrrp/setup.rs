@@ -44,10 +44,13 @@ pub struct Vr {
     pub spec: InstanceSpec,
     pub res: Resolved,
     pub vips: Vec<AddrSpec>,
+    /// The advertised VIPs (what adverts are checked against).
     pub vip_list: Vec<IpAddr>,
+    /// VIPs and eVIPs: what GARPs / NAs announce.
+    pub garp_list: Vec<IpAddr>,
+    pub garp_sock: Option<std::sync::Arc<PacketSocket>>,
     pub routes: Vec<RouteSpec>,
     pub tx: AdvertTx,
-    pub garp: Option<PacketSocket>,
     /// IPv6 forwarding on: the NA router flag.
     pub router: bool,
     pub rx: RxState,
@@ -61,6 +64,8 @@ pub struct Prepared {
     pub initial: Vec<Input>,
     /// The first input: `Start`, or `Resume` for a restarted process that found its VIPs.
     pub first: Input,
+    /// The links this instance watches and whether each is up now (ifindex, up).
+    pub links: Vec<(u32, bool)>,
 }
 
 /// Sets one instance's I/O up. `idx` tags its packets on `packets`.
@@ -72,6 +77,9 @@ pub async fn start_one(
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
 ) -> Result<Prepared, StartError> {
+    for item in &spec.not_applied {
+        warn!("({}) {item} is not supported yet - ignored", spec.name);
+    }
     let res = iface::resolve(nl, &spec).await?;
     let vips = iface::vip_addrs(nl, &spec, &res).await;
     let routes = iface::vroutes(nl, &spec).await;
@@ -107,8 +115,8 @@ pub async fn start_one(
             }
         }
     });
-    let garp = match PacketSocket::sender(res.vip_link().index) {
-        Ok(s) => Some(s),
+    let garp_sock = match PacketSocket::sender(res.vip_link().index) {
+        Ok(s) => Some(std::sync::Arc::new(s)),
         Err(e) => {
             warn!("({}) no GARP socket: {e}", spec.name);
             None
@@ -120,11 +128,16 @@ pub async fn start_one(
     ))
     .is_ok_and(|v| v == "1");
     let mut initial = Vec::new();
+    let mut links = vec![(res.base.index, res.base.is_running())];
     if !res.base.is_running() {
         initial.push(Input::LinkDown(Link::Own));
     }
     for (i, t) in spec.track_interfaces.iter().enumerate() {
-        let up = nl.link_by_name(&t.name).await.is_ok_and(|l| l.is_running());
+        let link = nl.link_by_name(&t.name).await.ok();
+        let up = link.as_ref().is_some_and(|l| l.is_running());
+        if let Some(l) = link {
+            links.push((l.index, up));
+        }
         if !up {
             initial.push(Input::LinkDown(Link::Tracked(InstanceSpec::track_if_id(i))));
         }
@@ -136,17 +149,29 @@ pub async fn start_one(
         );
     }
     Ok(Prepared {
-        config: spec.instance_config(res.our_addr),
+        config: {
+            let mut c = spec.instance_config(res.our_addr);
+            // GARP log lines name the interface they leave from (the VMAC, if any).
+            c.interface = res.vip_link().name.clone();
+            c
+        },
         initial,
         first: if resume { Input::Resume } else { Input::Start },
+        links,
         vr: Vr {
             vip_list: spec.vips.iter().map(|v| v.addr).collect(),
+            garp_list: spec
+                .vips
+                .iter()
+                .chain(&spec.evips)
+                .map(|v| v.addr)
+                .collect(),
             spec,
             res,
             vips,
             routes,
             tx,
-            garp,
+            garp_sock,
             router,
             rx: RxState::default(),
         },

@@ -63,15 +63,27 @@ pub struct InstanceSpec {
     pub preempt: bool,
     pub preempt_delay: Duration,
     pub vips: Vec<VipSpec>,
+    /// `virtual_ipaddress_excluded`: set and removed with the VIPs, not carried in adverts.
+    pub evips: Vec<VipSpec>,
     /// `unicast_src_ip` / `mcast_src_ip`: our source and tie-break address.
     pub src_ip: Option<IpAddr>,
     /// Non-empty: unicast mode, one advert copy per peer.
     pub unicast_peers: Vec<IpAddr>,
     /// `unicast_ttl` (255).
     pub unicast_ttl: u8,
+    /// `check_unicast_src` (also implied by a peer's `min_ttl`/`max_ttl`): unicast adverts must
+    /// come from a configured peer.
+    pub check_unicast_src: bool,
+    /// The peers' `min_ttl`/`max_ttl`, merged into one accepted range.
+    pub unicast_ttl_range: Option<(u8, u8)>,
+    /// `skip_check_adv_addr`.
+    pub skip_check_adv_addr: bool,
     pub auth: Option<AuthSpec>,
     pub track_interfaces: Vec<TrackIf>,
     pub garp: GarpConfig,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: pause between GARPs / NAs (0 = none).
+    pub garp_interval: Duration,
+    pub gna_interval: Duration,
     pub use_vmac: Option<VmacSpec>,
     /// `vmac_xmit_base`: adverts on the base interface even with a VMAC.
     pub vmac_xmit_base: bool,
@@ -83,6 +95,8 @@ pub struct InstanceSpec {
     pub vroutes: Vec<VrouteSpec>,
     /// `virtual_rules`, likewise.
     pub vrules: Vec<alived_sys::netlink::RuleSpec>,
+    /// Configured items this build accepts but does not act on yet (logged at start).
+    pub not_applied: Vec<String>,
 }
 
 impl InstanceSpec {

@@ -113,31 +113,46 @@ impl AdvertTx {
     }
 }
 
-/// Sends `count` GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs) per VIP, back to back
-/// (keepalived's default `vrrp_garp_interval` 0), logging each with -D as keepalived does.
-pub async fn garps(
-    sock: &PacketSocket,
-    ifname: &str,
-    mac: [u8; 6],
-    vips: &[IpAddr],
-    count: u32,
-    router: bool,
-) -> Result<(), SocketError> {
-    for _ in 0..count {
-        for vip in vips {
-            match vip {
-                IpAddr::V4(v4) => {
-                    debug!("Sending gratuitous ARP on {ifname} for {v4}");
-                    sock.send(&alived_vrrp::wire::arp::garp_frame(mac, *v4))
-                        .await?;
-                }
-                IpAddr::V6(v6) => {
-                    debug!("Sending unsolicited Neighbour Advert on {ifname} for {v6}");
-                    sock.send(&alived_vrrp::wire::ndisc::unsolicited_na(mac, *v6, router))
-                        .await?;
+/// One burst of GARPs (IPv4 VIPs) or unsolicited NAs (IPv6 VIPs): `count` per VIP, paced by
+/// `vrrp_garp_interval` / `vrrp_gna_interval` (0: back to back, keepalived's default).
+pub struct GarpBurst {
+    pub sock: Arc<PacketSocket>,
+    pub ifname: String,
+    pub mac: [u8; 6],
+    pub vips: Vec<IpAddr>,
+    pub count: u32,
+    /// IPv6 forwarding on: the NA router flag.
+    pub router: bool,
+    pub garp_interval: std::time::Duration,
+    pub gna_interval: std::time::Duration,
+}
+
+impl GarpBurst {
+    /// Sends the burst, logging each packet with -D as keepalived does.
+    pub async fn send(&self) -> Result<(), SocketError> {
+        let ifname = &self.ifname;
+        for _ in 0..self.count {
+            for vip in &self.vips {
+                let pause = match vip {
+                    IpAddr::V4(v4) => {
+                        debug!("Sending gratuitous ARP on {ifname} for {v4}");
+                        let frame = alived_vrrp::wire::arp::garp_frame(self.mac, *v4);
+                        self.sock.send(&frame).await?;
+                        self.garp_interval
+                    }
+                    IpAddr::V6(v6) => {
+                        debug!("Sending unsolicited Neighbour Advert on {ifname} for {v6}");
+                        let frame =
+                            alived_vrrp::wire::ndisc::unsolicited_na(self.mac, *v6, self.router);
+                        self.sock.send(&frame).await?;
+                        self.gna_interval
+                    }
+                };
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
 }

@@ -151,6 +151,14 @@ impl Router {
         rest.split_whitespace().next()?.parse().ok()
     }
 
+    /// The first `transition to STATE` after monotonic time `t` (a startup race may have made a
+    /// router MASTER briefly before the one under test preempted it).
+    pub fn transition_after(&self, state: &str, t: f64) -> Option<f64> {
+        (0..)
+            .map_while(|n| self.transition_at(state, n))
+            .find(|at| *at > t)
+    }
+
     /// `ip -br addr` of the namespace.
     pub fn addrs(&self, lab: &Lab) -> String {
         lab.ip(&self.ns, &["-br", "addr"]).unwrap_or_default()

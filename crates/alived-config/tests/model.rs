@@ -272,5 +272,10 @@ fn print_exit_codes() {
         if std::env::var("ALIVED_RC_VERBOSE").is_ok() {
             print!("{}", render::render_all(&loaded.diags, &loaded.sources));
         }
+        if std::env::var("ALIVED_RC_MESSAGES").is_ok() {
+            for d in &loaded.diags.items {
+                println!("MSG {} {}", name(&p), d.message);
+            }
+        }
     }
 }

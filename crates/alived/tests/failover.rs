@@ -8,16 +8,11 @@
 mod driver_support;
 
 use alived_sys::testnet::wait_until;
-use driver_support::{Router, monotonic, net, v3_conf, v3_conf_adv, v3_mdi, v3_skew};
+use driver_support::{
+    BACKUP_INIT, MASTER, T, monotonic, net, start_in_order, v3_conf, v3_conf_adv, v3_mdi, v3_skew,
+    wait_vip,
+};
 use std::time::Duration;
-
-const T: Duration = Duration::from_secs(10);
-const MASTER: &str = "(VI_1) Entering MASTER STATE";
-const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
-
-fn wait_vip(lab: &alived_sys::testnet::Lab, r: &Router, vip: &str, present: bool) -> bool {
-    wait_until(T, || r.has_addr(lab, vip) == present)
-}
 
 #[test]
 fn higher_priority_wins_the_election_and_only_it_holds_the_vip() {
@@ -25,10 +20,7 @@ fn higher_priority_wins_the_election_and_only_it_holds_the_vip() {
     let vip = "10.81.0.100";
     n.routers[0].configure(&v3_conf(150, 51, vip, ""));
     n.routers[1].configure(&v3_conf(100, 51, vip, ""));
-    // The higher priority starts first: its down timer is also the shorter one, so it wins
-    // without a transient MASTER on the other side.
-    n.routers[0].start();
-    n.routers[1].start();
+    start_in_order(&mut n);
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
     assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
     assert!(r1.wait_log(MASTER, 1, T));
@@ -196,6 +188,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
     n.routers[1].configure(&v3_conf(100, 57, vip, ""));
     // Watch for NAs on the backup's interface, from before the master starts.
     let ifindex = n.lab.ifindex(&n.routers[1].ns, "eth0").unwrap();
+    let r1_mac = n.lab.mac(&n.routers[0].ns, "eth0").unwrap();
     let target: std::net::Ipv6Addr = vip.parse().unwrap();
     let watcher = n
         .lab
@@ -208,6 +201,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
                     Ok(Ok(len)) => {
                         if let Some(na) = NaFrame::parse(&buf[..len])
                             && na.target == target
+                            && na.eth_src == r1_mac
                             && NaFrame::checksum_ok(&buf[..len])
                         {
                             return Some(na);
@@ -237,7 +231,7 @@ fn ipv6_vip_with_v3_moves_and_is_announced_by_unsolicited_na() {
         .unwrap()
         .unwrap()
         .expect("an unsolicited NA for the VIP");
-    assert_eq!(na.eth_src, n.lab.mac(&r1.ns, "eth0").unwrap());
+    assert_eq!(na.eth_src, r1_mac);
     assert!(na.override_ && !na.solicited);
     assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
     let killed_at = monotonic();
@@ -262,8 +256,7 @@ fn a_killed_vrrp_child_is_restarted_and_keeps_the_vip_without_an_outage() {
     // loaded machine; the point here is the restart, not the timers.
     n.routers[0].configure(&v3_conf_adv(150, 58, vip, "1", ""));
     n.routers[1].configure(&v3_conf_adv(100, 58, vip, "1", ""));
-    n.routers[0].start();
-    n.routers[1].start();
+    start_in_order(&mut n);
     assert!(
         wait_vip(&n.lab, &n.routers[0], vip, true),
         "{}",
@@ -305,41 +298,6 @@ fn a_killed_vrrp_child_is_restarted_and_keeps_the_vip_without_an_outage() {
     let r2 = &n.routers[1];
     assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
     assert!(!r2.has_addr(&n.lab, vip));
-}
-
-#[test]
-fn use_vmac_puts_the_vip_on_a_vrrp_mac_interface_removed_at_stop() {
-    let mut n = net("vmac", 2, 89);
-    let vip = "10.89.0.100";
-    n.routers[0].configure(&v3_conf(150, 59, vip, "  use_vmac"));
-    n.routers[1].configure(&v3_conf(100, 59, vip, "  use_vmac"));
-    n.routers[0].start();
-    n.routers[1].start();
-    let r1 = &n.routers[0];
-    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
-    assert!(r1.wait_log("(VI_1): Success creating VMAC interface vrrp.59", 1, T));
-    let vmac = n
-        .lab
-        .ip(&r1.ns, &["-br", "addr", "show", "dev", "vrrp.59"])
-        .unwrap();
-    assert!(vmac.contains(vip), "{vmac}");
-    assert_eq!(
-        n.lab.mac(&r1.ns, "vrrp.59").unwrap(),
-        [0x00, 0x00, 0x5e, 0x00, 0x01, 59]
-    );
-    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
-    n.routers[0].stop();
-    let r1 = &n.routers[0];
-    assert!(
-        r1.log_text()
-            .contains("Success removing VMAC interface vrrp.59")
-    );
-    assert!(
-        n.lab
-            .ip(&r1.ns, &["link", "show", "dev", "vrrp.59"])
-            .is_err()
-    );
-    assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
 }
 
 #[test]
@@ -417,123 +375,4 @@ fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
     let mdi = 3.0 + (256.0 - 100.0) / 256.0;
     eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
     assert!(took > mdi - 1.5 && took < mdi + 3.0, "took {took}");
-}
-
-#[test]
-fn virtual_routes_and_rules_follow_the_master() {
-    let mut n = net("vrt", 2, 94);
-    let vip = "10.94.0.100";
-    let extra = "  virtual_routes {\n    192.168.94.0/24 via 10.94.0.254 table 94\n  }\n  \
-                 virtual_rules {\n    from 10.94.0.100 table 94 preference 194\n  }";
-    n.routers[0].configure(&v3_conf(150, 64, vip, extra));
-    n.routers[1].configure(&v3_conf(100, 64, vip, extra));
-    n.routers[0].start();
-    n.routers[1].start();
-    assert!(
-        wait_vip(&n.lab, &n.routers[0], vip, true),
-        "{}",
-        n.routers[0].log_text()
-    );
-    assert!(n.routers[1].wait_log(BACKUP_INIT, 1, T));
-    let routes = |r: &Router| {
-        n.lab
-            .ip(&r.ns, &["route", "show", "table", "94"])
-            .unwrap_or_default()
-    };
-    let rules = |r: &Router| n.lab.ip(&r.ns, &["rule", "show"]).unwrap_or_default();
-    let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    assert!(wait_until(T, || routes(r1).contains("192.168.94.0/24 via 10.94.0.254")));
-    assert!(
-        rules(r1).contains("194:\tfrom 10.94.0.100 lookup 94"),
-        "{}",
-        rules(r1)
-    );
-    assert!(!routes(r2).contains("192.168.94.0/24"));
-    assert!(!rules(r2).contains("lookup 94"));
-    n.routers[0].stop();
-    let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    assert!(!routes(r1).contains("192.168.94.0/24"), "{}", routes(r1));
-    assert!(!rules(r1).contains("lookup 94"), "{}", rules(r1));
-    assert!(wait_until(T, || routes(r2).contains("192.168.94.0/24 via 10.94.0.254")));
-    assert!(rules(r2).contains("from 10.94.0.100 lookup 94"));
-}
-
-#[test]
-fn a_sync_group_moves_together_when_one_member_faults() {
-    let mut n = net("sync", 2, 95);
-    let r1ns = n.routers[0].ns.clone();
-    n.lab.veth(&r1ns, "up0", &r1ns, "up0p").unwrap();
-    let conf = |prio: u8, track: &str| {
-        format!(
-            "vrrp_sync_group G1 {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n\
-             vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 71\n  priority {prio}\n  \
-             version 3\n  advert_int 0.1\n  virtual_ipaddress {{\n    10.95.0.101\n  }}\n}}\n\
-             vrrp_instance VI_2 {{\n  interface eth0\n  virtual_router_id 72\n  priority {prio}\n  \
-             version 3\n  advert_int 0.1\n{track}\n  virtual_ipaddress {{\n    10.95.0.102\n  }}\n}}\n"
-        )
-    };
-    n.routers[0].configure(&conf(150, "  track_interface {\n    up0\n  }"));
-    n.routers[1].configure(&conf(100, ""));
-    n.routers[0].start();
-    n.routers[1].start();
-    let lab = &n.lab;
-    let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    assert!(wait_vip(lab, r1, "10.95.0.101", true), "{}", r1.log_text());
-    assert!(wait_vip(lab, r1, "10.95.0.102", true));
-    assert!(r2.wait_log("(VI_2) Entering BACKUP STATE (init)", 1, T));
-    // Only VI_2 tracks up0; the group takes VI_1 along.
-    lab.ip(&r1ns, &["link", "set", "up0", "down"]).unwrap();
-    assert!(wait_vip(lab, r2, "10.95.0.101", true), "{}", r1.log_text());
-    assert!(wait_vip(lab, r2, "10.95.0.102", true));
-    assert!(wait_vip(lab, r1, "10.95.0.101", false));
-    assert!(
-        r1.wait_log("(VI_1) Entering FAULT STATE", 1, T),
-        "{}",
-        r1.log_text()
-    );
-    assert!(r1.wait_log("(VI_2) Entering FAULT STATE", 1, T));
-}
-
-#[test]
-fn ipv6_use_vmac_sends_from_the_base_link_local_and_fails_over() {
-    let mut n = net("v6vm", 2, 99);
-    let vip = "2001:db8:99::100/64";
-    n.routers[0].configure(&v3_conf(150, 99, vip, "  use_vmac"));
-    n.routers[1].configure(&v3_conf(100, 99, vip, "  use_vmac"));
-    n.routers[0].start();
-    n.routers[1].start();
-    let addr = "2001:db8:99::100";
-    let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    assert!(wait_vip(&n.lab, r1, addr, true), "{}", r1.log_text());
-    assert!(r2.wait_log(BACKUP_INIT, 1, T));
-    // The VMAC carries the base interface's link-local address, not one derived from the
-    // shared VMAC MAC.
-    let base = n
-        .lab
-        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "eth0"])
-        .unwrap();
-    let ll = base
-        .split_whitespace()
-        .find(|w| w.starts_with("fe80:"))
-        .unwrap();
-    let vmac = n
-        .lab
-        .ip(&r1.ns, &["-6", "-br", "addr", "show", "dev", "vrrp.99"])
-        .unwrap();
-    assert!(vmac.contains(ll), "{vmac} lacks {ll}");
-    assert!(!vmac.contains("fe80::200:5eff"), "{vmac}");
-    assert!(r1.wait_log(
-        "Sending/queueing Unsolicited Neighbour Adverts on vrrp.99",
-        1,
-        T
-    ));
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        r1.lines_with("cannot send advert").is_empty(),
-        "{}",
-        r1.log_text()
-    );
-    assert!(!r2.has_addr(&n.lab, addr));
-    n.routers[0].stop();
-    assert!(wait_vip(&n.lab, &n.routers[1], addr, true));
 }

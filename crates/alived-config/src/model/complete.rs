@@ -35,8 +35,11 @@ pub(crate) fn complete(
         version,
         advert_int,
         family,
-        accept,
+        mut accept,
         unicast_configured,
+        unicast_keyword,
+        higher_prio_explicit,
+        promote_secondaries_explicit,
         unicast_ttl_span,
         vrf_span,
         ..
@@ -93,29 +96,33 @@ pub(crate) fn complete(
             format!("{me} Cannot specify VRF interface and interface - ignoring"),
         );
     }
-    if i.unicast_peers.is_empty() {
-        if let Some(sp) = unicast_ttl_span {
-            cx.err(
-                sp,
-                format!("{me}: Cannot use unicast_ttl without unicast peers - resetting"),
-            );
-            i.unicast_ttl = 255;
-        }
-        if unicast_configured && !i.unicast_fault_no_peer {
+    // keepalived checks these when it reaches the end of the block.
+    // A VMAC with unicast: adverts must go out on the base interface.
+    if i.use_vmac.is_some() && unicast_keyword && !i.vmac_xmit_base {
+        if i.interface.is_none() {
             cx.err(
                 span,
                 format!(
-                    "{me} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+                    "{me}: Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
                 ),
             );
+            i.use_vmac = None;
+        } else {
+            cx.err(
+                span,
+                format!("{me} unicast with use_vmac requires vmac_xmit_base - setting"),
+            );
+            i.vmac_xmit_base = true;
         }
     }
-    if i.vmac_xmit_base && i.use_vmac.is_none() {
+    if i.unicast_peers.is_empty()
+        && let Some(sp) = unicast_ttl_span
+    {
         cx.err(
-            span,
-            format!("{me} vmac_xmit_base is only valid with a vmac"),
+            sp,
+            format!("{me}: Cannot use unicast_ttl without unicast peers - resetting"),
         );
-        i.vmac_xmit_base = false;
+        i.unicast_ttl = 255;
     }
 
     let strict = g.vrrp_strict || i.strict_mode;
@@ -135,9 +142,76 @@ pub(crate) fn complete(
         ver = 3;
     }
     i.version = ver;
+    // VRRPv3 and strict mode need at least one address; keepalived 2.2.7 gives up on the
+    // instance here.
+    if i.vips.is_empty() {
+        if ver == 3 || strict {
+            cx.err(
+                span,
+                format!("{me} No VIP specified; at least one is required"),
+            );
+            return None;
+        }
+        cx.err(
+            span,
+            format!("{me} No VIP specified; at least one is sensible"),
+        );
+    }
+    // Spec 2.8: AH is IPv4 only.
+    if fam == Family::Inet6
+        && ver == 2
+        && i.auth.as_ref().is_some_and(|a| a.auth_type == AuthType::Ah)
+    {
+        cx.err(
+            span,
+            format!("{me} Cannot use AH authentication with IPv6. ignoring"),
+        );
+        i.auth = None;
+    }
+    if i.unicast_peers.is_empty() && unicast_configured && !i.unicast_fault_no_peer {
+        cx.err(
+                span,
+                format!(
+                    "{me} A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
+                ),
+            );
+    }
+    if i.use_vmac.is_some() && promote_secondaries_explicit {
+        cx.err(
+            span,
+            format!("{me} promote_secondaries is automatically set for vmacs - ignoring"),
+        );
+    }
+    if i.use_vmac.is_some() {
+        i.promote_secondaries = true;
+    }
+    if fam == Family::Inet
+        && i.other.iter().any(|o| o.keyword == "use_ipvlan")
+        && i.unicast_src_ip.is_none()
+        && i.mcast_src_ip.is_none()
+    {
+        cx.err(
+            span,
+            format!(
+                "{me} IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state"
+            ),
+        );
+    }
+    if i.vmac_xmit_base && i.use_vmac.is_none() {
+        cx.err(
+            span,
+            format!("{me} vmac_xmit_base is only valid with a vmac"),
+        );
+        i.vmac_xmit_base = false;
+    }
 
     // Spec 0.1 #2: `state MASTER` without a priority means address owner.
-    let st = state.unwrap_or(InitialState::Backup);
+    // Spec 2.2: without `state`, the state follows the priority (255 = address owner).
+    let st = state.unwrap_or(if priority == Some(255) {
+        InitialState::Master
+    } else {
+        InitialState::Backup
+    });
     let prio = priority.unwrap_or(if st == InitialState::Master { 255 } else { 100 });
     i.priority = Priority(prio);
     i.state = st;
@@ -161,25 +235,42 @@ pub(crate) fn complete(
             );
             i.auth = None;
         }
-        if i.preempt_delay.is_some() {
+        if higher_prio_explicit && i.higher_prio_send_advert == Some(true) {
             cx.err(
                 span,
-                format!("{me} preempt_delay is incompatible with strict mode - resetting"),
+                format!("{me} strict mode requires higher_prio_send_advert to be clear. resetting"),
             );
-            i.preempt_delay = None;
+        }
+        if i.vmac_xmit_base {
+            cx.err(
+                span,
+                format!("{me} xmit_base is incompatible with strict mode - resetting"),
+            );
+            i.vmac_xmit_base = false;
+        }
+        if i.down_timer_adverts.is_some_and(|d| d != 3) {
+            cx.err(
+                span,
+                format!("{me} down_timer_adverts is incompatible with strict mode - resetting"),
+            );
+            i.down_timer_adverts = Some(3);
+        }
+        if ver == 2 && prio != 255 && accept == Some(true) {
+            cx.err(
+                span,
+                format!(
+                    "{me} warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
+                ),
+            );
+            accept = Some(false);
         }
         i.garp_lower_prio_delay = Some(0);
         i.garp_lower_prio_repeat = Some(0);
         i.lower_prio_no_advert = Some(true);
         i.higher_prio_send_advert = Some(false);
     }
-    if i.nopreempt && i.preempt_delay.is_some() {
-        cx.err(
-            span,
-            format!("{me} preempt_delay is incompatible with nopreempt mode - resetting"),
-        );
-        i.preempt_delay = None;
-    }
+    // Order as in keepalived 2.2.7 (measured): owner, initial MASTER, strict, nopreempt.
+    let preempt_delay_given = i.preempt_delay.is_some();
     if i.nopreempt && prio == 255 {
         cx.err(
             span,
@@ -204,6 +295,20 @@ pub(crate) fn complete(
             i.preempt_delay = None;
         }
     }
+    if strict && i.preempt_delay.is_some() {
+        cx.err(
+            span,
+            format!("{me} preempt_delay is incompatible with strict mode - resetting"),
+        );
+        i.preempt_delay = None;
+    }
+    if i.nopreempt && preempt_delay_given {
+        cx.err(
+            span,
+            format!("{me} preempt_delay is incompatible with nopreempt mode - resetting"),
+        );
+        i.preempt_delay = None;
+    }
     if let Some(a) = &i.auth {
         if ver == 3 {
             cx.err(
@@ -211,7 +316,7 @@ pub(crate) fn complete(
                 format!("{me} VRRP version 3 does not support authentication. Ignoring."),
             );
             i.auth = None;
-        } else if a.auth_type == AuthType::Ah && i.state == InitialState::Master {
+        } else if a.auth_type == AuthType::Ah && i.state == InitialState::Master && prio != 255 {
             cx.err(
                 span,
                 format!(
@@ -259,14 +364,14 @@ pub(crate) fn complete(
         adv
     };
 
-    if i.vips.is_empty() {
-        let how = if ver == 3 { "required" } else { "sensible" };
+    // An IPv6 instance (even one allowed VRRPv2) needs an address.
+    if i.vips.is_empty() && fam == Family::Inet6 {
         cx.err(
             span,
-            format!("{me} No VIP specified; at least one is {how}"),
+            format!("{me} No VIP specified; at least one is required"),
         );
+        return None;
     }
-
     // Spec 2.2: the advert carries at most 255 addresses; the rest become eVIPs.
     let mtu = i
         .interface

@@ -1,10 +1,11 @@
 //! Checker side: `virtual_server_group`, `virtual_server`, `real_server`, checkers, `SSL`
 //! (behaviour spec 3).
 
+use super::addr::Family;
 use super::track::Weight;
 use super::values::{Cx, Interval, RawSetting, Script};
 use super::vrrp::value_lines;
-use crate::ast::{Node, Token};
+use crate::ast::Node;
 use crate::span::Span;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -198,6 +199,8 @@ pub struct VirtualServer {
     pub virtualhost: Option<String>,
     pub smtp_alert: Option<bool>,
     pub real_servers: Vec<RealServer>,
+    /// From the address, or `ip_family` for fwmark and group services.
+    pub family: Option<Family>,
     pub other: Vec<RawSetting>,
     pub span: Span,
     #[serde(skip)]
@@ -206,6 +209,10 @@ pub struct VirtualServer {
     pub(crate) lb_kind_set: bool,
     #[serde(skip)]
     pub(crate) protocol_given: bool,
+    /// For a group service: how many services before this one use the same group (keepalived
+    /// prints it in the service name, `[G0]:1`).
+    #[serde(skip)]
+    pub(crate) group_index: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -359,11 +366,6 @@ pub(crate) fn lenient_flag(n: &Node) -> bool {
         .unwrap_or(true)
 }
 
-pub(crate) fn port(cx: &mut Cx<'_>, t: Option<&Token>) -> Option<u16> {
-    let t = t?;
-    cx.unsigned(t, 1, 65535).map(|v| v as u16)
-}
-
 const SCHEDULERS: &[&str] = &[
     "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
 ];
@@ -404,6 +406,8 @@ pub(crate) fn parse_virtual_server(
         ip => {
             let addr = ip.parse::<IpAddr>().ok();
             let p = match n.args.get(1) {
+                // Port 0 is accepted as such; otherwise 1..=65535 (keepalived 2.2.7).
+                Some(t) if t.text == "0" => Some(0),
                 Some(t) => cx.unsigned(t, 1, 65535).map(|v| v as u16),
                 None => Some(0),
             };
@@ -444,12 +448,17 @@ pub(crate) fn parse_virtual_server(
         virtualhost: None,
         smtp_alert: None,
         real_servers: Vec::new(),
+        family: None,
         other: Vec::new(),
         span: n.span,
         lb_algo_set: false,
         lb_kind_set: false,
         protocol_given: false,
+        group_index: 0,
     };
+    if let VsTarget::Addr { ip, .. } = &vs.target {
+        vs.family = Some(Family::of(ip));
+    }
     let mut protocol_given = false;
     for m in body {
         let kw = m.keyword.text.as_str();
@@ -568,6 +577,17 @@ pub(crate) fn parse_virtual_server(
             "quorum_down" => vs.quorum_down = Script::from_node(m),
             "sorry_server" => {
                 let ip = a.and_then(|t| t.text.parse::<IpAddr>().ok());
+                if let (Some(ip), Some(f)) = (ip, vs.family)
+                    && Family::of(&ip) != f
+                {
+                    cx.err(
+                        m.span,
+                        format!(
+                            "Address family of virtual server and sorry server {ip} don't match - skipping sorry server."
+                        ),
+                    );
+                    continue;
+                }
                 let p = m
                     .args
                     .get(1)
@@ -586,11 +606,26 @@ pub(crate) fn parse_virtual_server(
                 Some(t) => vs.virtualhost = Some(t.text.clone()),
                 None => cx.err(m.span, "virtual server virtualhost missing"),
             },
-            "ip_family" => match a.map(|t| t.text.as_str()) {
-                Some("inet") | Some("inet6") => vs.other.push(RawSetting::from_node(m)),
-                Some(o) => cx.err(m.span, format!("unknown address family {o}")),
-                None => {}
-            },
+            "ip_family" => {
+                match a.map(|t| t.text.as_str()) {
+                    Some(f @ ("inet" | "inet6")) => {
+                        let fam = if f == "inet" {
+                            Family::Inet
+                        } else {
+                            Family::Inet6
+                        };
+                        match &vs.target {
+                        VsTarget::Addr { ip, .. } if Family::of(ip) != fam => cx.err(
+                            m.span,
+                            format!("Virtual server specified family {f} conflicts with server family"),
+                        ),
+                        _ => vs.family = Some(fam),
+                    }
+                    }
+                    Some(o) => cx.err(m.span, format!("unknown address family {o}")),
+                    None => {}
+                }
+            }
             "hashed" | "sh-port" | "sh-fallback" if vs.lb_algo != "sh" => cx.err(
                 m.span,
                 format!("{kw} only applies to sh scheduler - ignoring"),
@@ -608,7 +643,8 @@ pub(crate) fn parse_virtual_server(
             }
             "smtp_alert" => vs.smtp_alert = cx.bool_arg(m, "virtual_server smtp_alert"),
             "real_server" => {
-                if let Some(rs) = super::lvs_server::parse_real_server(cx, m) {
+                if let Some(rs) = super::lvs_server::parse_real_server(cx, m, vs.family, vs.lb_kind)
+                {
                     vs.real_servers.push(rs);
                 }
             }
@@ -628,6 +664,9 @@ pub fn vs_name(vs: &VirtualServer) -> String {
     match &vs.target {
         VsTarget::Addr { ip, port } => format!("[{ip}]:{p}:{port}"),
         VsTarget::Fwmark(m) => format!("FWM {m}"),
-        VsTarget::Group(g) => format!("[{g}]:{p}:0"),
+        VsTarget::Group(g) => {
+            let _ = p;
+            format!("[{g}]:{}", vs.group_index)
+        }
     }
 }

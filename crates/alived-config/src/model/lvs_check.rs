@@ -112,7 +112,14 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
                 enable_sni,
                 ..
             } => match kw {
-                "url" => urls.push(parse_url(cx, m)),
+                "url" => {
+                    let u = parse_url(cx, m);
+                    if u.path.is_some() {
+                        urls.push(u);
+                    } else {
+                        cx.err(m.span, "HTTP/SSL_GET checker url has no path - ignoring");
+                    }
+                }
                 "http_protocol" => {
                     let v = a.map(|t| t.text.as_str()).unwrap_or("");
                     if matches!(v, "1.0" | "1.0C" | "1.0c" | "1.1") {
@@ -215,6 +222,15 @@ pub(crate) fn parse_checker(cx: &mut Cx<'_>, n: &Node) -> Option<Checker> {
             }
             CheckerKind::Tcp | CheckerKind::Ping => {}
         }
+    }
+    if let CheckerKind::Http { urls, .. } = &c.kind
+        && urls.is_empty()
+    {
+        cx.err(
+            n.span,
+            "HTTP/SSL_GET checker has no urls specified - ignoring",
+        );
+        return None;
     }
     if let CheckerKind::Misc { path: None, .. } = c.kind {
         cx.err(

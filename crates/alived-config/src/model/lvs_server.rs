@@ -2,19 +2,27 @@
 //! virtual servers (behaviour spec 3.2 to 3.4).
 
 use super::Config;
+use super::addr::Family;
 use super::lvs::{
-    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsTarget, lb_kind, port, timing,
-    vs_name,
+    Checker, CheckerKind, LbKind, Protocol, RealServer, Timing, VsGroupEntry, VsTarget, lb_kind,
+    timing, vs_name,
 };
 use super::values::{Cx, Interval, Script};
 use crate::ast::{Body, Node};
 use std::net::IpAddr;
 
-pub(crate) fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer> {
+pub(crate) fn parse_real_server(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    vs_family: Option<Family>,
+    vs_kind: LbKind,
+) -> Option<RealServer> {
     let a0 = n.args.first()?;
     let ip = a0.text.parse::<IpAddr>().ok();
     let p = match n.args.get(1) {
-        Some(t) => port(cx, Some(t)),
+        // Port 0 is accepted as such; otherwise 1..=65535 (keepalived 2.2.7).
+        Some(t) if t.text == "0" => Some(0),
+        Some(t) => cx.unsigned(t, 1, 65535).map(|v| v as u16),
         None => Some(0),
     };
     let (Some(ip), Some(port)) = (ip, p) else {
@@ -107,6 +115,21 @@ pub(crate) fn parse_real_server(cx: &mut Cx<'_>, n: &Node) -> Option<RealServer>
             }
         }
     }
+    // keepalived checks the family when the block ends.
+    // Tunnelling may cross families.
+    if let Some(f) = vs_family
+        && Family::of(&rs.ip) != f
+        && rs.lb_kind.unwrap_or(vs_kind) != LbKind::Tun
+    {
+        cx.err(
+            rs.span,
+            format!(
+                "Address family of virtual server and real server {} don't match - skipping real server.",
+                rs.ip
+            ),
+        );
+        return None;
+    }
     Some(rs)
 }
 
@@ -150,6 +173,42 @@ pub(crate) fn common_keyword(cx: &mut Cx<'_>, ctx: &str, c: &mut Checker, n: &No
 /// Virtual-server completion: defaults with keepalived's messages, DR/TUN port rule,
 /// checker timing inheritance (spec 3.2 to 3.4).
 pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
+    // Group services are numbered per group in file order, before any is dropped.
+    let mut uses: std::collections::HashMap<String, u32> = Default::default();
+    for vs in &mut c.virtual_servers {
+        if let VsTarget::Group(g) = &vs.target {
+            let n = uses.entry(g.clone()).or_default();
+            vs.group_index = *n;
+            *n += 1;
+        }
+    }
+    // A service on an undefined group is dropped (keepalived 2.2.7 says nothing).
+    let groups = &c.virtual_server_groups;
+    c.virtual_servers.retain(|vs| match &vs.target {
+        VsTarget::Group(g) => match groups.iter().find(|x| &x.name == g) {
+            None => {
+                cx.note(Some(vs.span), format!("Virtual server group {g} specified but not configured"));
+                false
+            }
+            // An `ip_family` other than the group's addresses: 2.2.7 drops the service
+            // without a word.
+            Some(grp) => {
+                let clash = vs.family.is_some_and(|f| {
+                    grp.entries.iter().any(|e| {
+                        matches!(e, VsGroupEntry::Addr { first, .. } if Family::of(first) != f)
+                    })
+                });
+                if clash {
+                    cx.note(
+                        Some(vs.span),
+                        format!("Virtual server group {g}: address family differs from ip_family - ignoring the service"),
+                    );
+                }
+                !clash
+            }
+        },
+        _ => true,
+    });
     c.virtual_servers.retain(|vs| {
         let keep = !vs.real_servers.is_empty();
         if !keep {
@@ -163,7 +222,27 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
         }
         keep
     });
+    let groups_snapshot = c.virtual_server_groups.clone();
     for vs in &mut c.virtual_servers {
+        let group_has_fwmark = match &vs.target {
+            VsTarget::Group(g) => groups_snapshot.iter().any(|x| {
+                &x.name == g
+                    && x.entries
+                        .iter()
+                        .any(|e| matches!(e, VsGroupEntry::Fwmark { .. }))
+            }),
+            _ => false,
+        };
+        if (matches!(vs.target, VsTarget::Fwmark(_)) || group_has_fwmark) && vs.ha_suspend {
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
+                    vs_name(vs)
+                ),
+            );
+            vs.ha_suspend = false;
+        }
         if matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol_given {
             cx.diags.push(
                 crate::diag::Severity::Warning,
@@ -175,14 +254,6 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             );
             vs.protocol = None;
         }
-        if let VsTarget::Group(g) = &vs.target
-            && !c.virtual_server_groups.iter().any(|x| &x.name == g)
-        {
-            cx.note(
-                Some(vs.span),
-                format!("Virtual server group {g} specified but not configured"),
-            );
-        }
         if !matches!(vs.target, VsTarget::Fwmark(_)) && vs.protocol.is_none() {
             cx.err(
                 vs.span,
@@ -192,6 +263,16 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
                 ),
             );
             vs.protocol = Some(Protocol::Udp);
+        }
+        if matches!(vs.target, VsTarget::Addr { port: 0, .. }) && vs.persistence_timeout.is_none() {
+            cx.err(
+                vs.span,
+                format!(
+                    "Virtual server {}: zero port only valid for persistent services - setting",
+                    vs_name(vs)
+                ),
+            );
+            vs.persistence_timeout = Some(360);
         }
         if !vs.lb_algo_set {
             cx.err(
@@ -237,17 +318,103 @@ pub(crate) fn complete_all(cx: &mut Cx<'_>, c: &mut Config) {
             );
             vs.hysteresis = h;
         }
+        if matches!(vs.target, VsTarget::Fwmark(_)) {
+            let name = vs_name(vs);
+            let vs_kind = vs.lb_kind;
+            for rs in vs
+                .real_servers
+                .iter_mut()
+                .filter(|r| r.port != 0 && r.lb_kind.unwrap_or(vs_kind) != LbKind::Nat)
+            {
+                cx.warn(
+                    rs.span,
+                    format!(
+                        "WARNING - fwmark virtual server {name}, real server [{}]:none:{} has port specified - clearing",
+                        rs.ip, rs.port
+                    ),
+                );
+                rs.port = 0;
+            }
+        }
         let name = vs_name(vs);
         let vs_port = match vs.target {
             VsTarget::Addr { port, .. } => Some(port),
             _ => None,
         };
         let p = Protocol::name(vs.protocol);
+        // A group service with DR/TUN: real-server ports against the group's entries.
+        if let VsTarget::Group(gname) = &vs.target
+            && vs.lb_kind != LbKind::Nat
+            && let Some(group) = groups_snapshot.iter().find(|g| &g.name == gname)
+        {
+            let p = Protocol::name(vs.protocol);
+            if group
+                .entries
+                .iter()
+                .any(|e| matches!(e, VsGroupEntry::Fwmark { .. }))
+            {
+                for rs in vs.real_servers.iter().filter(|r| r.port != 0) {
+                    cx.warn(
+                        rs.span,
+                        format!(
+                            "WARNING - fwmark virtual server {name}, real server [{}]:{p}:{} has port specified - port will be ignored",
+                            rs.ip, rs.port
+                        ),
+                    );
+                }
+            }
+            for rs in vs.real_servers.iter().filter(|r| r.port != 0) {
+                for e in &group.entries {
+                    if let VsGroupEntry::Addr {
+                        first, last, port, ..
+                    } = e
+                        && *port != rs.port
+                    {
+                        let addr = if first == last {
+                            first.to_string()
+                        } else {
+                            format!("{first}-{last}")
+                        };
+                        cx.err(
+                            rs.span,
+                            format!(
+                                "virtual server {name}:[{addr},{port}] and real server [{}]:{p}:{} ports don't match",
+                                rs.ip, rs.port
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        // Sorry server with DR/TUN: its port follows the service (none for fwmark).
+        if vs.lb_kind != LbKind::Nat
+            && let Some((_, sp)) = vs.sorry_server.as_mut()
+            && *sp != 0
+        {
+            match vs_port {
+                Some(vp) if *sp != vp => {
+                    cx.warn(
+                        vs.span,
+                        format!(
+                            "WARNING - virtual server {name} and sorry server ports don't match - resetting"
+                        ),
+                    );
+                    *sp = vp;
+                }
+                None if matches!(vs.target, VsTarget::Fwmark(_)) => {
+                    cx.warn(
+                        vs.span,
+                        format!("WARNING - virtual server {name}, sorry server has port specified - clearing"),
+                    );
+                    *sp = 0;
+                }
+                _ => {}
+            }
+        }
         for rs in &mut vs.real_servers {
             let kind = rs.lb_kind.unwrap_or(vs.lb_kind);
             if let Some(vp) = vs_port
                 && kind != LbKind::Nat
-                && vp != 0
                 && rs.port != vp
             {
                 cx.warn(rs.span, format!(

@@ -630,7 +630,7 @@ fn bench_model() {
 }
 
 // keepalived 2.2.7: an instance without VIPs, unicast keywords without peers, vmac_xmit_base
-// without a VMAC are reported.
+// without a VMAC are reported, in this order (measured).
 #[test]
 fn instance_completion_warnings() {
     let (_, msgs, _) = load(
@@ -640,9 +640,9 @@ fn instance_completion_warnings() {
         msgs,
         [
             "(VI_1): Cannot use unicast_ttl without unicast peers - resetting",
+            "(VI_1) No VIP specified; at least one is sensible",
             "(VI_1) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration.",
             "(VI_1) vmac_xmit_base is only valid with a vmac",
-            "(VI_1) No VIP specified; at least one is sensible",
         ]
     );
 }
@@ -672,4 +672,55 @@ fn too_many_vips_moved_to_evips() {
         (c.instances[0].vips.len(), c.instances[0].evips.len()),
         (83, 17)
     );
+}
+
+// keepalived resolves `track_script` when it reads the line: the script must come first.
+#[test]
+fn track_script_must_be_defined_first() {
+    let text = format!(
+        "{}vrrp_script chk {{\n script /bin/true\n}}\n",
+        inst(" track_script {\n chk\n }")
+    );
+    let (c, msgs, _) = load(&text);
+    assert!(has(&msgs, "(VI_1) track script chk not found, ignoring..."));
+    assert!(c.instances[0].track.scripts.is_empty());
+}
+
+// Spec 2.2: without `state`, priority 255 means starting as MASTER; a VRRPv3 instance
+// without VIPs is dropped; a second `version` conflicts.
+#[test]
+fn state_from_priority_and_v3_needs_vips() {
+    let (c, _, _) = load(&inst(" priority 255"));
+    assert_eq!(c.instances[0].state, InitialState::Master);
+    let (c, msgs, _) =
+        load("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n version 3\n}\n");
+    assert!(has(
+        &msgs,
+        "(VI_1) No VIP specified; at least one is required"
+    ));
+    assert!(c.instances.is_empty());
+    let (c, msgs, _) = load(&inst(" version 3\n version 2"));
+    assert!(has(
+        &msgs,
+        "(VI_1) vrrp_version 2 conflicts with configured or deduced version 3; ignoring."
+    ));
+    assert_eq!(c.instances[0].version, 3);
+}
+
+// Spec 2.2: the first address of any kind sets the family; later ones must match.
+#[test]
+fn family_set_by_first_address() {
+    let (c, msgs, _) = load(&inst(
+        " unicast_peer {\n fe80::2\n }\n unicast_src_ip 10.0.0.1\n virtual_ipaddress {\n 10.7.0.1\n fe80::1\n }",
+    ));
+    assert!(has(
+        &msgs,
+        "Configuration error: VRRP instance[VI_1] and src address[10.0.0.1] MUST be of the same family !!! Skipping..."
+    ));
+    assert!(has(
+        &msgs,
+        "(VI_1): address family must match VRRP instance [10.7.0.1] - ignoring"
+    ));
+    let i = &c.instances[0];
+    assert_eq!((i.family, i.version, i.vips.len()), (Family::Inet6, 3, 1));
 }

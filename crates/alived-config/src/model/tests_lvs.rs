@@ -61,7 +61,7 @@ fn virtual_server_errors_and_dr_ports() {
 #[test]
 fn virtual_server_targets() {
     let (c, msgs, _) = load(
-        "virtual_server fwmark 1 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.999 80 {\n}\nvirtual_server group G {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n}\n",
+        "virtual_server_group G {\n 10.0.0.7 80\n}\nvirtual_server fwmark 1 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.999 80 {\n}\nvirtual_server group G {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\nvirtual_server 10.0.0.1 80 {\n protocol TCP\n}\n",
     );
     assert!(has(
         &msgs,
@@ -129,8 +129,10 @@ fn checker_errors() {
         [
             "Invalid HTTP_GET status code '999'",
             "digest 'xyz' character length should be 32 rather than 3",
+            "HTTP/SSL_GET checker url has no path - ignoring",
             "nb_get_retry is deprecated - please use 'retry'",
             "Invalid http_protocol version 2.0",
+            "HTTP/SSL_GET checker has no urls specified - ignoring",
             "No script path has been specified for MISC_CHECKER - skipping",
             "Unknown DNS check type BOGUS - ignoring",
             "Invalid hex string for UDP_CHECK payload",
@@ -140,7 +142,7 @@ fn checker_errors() {
             "Invalid retry connection value 'abc'",
         ]
     );
-    assert_eq!(c.virtual_servers[0].real_servers[0].checkers.len(), 4);
+    assert_eq!(c.virtual_servers[0].real_servers[0].checkers.len(), 3);
 }
 
 #[test]

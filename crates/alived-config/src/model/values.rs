@@ -37,6 +37,13 @@ pub(crate) struct Cx<'d> {
     /// keepalived's default rule preference: 16384, one less for each rule without one,
     /// shared by `static_rules` and every `virtual_rules`.
     pub rule_pref: u32,
+    /// VMAC interface names already taken, and by which instance.
+    pub vmac_names: std::collections::HashMap<String, String>,
+    /// `vrrp_script`, `track_file` and `vrrp_track_process` names defined so far: keepalived
+    /// resolves a `track_*` line when it reads it, so the object must come first.
+    pub known_scripts: std::collections::HashSet<String>,
+    pub known_files: std::collections::HashSet<String>,
+    pub known_processes: std::collections::HashSet<String>,
 }
 
 impl<'d> Cx<'d> {
@@ -46,6 +53,10 @@ impl<'d> Cx<'d> {
             interfaces: None,
             missing_interface: false,
             rule_pref: 16384,
+            vmac_names: Default::default(),
+            known_scripts: Default::default(),
+            known_files: Default::default(),
+            known_processes: Default::default(),
         }
     }
 

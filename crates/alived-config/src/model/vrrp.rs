@@ -1,5 +1,5 @@
 //! `vrrp_instance` (behaviour spec 2.2): the per-keyword reading. The end-of-instance
-//! checks (keepalived's `vrrp_complete_instance()`) are in [`super::complete`].
+//! checks (keepalived's `vrrp_complete_instance()`) are in `complete.rs`.
 
 use super::addr::{Family, IpAddress, parse_ip_address};
 use super::route::{Route, Rule, parse_route, parse_rule};
@@ -128,6 +128,10 @@ pub(crate) struct RawInstance {
     pub accept: Option<bool>,
     pub interface_span: Option<Span>,
     pub unicast_configured: bool,
+    /// Any unicast keyword, including `unicast_ttl` and `unicast_fault_no_peer`.
+    pub unicast_keyword: bool,
+    pub higher_prio_explicit: bool,
+    pub promote_secondaries_explicit: bool,
     pub unicast_ttl_span: Option<Span>,
     pub vrf_span: Option<Span>,
 }
@@ -210,6 +214,9 @@ pub(crate) fn read_instance(cx: &mut Cx<'_>, node: &Node, body: &[Node]) -> RawI
         accept: None,
         interface_span: None,
         unicast_configured: false,
+        unicast_keyword: false,
+        higher_prio_explicit: false,
+        promote_secondaries_explicit: false,
         unicast_ttl_span: None,
         vrf_span: None,
     };
@@ -261,16 +268,24 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 1, 255) {
                 Some(v) => r.priority = Some(v as u8),
-                None => cx.err(
-                    t.span,
-                    format!("{me} Priority not valid! must be between 1 & 255. Using default 100"),
-                ),
+                None => {
+                    cx.err(
+                        t.span,
+                        format!("{me} Priority not valid! must be between 1 & 255. Using default 100"),
+                    );
+                    // The default then counts as configured (no `state MASTER` => 255).
+                    r.priority = Some(100);
+                }
             }
         }
         "state" => {
             let Some(t) = cx.arg1(n) else { return };
             r.state = Some(match t.text.as_str() {
                 "MASTER" => InitialState::Master,
+                "BACKUP" if r.state == Some(InitialState::Master) => {
+                    cx.err(t.span, format!("{me} state previously set as MASTER - ignoring BACKUP"));
+                    InitialState::Master
+                }
                 "BACKUP" => InitialState::Backup,
                 other => {
                     cx.err(
@@ -284,6 +299,20 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
         "version" => {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 2, 3) {
+                // A second, different version is refused; so is v2 once the instance is known
+                // to be IPv6 (spec 0.1 #6; 2.2.7 then prints version 0).
+                Some(v)
+                    if r.version.is_some_and(|old| old != v as u8)
+                        || (v == 2 && r.version.is_none() && r.family == Some(Family::Inet6)) =>
+                {
+                    cx.err(
+                        t.span,
+                        format!(
+                            "{me} vrrp_version {v} conflicts with configured or deduced version {}; ignoring.",
+                            r.version.unwrap_or(0)
+                        ),
+                    )
+                }
                 Some(v) => r.version = Some(v as u8),
                 None => cx.err(t.span, format!("{me}: Version must be either 2 or 3")),
             }
@@ -311,11 +340,11 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                     match r.family {
                         None => r.family = Some(a.family()),
                         Some(f) if f != a.family() => {
+                            let text = line.first().map(|t| t.text.as_str()).unwrap_or("");
                             cx.err(
                                 a.span,
                                 format!(
-                                    "{me}: address family must match VRRP instance [{}] - ignoring",
-                                    a.addr
+                                    "{me}: address family must match VRRP instance [{text}] - ignoring"
                                 ),
                             );
                             continue;
@@ -430,22 +459,55 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
         }
         "unicast_peer" => {
             r.unicast_configured = true;
+            r.unicast_keyword = true;
             for line in value_lines(n) {
-                if let Some(p) = read_peer(cx, line) {
-                    i.unicast_peers.push(p);
+                let Some(p) = read_peer(cx, line) else { continue };
+                // The first address of any kind sets the instance family (spec 2.2).
+                match r.family {
+                    Some(f) if f != Family::of(&p.addr) => cx.err(
+                        p.span,
+                        format!(
+                            "Configuration error: VRRP instance[{}] and unicast peer address[{}] MUST be of the same family !!! Skipping...",
+                            i.name, p.addr
+                        ),
+                    ),
+                    _ => {
+                        r.family = Some(Family::of(&p.addr));
+                        i.unicast_peers.push(p);
+                    }
                 }
             }
         }
-        "unicast_src_ip" => {
-            r.unicast_configured = true;
-            i.unicast_src_ip = ip_arg(cx, n);
+        "unicast_src_ip" | "mcast_src_ip" => {
+            if kw == "unicast_src_ip" {
+                r.unicast_configured = true;
+                r.unicast_keyword = true;
+            }
+            let Some(ip) = ip_arg(cx, n) else { return };
+            match r.family {
+                Some(f) if f != Family::of(&ip) => cx.err(
+                    n.span,
+                    format!(
+                        "Configuration error: VRRP instance[{}] and src address[{ip}] MUST be of the same family !!! Skipping...",
+                        i.name
+                    ),
+                ),
+                _ => {
+                    r.family = Some(Family::of(&ip));
+                    if kw == "unicast_src_ip" {
+                        i.unicast_src_ip = Some(ip);
+                    } else {
+                        i.mcast_src_ip = Some(ip);
+                    }
+                }
+            }
         }
-        "mcast_src_ip" => i.mcast_src_ip = ip_arg(cx, n),
         "mcast_dst_ip" => i.mcast_dst_ip = ip_arg(cx, n),
         "unicast_ttl" => {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 0, 255) {
                 Some(v) => {
+                    r.unicast_keyword = true;
                     i.unicast_ttl = v as u8;
                     r.unicast_ttl_span = Some(n.span);
                 }
@@ -455,9 +517,13 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                 ),
             }
         }
-        "unicast_fault_no_peer" => i.unicast_fault_no_peer = true,
+        "unicast_fault_no_peer" => {
+            r.unicast_keyword = true;
+            i.unicast_fault_no_peer = true;
+        }
         "check_unicast_src" => {
             r.unicast_configured = true;
+            r.unicast_keyword = true;
             i.check_unicast_src = true;
         }
         "track_src_ip" => i.track_src_ip = true,
@@ -471,7 +537,19 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
                 if a.text.len() == 17 && a.text.bytes().filter(|&b| b == b':').count() == 5 {
                     v.mac = Some(a.text.clone());
                 } else if v.name.is_none() {
-                    v.name = Some(a.text.clone());
+                    match cx.vmac_names.get(&a.text) {
+                        Some(other) if *other != i.name => cx.err(
+                            a.span,
+                            format!(
+                                "{me} VRRP instance {other} is already using {} - ignoring name",
+                                a.text
+                            ),
+                        ),
+                        _ => {
+                            cx.vmac_names.insert(a.text.clone(), i.name.clone());
+                            v.name = Some(a.text.clone());
+                        }
+                    }
                 } else {
                     cx.err(a.span, "VMAC interface name already specified");
                 }
@@ -480,13 +558,19 @@ fn read_keyword(cx: &mut Cx<'_>, me: &str, r: &mut RawInstance, n: &Node) {
         }
         "vmac_xmit_base" => i.vmac_xmit_base = true,
         "dont_track_primary" => i.dont_track_primary = true,
-        "promote_secondaries" => i.promote_secondaries = true,
+        "promote_secondaries" => {
+            r.promote_secondaries_explicit = true;
+            i.promote_secondaries = true;
+        }
         "accept" => r.accept = Some(true),
         "no_accept" => r.accept = Some(false),
         "strict_mode" => i.strict_mode = cx.flag(n, "strict_mode", true),
         "skip_check_adv_addr" => i.skip_check_adv_addr = cx.flag(n, "skip_check_adv_addr", true),
         "lower_prio_no_advert" => i.lower_prio_no_advert = cx.bool_arg(n, kw),
-        "higher_prio_send_advert" => i.higher_prio_send_advert = cx.bool_arg(n, kw),
+        "higher_prio_send_advert" => {
+            r.higher_prio_explicit = true;
+            i.higher_prio_send_advert = cx.bool_arg(n, kw);
+        }
         "down_timer_adverts" => {
             let Some(t) = cx.arg1(n) else { return };
             match cx.unsigned(t, 1, 100) {

@@ -105,6 +105,23 @@ impl Tracking {
             {
                 continue;
             }
+            let known = match kind {
+                TrackKind::Script => Some(&cx.known_scripts),
+                TrackKind::File => Some(&cx.known_files),
+                TrackKind::Process => Some(&cx.known_processes),
+                TrackKind::Interface | TrackKind::Bfd => None,
+            };
+            if known.is_some_and(|k| !k.contains(&first.text)) {
+                cx.err(
+                    first.span,
+                    format!(
+                        "{owner} {} {} not found, ignoring...",
+                        kind.noun(),
+                        first.text
+                    ),
+                );
+                continue;
+            }
             if let Some(t) = parse_track(cx, owner, kind, line) {
                 list.push(t);
             }

@@ -22,17 +22,22 @@ pub enum BuildError {
     NoInterface(String),
     #[error("({0}) virtual_router_id 0")]
     VridZero(String),
-    #[error("({0}) {1} is not supported yet")]
+    #[error("{1}")]
     Unsupported(String, String),
 }
 
-/// Every `vrrp_instance` of the configuration, in order.
-pub fn instances(config: &Config) -> Result<Vec<InstanceSpec>, BuildError> {
-    config
-        .instances
-        .iter()
-        .map(|i| instance(&config.global, i))
-        .collect()
+/// Every `vrrp_instance` of the configuration that the driver can run, in order, and why
+/// the others cannot (they are left out; the rest run).
+pub fn instances(config: &Config) -> (Vec<InstanceSpec>, Vec<BuildError>) {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for i in &config.instances {
+        match instance(&config.global, i) {
+            Ok(s) => ok.push(s),
+            Err(e) => bad.push(e),
+        }
+    }
+    (ok, bad)
 }
 
 /// The `vrrp_sync_group`s (their members were checked by the model).
@@ -46,6 +51,15 @@ pub fn sync_groups(config: &Config) -> Vec<alived_vrrp::sync::SyncGroupConfig> {
             tracking_weight: g.sync_group_tracking_weight,
         })
         .collect()
+}
+
+/// `vrrp_startup_delay`: how long instances wait before starting.
+pub fn startup_delay(config: &Config) -> Duration {
+    config
+        .global
+        .vrrp_startup_delay
+        .map(|d| d.as_duration())
+        .unwrap_or_default()
 }
 
 /// Whether the configuration has anything for the checker process.
@@ -174,9 +188,6 @@ fn not_applied(i: &VrrpInstance) -> Vec<String> {
     if i.notify.all().next().is_some() {
         out.push("notify scripts".into());
     }
-    if let Some(m) = i.mcast_dst_ip {
-        out.push(format!("mcast_dst_ip {m}"));
-    }
     if i.track_src_ip {
         out.push("track_src_ip".into());
     }
@@ -184,6 +195,19 @@ fn not_applied(i: &VrrpInstance) -> Vec<String> {
 }
 
 fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError> {
+    // A route or rule this build cannot express is left out and reported, not fatal.
+    let mut not_applied = not_applied(i);
+    let mut skip = |e: BuildError| not_applied.push(e.to_string());
+    let vroutes = i
+        .vroutes
+        .iter()
+        .filter_map(|r| vroute(&i.name, r).map_err(&mut skip).ok())
+        .collect();
+    let vrules = i
+        .vrules
+        .iter()
+        .filter_map(|r| vrule(&i.name, r).map_err(&mut skip).ok())
+        .collect();
     let interface = i
         .interface
         .clone()
@@ -235,6 +259,10 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         vips,
         evips,
         src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
+        mcast_group: i.mcast_dst_ip.unwrap_or(match i.family {
+            alived_config::model::Family::Inet6 => g.vrrp_mcast_group6,
+            _ => g.vrrp_mcast_group4,
+        }),
         unicast_peers: i.unicast_peers.iter().map(|p| p.addr).collect(),
         unicast_ttl: i.unicast_ttl,
         check_unicast_src: i.check_unicast_src
@@ -265,17 +293,9 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             .higher_prio_send_advert
             .unwrap_or(g.vrrp_higher_prio_send_advert),
         down_timer_adverts: i.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts),
-        vroutes: i
-            .vroutes
-            .iter()
-            .map(|r| vroute(&i.name, r))
-            .collect::<Result<_, _>>()?,
-        vrules: i
-            .vrules
-            .iter()
-            .map(|r| vrule(&i.name, r))
-            .collect::<Result<_, _>>()?,
-        not_applied: not_applied(i),
+        vroutes,
+        vrules,
+        not_applied,
     })
 }
 
@@ -285,7 +305,9 @@ pub(crate) mod tests {
 
     pub(crate) fn load(text: &str) -> Vec<InstanceSpec> {
         let loaded = alived_config::load_str("t.conf", text, &Default::default());
-        instances(&loaded.config).unwrap()
+        let (ok, bad) = instances(&loaded.config);
+        assert!(bad.is_empty(), "{bad:?}");
+        ok
     }
 
     #[test]
@@ -315,6 +337,7 @@ pub(crate) mod tests {
         assert_eq!(s.priority, Priority(255));
         assert_eq!(s.version, Version::V3);
         assert_eq!(s.adver_int, Centisecs(10));
+        assert_eq!(s.mcast_group, "ff02::12".parse::<IpAddr>().unwrap());
         assert_eq!(s.vips[0].prefix, 128);
         assert_eq!(s.vips[1].prefix, 64);
     }
@@ -375,6 +398,41 @@ pub(crate) mod tests {
         assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
         assert_eq!(s.garp_interval, Duration::from_millis(2));
         assert_eq!(s.not_applied, ["track_script chk", "notify scripts"]);
+        assert_eq!(s.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn an_unsupported_route_is_left_out_and_reported() {
+        let s = load(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n \
+             virtual_routes {\n blackhole 192.168.9.0/24\n 192.168.8.0/24 via 10.0.0.9\n }\n}\n",
+        )
+        .remove(0);
+        assert_eq!(s.vroutes.len(), 1);
+        assert_eq!(
+            s.not_applied,
+            ["virtual_routes route type (192.168.9.0/24)"]
+        );
+    }
+
+    #[test]
+    fn an_instance_without_an_interface_is_disabled_alone() {
+        let loaded = alived_config::load_str(
+            "t.conf",
+            "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+             virtual_ipaddress {\n 10.0.0.1\n }\n}\n\
+             vrrp_instance B {\n virtual_router_id 2\n unicast_src_ip 10.0.0.2\n \
+             unicast_peer {\n 10.0.0.3\n }\n virtual_ipaddress {\n 10.0.0.4\n }\n}\n",
+            &Default::default(),
+        );
+        let (ok, bad) = instances(&loaded.config);
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].name, "A");
+        assert!(
+            matches!(&bad[..], [BuildError::NoInterface(n)] if n == "B"),
+            "{bad:?}"
+        );
     }
 
     #[test]

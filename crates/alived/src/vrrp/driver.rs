@@ -194,6 +194,7 @@ fn link_event(
 pub async fn run(
     specs: Vec<InstanceSpec>,
     groups: Vec<SyncGroupConfig>,
+    startup_delay: std::time::Duration,
     opts: RunOptions,
 ) -> Result<i32, StartError> {
     let clock = Clock(Instant::now());
@@ -243,16 +244,32 @@ pub async fn run(
         })
         .collect();
     let mut router = Router::new(configs, groups)?;
+    let mut stopping = false;
+    if !startup_delay.is_zero() && !opts.respawned {
+        info!(
+            "Delaying startup for {} seconds",
+            startup_delay.as_secs_f64()
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(startup_delay) => {}
+            _ = term.recv() => stopping = true,
+            _ = int.recv() => stopping = true,
+        }
+        // Adverts heard meanwhile are stale.
+        while packets.try_recv().is_ok() {}
+    }
     let now = clock.now();
     for (i, (initial, first)) in firsts.into_iter().enumerate() {
         for input in initial {
             router.handle(now, InstanceId(i), input);
         }
-        router.handle(now, InstanceId(i), first);
+        if !stopping {
+            router.handle(now, InstanceId(i), first);
+        }
     }
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
-    loop {
+    while !stopping {
         let next = router.poll_timeout();
         let sleep = async {
             match next {
@@ -261,8 +278,8 @@ pub async fn run(
             }
         };
         tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
+            _ = term.recv() => stopping = true,
+            _ = int.recv() => stopping = true,
             _ = hup.recv() => warn!("Reload is not supported yet - keeping the running configuration"),
             _ = usr1.recv() => info!("Data dump is not supported yet"),
             _ = usr2.recv() => info!("Stats dump is not supported yet"),

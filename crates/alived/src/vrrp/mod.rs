@@ -18,8 +18,12 @@ pub mod tx;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub instances: Vec<spec::InstanceSpec>,
+    /// Instances that cannot run, and why (logged by the VRRP process; the others run).
+    pub disabled: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub has_virtual_servers: bool,
+    /// `vrrp_startup_delay`.
+    pub startup_delay: std::time::Duration,
     /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
     pub report: String,
 }
@@ -29,8 +33,6 @@ pub struct Loaded {
 pub enum LoadError {
     #[error("{0}")]
     Fatal(String),
-    #[error("{0}")]
-    Build(#[from] build::BuildError),
 }
 
 /// Reads and checks the configuration file (`-f`, with `-i`/`-e`).
@@ -40,10 +42,13 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     if loaded.diags.exit_code() == 4 {
         return Err(LoadError::Fatal(report));
     }
+    let (instances, disabled) = build::instances(&loaded.config);
     Ok(Loaded {
-        instances: build::instances(&loaded.config)?,
+        instances,
+        disabled: disabled.iter().map(ToString::to_string).collect(),
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
+        startup_delay: build::startup_delay(&loaded.config),
         report,
     })
 }
@@ -57,6 +62,9 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 2;
         }
     };
+    for why in &loaded.disabled {
+        tracing::error!("{why} - instance disabled");
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -67,7 +75,12 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(loaded.instances, loaded.sync_groups, opts)) {
+    match rt.block_on(driver::run(
+        loaded.instances,
+        loaded.sync_groups,
+        loaded.startup_delay,
+        opts,
+    )) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

@@ -103,8 +103,18 @@ pub async fn start_one(
             SocketKey::unicast(ifindex, fam, spec.src_ip)
         }
     };
+    // A group other than the VRRP one (`mcast_dst_ip`, `vrrp_mcast_group4/6`) is joined too.
+    let default_group = match spec.mcast_group {
+        IpAddr::V4(g) => g == std::net::Ipv4Addr::new(224, 0, 0, 18),
+        IpAddr::V6(g) => g == std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+    };
+    let groups = if spec.is_unicast() || default_group {
+        Vec::new()
+    } else {
+        vec![spec.mcast_group]
+    };
     let mut sub = pool
-        .subscribe(key, spec.vrid.get(), &[])
+        .subscribe(key, spec.vrid.get(), &groups)
         .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
     let tx = AdvertTx::new(sub.socket().clone(), &spec, res.our_addr);
     let fwd = packets.clone();

@@ -67,6 +67,9 @@ pub struct InstanceSpec {
     pub evips: Vec<VipSpec>,
     /// `unicast_src_ip` / `mcast_src_ip`: our source and tie-break address.
     pub src_ip: Option<IpAddr>,
+    /// The multicast group adverts go to: `mcast_dst_ip`, else `vrrp_mcast_group4/6`
+    /// (224.0.0.18 / ff02::12).
+    pub mcast_group: IpAddr,
     /// Non-empty: unicast mode, one advert copy per peer.
     pub unicast_peers: Vec<IpAddr>,
     /// `unicast_ttl` (255).

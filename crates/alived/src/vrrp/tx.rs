@@ -6,13 +6,9 @@ use alived_sys::{PacketSocket, SocketError, VrrpSocket};
 use alived_vrrp::types::Priority;
 use alived_vrrp::wire::ipv4::{self, VRRP_TTL};
 use alived_vrrp::wire::{Advert, AhReplay, AhTx, Auth, Family, Ipv4Tx, PseudoHeader};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use tracing::debug;
-
-/// VRRP multicast groups (RFC 5798 §5.1.1.2, §5.1.2.2).
-pub const GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
-pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
 
 /// Why an advert could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +37,8 @@ impl AdvertTx {
     pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
         let dests = if spec.is_unicast() {
             spec.unicast_peers.clone()
-        } else if src.is_ipv6() {
-            vec![IpAddr::V6(GROUP_V6)]
         } else {
-            vec![IpAddr::V4(GROUP_V4)]
+            vec![spec.mcast_group]
         };
         let (auth, ah_key) = match spec.auth {
             None => (Auth::None, None),

@@ -241,3 +241,25 @@ pub fn v3_mdi(prio: u8, adv: f64) -> f64 {
 pub fn v3_skew(prio: u8, adv: f64) -> f64 {
     (256.0 - f64::from(prio)) * adv / 256.0
 }
+
+/// Bound of every wait in the root tests.
+pub const T: Duration = Duration::from_secs(10);
+pub const MASTER: &str = "(VI_1) Entering MASTER STATE";
+pub const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
+
+/// Starts r1 (the higher priority), waits until its down timer runs, then starts r2: r2's
+/// down timer is the longer one and starts later, so r1 wins without a transient MASTER on r2.
+pub fn start_in_order(n: &mut Net) {
+    n.routers[0].start();
+    assert!(
+        n.routers[0].wait_log(BACKUP_INIT, 1, T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    n.routers[1].start();
+}
+
+/// Waits until `vip` is (or is not) on the router.
+pub fn wait_vip(lab: &Lab, r: &Router, vip: &str, present: bool) -> bool {
+    wait_until(T, || r.has_addr(lab, vip) == present)
+}

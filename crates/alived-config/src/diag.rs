@@ -19,6 +19,10 @@ pub enum Severity {
     Security,
     /// CONFIG_FILE_NOT_FOUND / CONFIG_BAD_IF / CONFIG_FATAL: cannot run, exit code 4.
     Fatal,
+    /// A keyword with a missing value: keepalived 2.2.7 stops reading the configuration at
+    /// that line and exits with KEEPALIVED_EXIT_CONFIG (2), also under `-t` (measured). alived
+    /// reports everything else as well, but gives the same exit code.
+    Abort,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,6 +75,7 @@ impl Diagnostics {
             Some(Severity::Warning) | Some(Severity::Error) => 5,
             Some(Severity::Security) => 6,
             Some(Severity::Fatal) => 4,
+            Some(Severity::Abort) => 2,
         }
     }
 }

@@ -19,6 +19,7 @@ pub fn severity_name(s: Severity) -> &'static str {
         Severity::Error => "error",
         Severity::Security => "security",
         Severity::Fatal => "fatal",
+        Severity::Abort => "error",
     }
 }
 

@@ -100,11 +100,7 @@ fn samples_match_keepalived_exit_codes() {
 }
 
 /// Broken configs where alived knowingly differs from keepalived 2.2.7's `-t` exit code.
-const KNOWN_DIVERGENCES: &[(&str, &str)] = &[(
-    "model-missing-parameter.conf",
-    "keepalived stops reading at a keyword with a missing value and exits 2; alived reports it \
-     (with a note saying so) and carries on",
-)];
+const KNOWN_DIVERGENCES: &[(&str, &str)] = &[];
 
 // The broken configs give keepalived's exit code too.
 #[test]

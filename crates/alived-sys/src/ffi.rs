@@ -68,3 +68,47 @@ pub(crate) fn register(
     // descriptor while it is registered (`AsyncFd::drop` deregisters before closing).
     unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(std::io::Error::from)
 }
+
+/// The identity a script child takes before `execve()`, computed in the parent so that the
+/// child only reads it.
+pub(crate) struct ChildIds {
+    /// Whether to call setgroups/setgid/setuid at all (false when we already are that user).
+    pub switch: bool,
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
+}
+
+/// Installs the pre-exec step of a script child: supplementary groups, gid, uid (in that
+/// order, while still privileged), then `PR_SET_PDEATHSIG = SIGTERM` (after the uid change,
+/// which would clear it).
+pub(crate) fn script_child_setup(cmd: &mut tokio::process::Command, ids: ChildIds) {
+    let setup = move || -> std::io::Result<()> {
+        if ids.switch {
+            // SAFETY: `groups` is a live Vec owned by the closure; the kernel reads
+            // `len` gid_t values from it. setgroups/setgid/setuid are async-signal-safe.
+            if unsafe { libc::setgroups(ids.groups.len(), ids.groups.as_ptr()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: plain syscalls with integer arguments.
+            if unsafe { libc::setgid(ids.gid) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: as above.
+            if unsafe { libc::setuid(ids.uid) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        // SAFETY: prctl with integer arguments; PR_SET_PDEATHSIG takes a signal number.
+        if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // SAFETY: the closure runs in the forked child between fork and exec. It allocates
+    // nothing and takes no locks: it only reads data moved into it and makes the
+    // async-signal-safe syscalls above (io::Error::last_os_error does not allocate).
+    unsafe {
+        cmd.pre_exec(setup);
+    }
+}

@@ -19,15 +19,37 @@
 //! PacketSocket::sender(eth0.index)?.send(&garp_frame).await?;       // GARP / NA
 //! let mut events = netlink::EventStream::new()?;           // link up/down, addresses
 //! ```
+//!
+//! Trackers, notify scripts and mail (each pushes results into a tokio mpsc channel or runs
+//! in its own task; none blocks the caller):
+//!
+//! ```text
+//! let findings = security::check(&script_refs, &sec_cfg, &security::RealFs);  // load / -t
+//! let (chk, _) = script::Script::prepare("/etc/keepalived/chk.sh", creds)?;
+//! let runner = script::ScriptRunner::new(grace);
+//! runner.start_track("chk", &chk, timeout, &done_tx);      // -> ScriptDone { name, outcome }
+//! runner.spawn_notify(&notify, &["INSTANCE", "VI_1", "MASTER", "100"])?;
+//! let fifo = fifo::FifoWriter::open(path, None)?;           // fifo.send(&FifoLine::Instance{..})
+//! smtp::spawn_alert(smtp_cfg, smtp::Alert::vrrp_instance(rid, "VI_1", MailState::Master));
+//! let files = track_file::FileTracker::start(files, file_tx)?;            // -> FileValue
+//! let procs = track_process::ProcessTracker::start(specs, proc_tx).await?; // before netns
+//! runner.shutdown().await;                                  // nothing left running
+//! ```
 
 pub mod error;
 mod ffi;
+pub mod fifo;
 pub mod netlink;
 pub mod netns;
 pub mod packet_socket;
 pub mod pool;
+pub mod script;
+pub mod security;
+pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
+pub mod track_file;
+pub mod track_process;
 pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};

@@ -230,3 +230,104 @@ fn vmac_xmit_base_sends_adverts_from_the_base_interface() {
     n.routers[0].stop();
     assert!(wait_vip(&n.lab, &n.routers[1], vip, true));
 }
+
+/// A `vrrp_script` checking that `flag` exists, tracked by VI_1 (with `weight`, if given).
+fn script_conf(prio: u8, vrid: u8, vip: &str, flag: &std::path::Path, weight: &str) -> String {
+    let script = format!(
+        "vrrp_script chk {{\n  script \"/usr/bin/test -f {}\"\n  interval 1\n}}\n",
+        flag.display()
+    );
+    let track = format!("  track_script {{\n    chk {weight}\n  }}");
+    script + &v3_conf(prio, vrid, vip, &track)
+}
+
+#[test]
+fn a_failing_track_script_puts_the_master_in_fault_until_it_succeeds_again() {
+    let mut n = net("scr", 2, 102);
+    let vip = "10.102.0.100";
+    let flag = n.routers[0].dir.path().join("healthy");
+    std::fs::write(&flag, "").unwrap();
+    n.routers[0].configure(&script_conf(150, 102, vip, &flag, ""));
+    n.routers[1].configure(&v3_conf(100, 102, vip, ""));
+    start_in_order(&mut n);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    assert!(
+        r1.wait_log("VRRP_Script(chk) succeeded", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    std::fs::remove_file(&flag).unwrap();
+    assert!(r1.wait_log("VRRP_Script(chk) failed (exited with status 1)", 1, T));
+    assert!(
+        r1.wait_log("(VI_1) Entering FAULT STATE", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    std::fs::write(&flag, "").unwrap();
+    assert!(
+        r1.wait_log("VRRP_Script(chk) succeeded", 2, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+}
+
+#[test]
+fn a_weighted_track_script_lowers_the_priority_below_the_backup() {
+    let mut n = net("scw", 2, 103);
+    let vip = "10.103.0.100";
+    let flag = n.routers[0].dir.path().join("healthy");
+    std::fs::write(&flag, "").unwrap();
+    n.routers[0].configure(&script_conf(150, 103, vip, &flag, "weight -60"));
+    n.routers[1].configure(&v3_conf(100, 103, vip, ""));
+    start_in_order(&mut n);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    std::fs::remove_file(&flag).unwrap();
+    assert!(
+        r1.wait_log("(VI_1) Changing effective priority from 150 to 90", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    // The backup (100) preempts the master that now advertises 90.
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    assert!(r1.lines_with("FAULT").is_empty());
+}
+
+#[test]
+fn a_track_file_value_moves_the_priority_and_below_minus_253_faults() {
+    let mut n = net("tfile", 2, 104);
+    let vip = "10.104.0.100";
+    let file = n.routers[0].dir.path().join("prio");
+    std::fs::write(&file, "0\n").unwrap();
+    let track = "  track_file {\n    tf\n  }";
+    let conf = format!("track_file tf {{\n  file {}\n}}\n", file.display())
+        + &v3_conf(150, 104, vip, track);
+    n.routers[0].configure(&conf);
+    n.routers[1].configure(&v3_conf(100, 104, vip, ""));
+    start_in_order(&mut n);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+    // value -60 x weight 1: priority 90, below the backup's 100.
+    std::fs::write(&file, "-60\n").unwrap();
+    assert!(
+        r1.wait_log("(VI_1) Changing effective priority from 150 to 90", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r2, vip, true), "{}", r2.log_text());
+    std::fs::write(&file, "-300\n").unwrap();
+    assert!(
+        r1.wait_log("(VI_1): tracked file tf now FAULT state", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(r1.wait_log("(VI_1) Entering FAULT STATE", 1, T));
+    std::fs::write(&file, "0\n").unwrap();
+    assert!(r1.wait_log("(VI_1): tracked file tf leaving FAULT state", 1, T));
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
+}

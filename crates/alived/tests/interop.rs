@@ -16,16 +16,27 @@ const T: Duration = Duration::from_secs(15);
 enum Flavour {
     /// VRRPv2, 1 s, PASS authentication: the classic configuration.
     V2Pass,
+    /// VRRPv2, 1 s, IPsec-AH authentication (HMAC-MD5-96, shared sequence counter).
+    V2Ah,
     /// VRRPv3 over IPv4, 0.1 s adverts.
     V3Fast,
     /// VRRPv3 over IPv6 (link-local source, kernel checksum), 0.1 s adverts.
     V3Ipv6,
+    /// VRRPv3 unicast (pseudo-header with the peer's address), 0.1 s adverts.
+    V3Unicast,
 }
 
-fn conf(prio: u8, vip: &str, f: Flavour) -> String {
+fn conf(prio: u8, vip: &str, f: Flavour, me: &str, peer: &str) -> String {
+    let unicast = format!(
+        "  version 3\n  advert_int 0.1\n  unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}\n"
+    );
     let body = match f {
+        Flavour::V3Unicast => unicast.as_str(),
         Flavour::V2Pass => {
             "  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }\n"
+        }
+        Flavour::V2Ah => {
+            "  advert_int 1\n  authentication {\n    auth_type AH\n    auth_pass secret12\n  }\n"
         }
         Flavour::V3Fast | Flavour::V3Ipv6 => "  version 3\n  advert_int 0.1\n",
     };
@@ -51,8 +62,9 @@ fn mixed_pair(tag: &str, subnet: u8, keepalived_high: bool, f: Flavour) {
         Flavour::V3Ipv6 => format!("2001:db8:{subnet}::100"),
         _ => format!("10.{subnet}.0.100"),
     };
-    n.routers[0].configure(&conf(150, &vip, f));
-    n.routers[1].configure(&conf(100, &vip, f));
+    let (a1, a2) = (format!("10.{subnet}.0.1"), format!("10.{subnet}.0.2"));
+    n.routers[0].configure(&conf(150, &vip, f, &a1, &a2));
+    n.routers[1].configure(&conf(100, &vip, f, &a2, &a1));
     let (high_bin, low_bin) = if keepalived_high {
         (KEEPALIVED, driver_support::BIN)
     } else {
@@ -124,5 +136,21 @@ fn v3_ipv6_interoperates_both_ways() {
     if have_keepalived() {
         mixed_pair("i6a", 95, true, Flavour::V3Ipv6);
         mixed_pair("i6b", 96, false, Flavour::V3Ipv6);
+    }
+}
+
+#[test]
+fn v2_ah_authentication_interoperates_both_ways() {
+    if have_keepalived() {
+        mixed_pair("iaha", 97, true, Flavour::V2Ah);
+        mixed_pair("iahb", 98, false, Flavour::V2Ah);
+    }
+}
+
+#[test]
+fn v3_unicast_interoperates_both_ways() {
+    if have_keepalived() {
+        mixed_pair("iuna", 99, true, Flavour::V3Unicast);
+        mixed_pair("iunb", 100, false, Flavour::V3Unicast);
     }
 }

@@ -101,11 +101,12 @@ impl<'d> Cx<'d> {
     }
 
     /// keepalived's generic missing-value message. keepalived 2.2.7 stops reading the
-    /// configuration there (`keepalived -t` exits 2, measured), alived carries on.
+    /// configuration there (`keepalived -t` exits 2, measured); alived carries on to report
+    /// the rest, and exits 2 as well ([`Severity::Abort`]).
     pub fn missing_parameter(&mut self, node: &Node) {
         let kw = &node.keyword.text;
         self.diags.push_help(
-            Severity::Error,
+            Severity::Abort,
             Some(node.span),
             format!(
                 "*** Configuration line starting `{kw}` is missing a parameter after keyword `{kw}` at word position 2"

@@ -3,7 +3,10 @@
 //! completion rules (priority 255 for `state MASTER` without a priority, v3 for IPv6, v2
 //! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
-use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec, VrouteSpec};
+use super::spec::{
+    AuthSpec, InstanceSpec, TrackFileSpec, TrackIf, TrackScriptRef, VipSpec, VmacSpec, VrouteSpec,
+    VrrpScriptSpec,
+};
 use alived_config::model::addr::Broadcast;
 use alived_config::model::route::RouteType;
 use alived_config::model::vrrp::AuthType;
@@ -49,6 +52,51 @@ pub fn sync_groups(config: &Config) -> Vec<alived_vrrp::sync::SyncGroupConfig> {
             name: g.name.clone(),
             members: g.group.clone(),
             tracking_weight: g.sync_group_tracking_weight,
+        })
+        .collect()
+}
+
+/// The `vrrp_script`s, with `script_user` from `global_defs` as the default user.
+pub fn vrrp_scripts(config: &Config) -> Vec<VrrpScriptSpec> {
+    let default_user = config
+        .global
+        .script_user
+        .as_ref()
+        .map(|u| (u.user.clone(), u.group.clone()));
+    config
+        .vrrp_scripts
+        .iter()
+        .map(|s| VrrpScriptSpec {
+            name: s.name.clone(),
+            command: s.script.command.clone(),
+            user: s
+                .user
+                .clone()
+                .map(|u| (u, s.group.clone()))
+                .or_else(|| default_user.clone()),
+            interval: s.interval.as_duration(),
+            timeout: s.timeout.as_duration(),
+            weight: s.weight.0,
+            weight_reverse: s.weight_reverse,
+            rise: s.rise,
+            fall: s.fall,
+            init_fail: s.init_fail,
+        })
+        .collect()
+}
+
+/// The `track_file` blocks that name a file.
+pub fn track_files(config: &Config) -> Vec<TrackFileSpec> {
+    config
+        .track_files
+        .iter()
+        .filter_map(|f| {
+            Some(TrackFileSpec {
+                name: f.name.clone(),
+                path: f.file.as_ref()?.into(),
+                weight: f.weight.0,
+                reverse: f.reverse,
+            })
         })
         .collect()
 }
@@ -177,12 +225,7 @@ fn unicast_ttl_range(i: &VrrpInstance) -> Option<(u8, u8)> {
 fn not_applied(i: &VrrpInstance) -> Vec<String> {
     let mut out = Vec::new();
     let t = &i.track;
-    for (kind, list) in [
-        ("track_script", &t.scripts),
-        ("track_file", &t.files),
-        ("track_process", &t.processes),
-        ("track_bfd", &t.bfds),
-    ] {
+    for (kind, list) in [("track_process", &t.processes), ("track_bfd", &t.bfds)] {
         out.extend(list.iter().map(|x| format!("{kind} {}", x.name)));
     }
     if i.notify.all().next().is_some() {
@@ -272,6 +315,26 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         skip_check_adv_addr: i.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
         auth,
         track_interfaces,
+        track_scripts: i
+            .track
+            .scripts
+            .iter()
+            .map(|t| TrackScriptRef {
+                script: t.name.clone(),
+                weight: t.weight.map(|w| w.0),
+                reverse: t.reverse,
+            })
+            .collect(),
+        track_files: i
+            .track
+            .files
+            .iter()
+            .map(|t| TrackScriptRef {
+                script: t.name.clone(),
+                weight: t.weight.map(|w| w.0),
+                reverse: t.reverse,
+            })
+            .collect(),
         garp: garp(g, i),
         garp_interval: g
             .vrrp_garp_interval
@@ -397,7 +460,8 @@ pub(crate) mod tests {
         .remove(0);
         assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
         assert_eq!(s.garp_interval, Duration::from_millis(2));
-        assert_eq!(s.not_applied, ["track_script chk", "notify scripts"]);
+        assert_eq!(s.not_applied, ["notify scripts"]);
+        assert_eq!(s.track_scripts[0].script, "chk");
         assert_eq!(s.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
     }
 

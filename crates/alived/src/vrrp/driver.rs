@@ -4,13 +4,14 @@
 
 use super::iface;
 use super::rx;
-use super::setup::{StartError, Vr, start_one};
+use super::scripts::{Files, Scripts};
+use super::setup::{StartError, TrackDefs, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
-use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig, Target};
+use alived_vrrp::sync::{InstanceId, Router, Target};
 use std::collections::HashMap;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -191,12 +192,15 @@ fn link_event(
 }
 
 /// Runs the VRRP process until TERM/INT; returns the exit code.
-pub async fn run(
-    specs: Vec<InstanceSpec>,
-    groups: Vec<SyncGroupConfig>,
-    startup_delay: std::time::Duration,
-    opts: RunOptions,
-) -> Result<i32, StartError> {
+pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartError> {
+    let super::Loaded {
+        instances: specs,
+        sync_groups: groups,
+        scripts: script_specs,
+        track_files: file_specs,
+        startup_delay,
+        ..
+    } = loaded;
     let clock = Clock(Instant::now());
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
@@ -216,7 +220,20 @@ pub async fn run(
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
-        match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
+        match start_one(
+            &nl,
+            &mut pool,
+            spec,
+            TrackDefs {
+                scripts: &script_specs,
+                files: &file_specs,
+            },
+            opts.respawned,
+            &ptx,
+            vrs.len(),
+        )
+        .await
+        {
             Ok(p) => {
                 known.extend(p.links);
                 vrs.push(p.vr);
@@ -244,6 +261,9 @@ pub async fn run(
         })
         .collect();
     let mut router = Router::new(configs, groups)?;
+    let started: Vec<&InstanceSpec> = vrs.iter().map(|v| &v.spec).collect();
+    let (mut scripts, mut script_results) = Scripts::new(&script_specs, &started);
+    let (mut files, mut file_values) = Files::start(&file_specs, &started);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(
@@ -271,6 +291,13 @@ pub async fn run(
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     while !stopping {
         let next = router.poll_timeout();
+        let script_due = scripts.next_due();
+        let script_sleep = async {
+            match script_due {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
         let sleep = async {
             match next {
                 Some(t) => tokio::time::sleep_until(clock.instant(t)).await,
@@ -314,10 +341,23 @@ pub async fn run(
                 }
             },
             _ = sleep => router.handle_timeout(clock.now()),
+            _ = script_sleep => scripts.run_due(),
+            Some(v) = file_values.recv() => {
+                for (id, input) in files.value(&v) {
+                    router.handle(clock.now(), id, input);
+                }
+            }
+            Some(done) = script_results.recv() => {
+                for (id, input) in scripts.done(&done) {
+                    router.handle(clock.now(), id, input);
+                }
+            }
         }
         drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     }
-    // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted.
+    // TERM: scripts killed, priority 0 from every master, VIPs removed (unless -V), VMACs
+    // deleted.
+    scripts.shutdown().await;
     router.handle_all(clock.now(), Input::Stop);
     drain(&nl, &mut router, &mut vrs, opts.release_vips).await;
     for vr in &vrs {

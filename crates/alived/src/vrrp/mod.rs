@@ -1,15 +1,31 @@
 //! The VRRP child process (behaviour spec 4.1): reads the configuration, runs every
-//! `vrrp_instance` on one current-thread runtime, and on TERM sends priority 0 and removes
-//! its VIPs.
+//! `vrrp_instance` (and `vrrp_sync_group`) on one current-thread runtime, and on TERM sends
+//! priority 0 and removes its VIPs, routes and rules.
 //!
-//! Files: `build.rs` (configuration -> [`spec::InstanceSpec`]), `iface.rs` (interfaces, VIPs,
-//! VMAC), `rx.rs` (receive validation), `tx.rs` (adverts, GARPs), `setup.rs` (start-up of one instance), `driver.rs` (event
-//! loop).
+//! Files: `build.rs` (configuration model -> [`spec::InstanceSpec`], the only file that knows
+//! the model), `iface.rs` (interfaces, VIPs, routes, VMAC), `rx.rs` (receive validation,
+//! drop counters, rate-limited logs), `tx.rs` (adverts, GARP/NA bursts), `setup.rs` (start-up
+//! of one instance), `driver.rs` (event loop).
+//!
+//! Applied: VRRPv2/v3, IPv4/IPv6, multicast (`mcast_dst_ip`, `vrrp_mcast_group4/6`) and
+//! unicast (`unicast_src_ip`, `unicast_peer` with `min_ttl`/`max_ttl`, `check_unicast_src`),
+//! PASS and AH authentication, `virtual_ipaddress` (+ `_excluded`) with `dev`/`label`/`brd`,
+//! `virtual_routes`/`virtual_rules` (plain unicast routes; others are reported and left out),
+//! `track_interface`, `dont_track_primary`, `use_vmac`/`vmac_xmit_base`, GARP/NA schedules and
+//! pacing, `vrrp_startup_delay`, sync groups. A process restarted by its parent
+//! (`ALIVED_RESPAWN=1`) that finds an instance's VIPs in place resumes MASTER at once.
+//!
+//! `track_script` runs `vrrp_script`s and `track_file` watches files (`scripts.rs`).
+//!
+//! Not yet (reported at start as "not supported yet"):
+//! `track_process`/`track_bfd`, notify scripts, `track_src_ip`; reload on HUP and the USR1/USR2
+//! dumps are logged and ignored.
 
 pub mod build;
 pub mod driver;
 pub mod iface;
 pub mod rx;
+pub mod scripts;
 pub mod setup;
 pub mod spec;
 pub mod tx;
@@ -21,6 +37,8 @@ pub struct Loaded {
     /// Instances that cannot run, and why (logged by the VRRP process; the others run).
     pub disabled: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
+    pub scripts: Vec<spec::VrrpScriptSpec>,
+    pub track_files: Vec<spec::TrackFileSpec>,
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
@@ -47,6 +65,8 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         instances,
         disabled: disabled.iter().map(ToString::to_string).collect(),
         sync_groups: build::sync_groups(&loaded.config),
+        scripts: build::vrrp_scripts(&loaded.config),
+        track_files: build::track_files(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
         report,
@@ -75,12 +95,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(
-        loaded.instances,
-        loaded.sync_groups,
-        loaded.startup_delay,
-        opts,
-    )) {
+    match rt.block_on(driver::run(loaded, opts)) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

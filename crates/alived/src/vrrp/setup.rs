@@ -68,11 +68,19 @@ pub struct Prepared {
     pub links: Vec<(u32, bool)>,
 }
 
+/// The `vrrp_script` and `track_file` definitions instances refer to (for their weights).
+#[derive(Debug, Clone, Copy)]
+pub struct TrackDefs<'a> {
+    pub scripts: &'a [super::spec::VrrpScriptSpec],
+    pub files: &'a [super::spec::TrackFileSpec],
+}
+
 /// Sets one instance's I/O up. `idx` tags its packets on `packets`.
 pub async fn start_one(
     nl: &Netlink,
     pool: &mut SocketPool,
     spec: InstanceSpec,
+    defs: TrackDefs<'_>,
     respawned: bool,
     packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
@@ -91,7 +99,7 @@ pub async fn start_one(
         }
     }
     let ifindex = res.xmit_ifindex(&spec);
-    let key = match (spec.is_unicast(), spec.is_ipv6()) {
+    let mut key = match (spec.is_unicast(), spec.is_ipv6()) {
         (false, false) => SocketKey::multicast_v4(ifindex),
         (false, true) => SocketKey::multicast_v6(ifindex),
         (true, v6) => {
@@ -103,6 +111,10 @@ pub async fn start_one(
             SocketKey::unicast(ifindex, fam, spec.src_ip)
         }
     };
+    // `auth_type AH` adverts are IP protocol 51 (spec 5.8): they arrive on an AH socket.
+    if matches!(spec.auth, Some(super::spec::AuthSpec::Ah(_))) && !spec.is_ipv6() {
+        key.proto = alived_sys::vrrp_socket::IPPROTO_AH;
+    }
     // A group other than the VRRP one (`mcast_dst_ip`, `vrrp_mcast_group4/6`) is joined too.
     let default_group = match spec.mcast_group {
         IpAddr::V4(g) => g == std::net::Ipv4Addr::new(224, 0, 0, 18),
@@ -160,7 +172,7 @@ pub async fn start_one(
     }
     Ok(Prepared {
         config: {
-            let mut c = spec.instance_config(res.our_addr);
+            let mut c = spec.instance_config_with(res.our_addr, defs.scripts, defs.files);
             // GARP log lines name the interface they leave from (the VMAC, if any).
             c.interface = res.vip_link().name.clone();
             c

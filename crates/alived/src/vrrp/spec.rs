@@ -51,6 +51,41 @@ pub struct VrouteSpec {
     pub dev: Option<String>,
 }
 
+/// `track_script { NAME [weight W [reverse]] }`: the `vrrp_script` and this instance's
+/// override of its weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackScriptRef {
+    pub script: String,
+    /// `None`: the script's own weight.
+    pub weight: Option<i32>,
+    pub reverse: bool,
+}
+
+/// One `track_file` block (behaviour spec 2.5): the number in `path` times the weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackFileSpec {
+    pub name: String,
+    pub path: std::path::PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One `vrrp_script` (behaviour spec 2.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrrpScriptSpec {
+    pub name: String,
+    pub command: String,
+    /// `user`/`group` of the script, else `script_user` from `global_defs`, else root.
+    pub user: Option<(String, Option<String>)>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub init_fail: bool,
+}
+
 /// One instance, as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
@@ -83,6 +118,9 @@ pub struct InstanceSpec {
     pub skip_check_adv_addr: bool,
     pub auth: Option<AuthSpec>,
     pub track_interfaces: Vec<TrackIf>,
+    pub track_scripts: Vec<TrackScriptRef>,
+    /// `track_file { NAME [weight W [reverse]] }` (same shape as a script reference).
+    pub track_files: Vec<TrackScriptRef>,
     pub garp: GarpConfig,
     /// `vrrp_garp_interval` / `vrrp_gna_interval`: pause between GARPs / NAs (0 = none).
     pub garp_interval: Duration,
@@ -120,6 +158,74 @@ impl InstanceSpec {
     /// The tracker id of `track_interface` entry `i` (ids are positions, from 1).
     pub fn track_if_id(i: usize) -> TrackerId {
         TrackerId(u32::try_from(i + 1).unwrap_or(u32::MAX))
+    }
+
+    /// The tracker id of `track_script` entry `i` (from 10_000, clear of interfaces).
+    pub fn track_script_id(i: usize) -> TrackerId {
+        TrackerId(u32::try_from(i + 10_000).unwrap_or(u32::MAX))
+    }
+
+    /// The tracker id of `track_file` entry `i` (from 20_000).
+    pub fn track_file_id(i: usize) -> TrackerId {
+        TrackerId(u32::try_from(i + 20_000).unwrap_or(u32::MAX))
+    }
+
+    /// The weight and direction of `track_file` entry `t` for file block `f`.
+    pub fn file_weight(t: &TrackScriptRef, f: &TrackFileSpec) -> (i32, bool) {
+        match t.weight {
+            Some(w) => (w, t.reverse),
+            None => (f.weight, f.reverse),
+        }
+    }
+
+    /// The state machine's configuration, once our address is known; `scripts` and `files`
+    /// give the weights of the `vrrp_script`s and `track_file`s this instance tracks.
+    pub fn instance_config_with(
+        &self,
+        our_addr: IpAddr,
+        scripts: &[VrrpScriptSpec],
+        files: &[TrackFileSpec],
+    ) -> InstanceConfig {
+        let mut c = self.instance_config(our_addr);
+        for (i, t) in self.track_files.iter().enumerate() {
+            let Some(f) = files.iter().find(|f| f.name == t.script) else {
+                continue;
+            };
+            let (weight, reverse) = Self::file_weight(t, f);
+            c.trackers.push(TrackerConfig {
+                id: Self::track_file_id(i),
+                name: f.name.clone(),
+                kind: TrackKind::File,
+                weight,
+                reverse,
+                // The tracker reports the file's value at once.
+                initial: TrackStatus::Value(0),
+            });
+        }
+        for (i, t) in self.track_scripts.iter().enumerate() {
+            let Some(s) = scripts.iter().find(|s| s.name == t.script) else {
+                continue;
+            };
+            let (weight, reverse) = match t.weight {
+                Some(w) => (w, t.reverse),
+                None => (s.weight, s.weight_reverse),
+            };
+            c.trackers.push(TrackerConfig {
+                id: Self::track_script_id(i),
+                name: s.name.clone(),
+                kind: TrackKind::Script,
+                weight,
+                reverse,
+                // Unknown until the first result: no fault and no negative weight; `init_fail`
+                // starts it failed (spec 2.5).
+                initial: if s.init_fail {
+                    TrackStatus::Down
+                } else {
+                    TrackStatus::Up
+                },
+            });
+        }
+        c
     }
 
     /// The state machine's configuration, once our address is known.

@@ -119,7 +119,7 @@ pub fn parent(opts: &Options) -> i32 {
     }
     info!("Starting alived v{}", env!("CARGO_PKG_VERSION"));
     info!("Configuration file {}", opts.use_file.display());
-    for line in loaded.report.lines().filter(|l| !l.trim().is_empty()) {
+    for line in &loaded.report {
         warn!("{line}");
     }
     let path = opts

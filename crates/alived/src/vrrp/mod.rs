@@ -42,8 +42,8 @@ pub struct Loaded {
     pub has_virtual_servers: bool,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
-    /// The configuration's diagnostics, rendered (`FILE:LINE:COL: severity: message`).
-    pub report: String,
+    /// The configuration's diagnostics, one line each.
+    pub report: Vec<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -56,8 +56,8 @@ pub enum LoadError {
 /// Reads and checks the configuration file (`-f`, with `-i`/`-e`).
 pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
     let loaded = alived_config::load_file(&opts.use_file, &crate::check::load_options(opts));
-    let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
     if loaded.diags.exit_code() == 4 {
+        let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
         return Err(LoadError::Fatal(report));
     }
     let (instances, disabled) = build::instances(&loaded.config);
@@ -69,7 +69,16 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         track_files: build::track_files(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
-        report,
+        // One log line per problem (`FILE:LINE:COL: severity: message`), as keepalived logs.
+        report: loaded
+            .diags
+            .items
+            .iter()
+            .filter_map(|d| {
+                let text = alived_config::render::render(d, &loaded.sources);
+                text.lines().next().map(str::to_owned)
+            })
+            .collect(),
     })
 }
 

@@ -24,13 +24,13 @@ pub struct Span {
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
-    text: Arc<str>,
+    text: Arc<String>,
     starts: OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     /// The whole text as read.
-    pub fn text(&self) -> &Arc<str> {
+    pub fn text(&self) -> &Arc<String> {
         &self.text
     }
 
@@ -82,11 +82,11 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn add(&mut self, path: String, text: &str) -> FileId {
-        self.add_shared(path, Arc::from(text))
+        self.add_shared(path, Arc::new(text.to_owned()))
     }
 
     /// [`SourceMap::add`] keeping `text` itself (no copy).
-    pub fn add_shared(&mut self, path: String, text: Arc<str>) -> FileId {
+    pub fn add_shared(&mut self, path: String, text: Arc<String>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile {
             path,

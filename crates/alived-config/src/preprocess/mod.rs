@@ -142,7 +142,7 @@ pub(crate) fn str_into<S: LineSink>(
     sink: &mut S,
 ) {
     let mut p = Pre::new(opts, sources, diags, keys, sink);
-    p.run_file(name, Arc::from(text), PathBuf::new());
+    p.run_file(name, Arc::new(text.to_owned()), PathBuf::new());
     p.finish();
 }
 
@@ -170,10 +170,10 @@ fn read_capped(path: &Path, regular_only: bool) -> std::io::Result<Vec<u8>> {
 }
 
 /// File bytes as text (invalid UTF-8 replaced), without a copy when they are valid.
-fn text_of(bytes: Vec<u8>) -> Arc<str> {
+fn text_of(bytes: Vec<u8>) -> Arc<String> {
     match String::from_utf8(bytes) {
-        Ok(s) => Arc::from(s),
-        Err(e) => Arc::from(String::from_utf8_lossy(e.as_bytes())),
+        Ok(s) => Arc::new(s),
+        Err(e) => Arc::new(String::from_utf8_lossy(e.as_bytes()).into_owned()),
     }
 }
 
@@ -259,7 +259,7 @@ impl<'a, S: LineSink> Pre<'a, S> {
         self.mark(n);
     }
 
-    fn run_file(&mut self, name: &str, text: Arc<str>, dir: PathBuf) {
+    fn run_file(&mut self, name: &str, text: Arc<String>, dir: PathBuf) {
         let id = self.sources.add_shared(name.to_owned(), Arc::clone(&text));
         let pwd = if dir.as_os_str().is_empty() {
             std::env::current_dir()

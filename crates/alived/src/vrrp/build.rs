@@ -95,7 +95,7 @@ fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
 }
 
 /// `brd ADDR|+|-` as an IPv4 broadcast address (spec 2.3: `+`/`-` set/clear the host bits).
-fn broadcast(addr: IpAddr, prefix: u8, b: &Broadcast) -> Option<std::net::Ipv4Addr> {
+pub(crate) fn broadcast(addr: IpAddr, prefix: u8, b: &Broadcast) -> Option<std::net::Ipv4Addr> {
     let IpAddr::V4(a) = addr else { return None };
     let host_mask = u32::MAX.checked_shr(u32::from(prefix)).unwrap_or(0);
     match b {
@@ -108,7 +108,7 @@ fn broadcast(addr: IpAddr, prefix: u8, b: &Broadcast) -> Option<std::net::Ipv4Ad
 
 /// A `virtual_routes` line as a netlink route: plain unicast routes with `via`, `src`, `dev`,
 /// `table`, `metric`, `scope` and `protocol`; anything else is refused by name.
-fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
+pub(crate) fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
     let unsupported = |what: &str| {
         BuildError::Unsupported(
             name.to_owned(),
@@ -146,7 +146,7 @@ fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
 }
 
 /// A `virtual_rules` line as a netlink rule (from, to, table, preference, fwmark).
-fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
+pub(crate) fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
     if r.invert || r.iif.is_some() || r.oif.is_some() || r.goto.is_some() || r.action.is_some() {
         return Err(BuildError::Unsupported(
             name.to_owned(),

@@ -8,6 +8,7 @@ use super::rx;
 use super::scripts::Prepared;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
+use super::statics::Statics;
 use super::track::Trackers;
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
@@ -208,6 +209,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         startup_delay,
         track: track_setup,
         notify: notify_setup,
+        statics: static_spec,
         ..
     } = loaded;
     let clock = Clock(Instant::now());
@@ -226,6 +228,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut configs = Vec::new();
     let mut firsts = Vec::new();
     let mut known: HashMap<u32, bool> = HashMap::new();
+    // Static addresses, routes and rules first: virtual routes may need them.
+    let statics = Statics::apply(&nl, &static_spec).await;
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
@@ -353,6 +357,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in &vrs {
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
+    }
+    if opts.release_vips {
+        statics.remove(&nl).await;
     }
     trackers.shutdown().await;
     notifier.shutdown().await;

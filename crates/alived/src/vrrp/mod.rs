@@ -19,6 +19,9 @@
 //! scripts prepared and security-checked by `scripts.rs`); transitions run the notify scripts,
 //! write the notify FIFOs and send mail (`notify.rs`).
 //!
+//! `static_ipaddress`, `static_routes` and `static_rules` are added at start and removed at
+//! stop (`statics.rs`).
+//!
 //! Not yet (reported at start as "not supported yet"):
 //! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
 //! dumps are logged and ignored.
@@ -31,6 +34,7 @@ pub mod rx;
 pub mod scripts;
 pub mod setup;
 pub mod spec;
+pub mod statics;
 pub mod track;
 pub mod tx;
 
@@ -45,6 +49,8 @@ pub struct Loaded {
     pub unsupported: Vec<String>,
     pub sync_groups: Vec<alived_vrrp::sync::SyncGroupConfig>,
     pub has_virtual_servers: bool,
+    /// `static_ipaddress`, `static_routes`, `static_rules` (statics.rs).
+    pub statics: statics::StaticSpec,
     /// `vrrp_startup_delay`.
     pub startup_delay: std::time::Duration,
     /// `vrrp_script`s, `track_file`s, `vrrp_track_process`es and who tracks them (track.rs).
@@ -76,6 +82,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         unsupported: unsupported(&loaded.config),
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
+        statics: statics::StaticSpec::from_config(&loaded.config),
         startup_delay: build::startup_delay(&loaded.config),
         track: track::TrackSetup::from_config(&loaded.config),
         notify: notify::NotifySetup::from_config(&loaded.config),
@@ -95,21 +102,7 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
 /// The top-level VRRP-side items the daemon does not apply yet, one line each.
 fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
     let mut out = Vec::new();
-    for a in &config.static_addresses {
-        out.push(format!("static_ipaddress {}", a.addr));
-    }
-    if !config.static_routes.is_empty() {
-        out.push(format!(
-            "static_routes ({} routes)",
-            config.static_routes.len()
-        ));
-    }
-    if !config.static_rules.is_empty() {
-        out.push(format!(
-            "static_rules ({} rules)",
-            config.static_rules.len()
-        ));
-    }
+    out.extend(statics::StaticSpec::from_config(config).unsupported);
     for g in &config.track_groups {
         out.push(format!("track_group {}", g.name));
     }

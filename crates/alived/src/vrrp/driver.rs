@@ -340,6 +340,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                         }
                     }
                 }
+                Some(NetEvent::AddrRemoved(a)) => statics.restore(&nl, &a).await,
                 Some(_) => {}
                 None => {
                     warn!("Netlink event stream ended - reopening");

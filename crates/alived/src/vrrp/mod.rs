@@ -20,7 +20,7 @@
 //! write the notify FIFOs and send mail (`notify.rs`).
 //!
 //! `static_ipaddress`, `static_routes` and `static_rules` are added at start and removed at
-//! stop (`statics.rs`).
+//! stop (`statics.rs`); a static address deleted from outside is restored at once.
 //!
 //! Not yet (reported at start as "not supported yet"):
 //! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
@@ -104,7 +104,12 @@ fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(statics::StaticSpec::from_config(config).unsupported);
     for g in &config.track_groups {
-        out.push(format!("track_group {}", g.name));
+        // Deleted static addresses are restored (statics.rs); only the FAULT of the group's
+        // instances when a restore fails is missing.
+        out.push(format!(
+            "track_group {} (FAULT when a static item cannot be restored)",
+            g.name
+        ));
     }
     if !config.bfd_instances.is_empty() {
         out.push(format!(

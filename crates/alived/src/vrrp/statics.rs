@@ -6,8 +6,8 @@ use super::build;
 use super::iface;
 use super::spec::{VipSpec, VrouteSpec};
 use alived_config::model::Config;
-use alived_sys::netlink::{AddrSpec, Netlink, RouteSpec, RuleSpec};
-use tracing::warn;
+use alived_sys::netlink::{Addr, AddrSpec, Netlink, RouteSpec, RuleSpec};
+use tracing::{info, warn};
 
 /// The name used in log lines for the static items.
 const WHO: &str = "static";
@@ -16,6 +16,8 @@ const WHO: &str = "static";
 #[derive(Debug, Clone, Default)]
 pub struct StaticSpec {
     pub addrs: Vec<VipSpec>,
+    /// Each address's `track_group`, in the order of `addrs` (for the log lines).
+    pub track_groups: Vec<Option<String>>,
     pub routes: Vec<VrouteSpec>,
     pub rules: Vec<RuleSpec>,
     /// Static items that cannot be applied, one line each (logged at start).
@@ -40,6 +42,7 @@ impl StaticSpec {
                     .as_ref()
                     .and_then(|b| build::broadcast(a.addr, a.prefix, b)),
             });
+            out.track_groups.push(a.track_group.clone());
         }
         for r in &config.static_routes {
             match build::vroute("static_routes", r) {
@@ -65,6 +68,9 @@ impl StaticSpec {
 #[derive(Debug, Clone, Default)]
 pub struct Statics {
     pub addrs: Vec<AddrSpec>,
+    /// How each address is named in keepalived's restore line
+    /// (`10.0.0.5/24 dev eth0 scope global track_group TG`), in the order of `addrs`.
+    pub described: Vec<String>,
     pub routes: Vec<RouteSpec>,
     pub rules: Vec<RuleSpec>,
 }
@@ -73,7 +79,8 @@ impl Statics {
     /// Resolves the interfaces and adds every static item (present ones are kept).
     pub async fn apply(nl: &Netlink, spec: &StaticSpec) -> Self {
         let mut addrs = Vec::new();
-        for v in &spec.addrs {
+        let mut described = Vec::new();
+        for (v, group) in spec.addrs.iter().zip(&spec.track_groups) {
             let dev = v.dev.as_deref().unwrap_or_default();
             match nl.link_by_name(dev).await {
                 Ok(link) => {
@@ -81,6 +88,14 @@ impl Statics {
                     a.label = v.label.clone();
                     a.broadcast = v.broadcast;
                     addrs.push(a);
+                    let group = group
+                        .as_ref()
+                        .map(|g| format!(" track_group {g}"))
+                        .unwrap_or_default();
+                    described.push(format!(
+                        "{}/{} dev {dev} scope global{group}",
+                        v.addr, v.prefix
+                    ));
                 }
                 Err(e) => warn!("static_ipaddress {}/{} dev {dev}: {e}", v.addr, v.prefix),
             }
@@ -101,12 +116,29 @@ impl Statics {
         }
         let s = Self {
             addrs,
+            described,
             routes,
             rules: spec.rules.clone(),
         };
         iface::add_vips(nl, WHO, &s.addrs).await;
         iface::add_routes(nl, WHO, &s.routes, &s.rules).await;
         s
+    }
+
+    /// Spec 2.3: a static address deleted from outside is put back at once, as keepalived
+    /// 2.2.7 does (measured: `Restoring deleted static address 10.77.0.50/24 dev v0 scope
+    /// global track_group TG set`, the tracking instances stay as they are).
+    pub async fn restore(&self, nl: &Netlink, removed: &Addr) {
+        let found = self.addrs.iter().zip(&self.described).find(|(a, _)| {
+            a.ifindex == removed.ifindex && a.addr == removed.addr && a.prefix == removed.prefix
+        });
+        let Some((a, what)) = found else {
+            return;
+        };
+        info!("Restoring deleted static address {what} set");
+        if let Err(e) = nl.add_address(a).await {
+            warn!("cannot restore static address {what}: {e}");
+        }
     }
 
     /// Removes every static item (absent ones are fine): rules, routes, then addresses.

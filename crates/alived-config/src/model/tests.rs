@@ -591,44 +591,6 @@ fn config_serialises() {
     assert_eq!(j["instances"][0]["vips"][0]["prefix"], 24);
 }
 
-/// Generates the benchmark shape: N instances and M virtual servers.
-pub(crate) fn big_config(n: usize, m: usize) -> String {
-    let mut s = String::from(
-        "global_defs {\n router_id bench\n}\nvrrp_script chk {\n script \"/bin/true\"\n}\n",
-    );
-    for i in 0..n {
-        let v = i % 255 + 1;
-        let (a, b) = (i / 250 % 250, i % 250);
-        s.push_str(&format!(
-            "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {v}\n priority 100\n advert_int 1\n authentication {{\n auth_type PASS\n auth_pass pw{v}\n }}\n track_script {{\n chk weight -10\n }}\n virtual_ipaddress {{\n 10.{a}.{b}.1/24 dev eth0\n 10.{a}.{b}.2/24 dev eth0\n }}\n}}\n"
-        ));
-    }
-    for j in 0..m {
-        let (a, b) = (j / 250 % 250, j % 250);
-        s.push_str(&format!(
-            "virtual_server 172.16.{a}.{b} 80 {{\n delay_loop 6\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 192.168.{a}.{b} 80 {{\n weight 1\n TCP_CHECK {{\n connect_timeout 3\n }}\n }}\n real_server 192.168.{a}.{b} 81 {{\n weight 1\n HTTP_GET {{\n url {{\n path /\n status_code 200\n }}\n }}\n }}\n}}\n"
-        ));
-    }
-    s
-}
-
-#[test]
-#[ignore]
-fn bench_model() {
-    let text = big_config(10_000, 1_000);
-    let nodes = super::testutil::nodes(&text);
-    let t = std::time::Instant::now();
-    let mut d = crate::diag::Diagnostics::default();
-    let c = build(nodes, &HostFacts::default(), &mut d);
-    println!(
-        "model build: {:?} for {} instances, {} vs, {} diags",
-        t.elapsed(),
-        c.instances.len(),
-        c.virtual_servers.len(),
-        d.items.len()
-    );
-}
-
 // keepalived 2.2.7: an instance without VIPs, unicast keywords without peers, vmac_xmit_base
 // without a VMAC are reported, in this order (measured).
 #[test]

@@ -193,6 +193,9 @@ fn routes_and_rules() {
         table: 100,
         priority: Some(1000),
         fwmark: None,
+        iif: None,
+        oif: None,
+        protocol: None,
     };
     let (r, ru) = (route.clone(), rule.clone());
     lab.run_async(&a, move || async move {

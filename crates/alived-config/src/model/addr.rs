@@ -296,7 +296,7 @@ pub(crate) fn parse_ip_address(
                 i += 1;
             }
             "track_group" if allow_track_group => {
-                a.track_group = next.map(|n| n.text.clone());
+                cx.track_group(&mut a.track_group, next);
                 i += 1;
             }
             other => cx.err(

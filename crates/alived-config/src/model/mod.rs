@@ -28,6 +28,7 @@ mod lvs_server;
 pub mod route;
 mod rules;
 mod rules_data;
+mod statics;
 pub mod track;
 pub mod values;
 pub mod vrrp;
@@ -192,14 +193,14 @@ pub(crate) fn build_from(
             }
             "static_routes" => {
                 for l in value_lines(n) {
-                    if let Some(r) = route::parse_route(&mut cx, l, true) {
+                    if let Some(r) = statics::static_route(&mut cx, l) {
                         c.static_routes.push(r);
                     }
                 }
             }
             "static_rules" => {
                 for l in value_lines(n) {
-                    if let Some(r) = route::parse_rule(&mut cx, l, true) {
+                    if let Some(r) = statics::static_rule(&mut cx, l) {
                         c.static_rules.push(r);
                     }
                 }
@@ -212,8 +213,10 @@ pub(crate) fn build_from(
                         group.extend(value_lines(m).iter().flatten().map(|t| t.text.clone()));
                     }
                 }
+                let name = n.args.first().map(|t| t.text.clone()).unwrap_or_default();
+                cx.known_track_groups.insert(name.clone());
                 c.track_groups.push(TrackGroup {
-                    name: n.args.first().map(|t| t.text.clone()).unwrap_or_default(),
+                    name,
                     group,
                     span: n.span,
                 });

@@ -308,7 +308,7 @@ pub(crate) fn parse_route(
             }
             "no_track" => r.no_track = true,
             "track_group" if allow_track_group => {
-                r.track_group = next.map(|n| n.text.clone());
+                cx.track_group(&mut r.track_group, next);
                 i += 1;
             }
             "to" => {}
@@ -497,7 +497,7 @@ pub(crate) fn parse_rule(cx: &mut Cx<'_>, line: &[Token], allow_track_group: boo
                 r.no_track = true;
                 takes = false;
             }
-            "track_group" if allow_track_group => r.track_group = Some(val.to_owned()),
+            "track_group" if allow_track_group => cx.track_group(&mut r.track_group, next),
             _ => {
                 cx.err(t.span, format!("Unknown rule option {s}"));
                 takes = false;

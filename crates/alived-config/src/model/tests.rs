@@ -554,11 +554,50 @@ fn rule_lines() {
 // Spec 2.3 static_ipaddress: track_group allowed, dev defaults later to default_interface.
 #[test]
 fn static_addresses() {
-    let (c, msgs, _) =
-        load("static_ipaddress {\n 10.1.1.1/24 dev eth0 track_group TG\n 10.1.1.2\n}\n");
+    let (c, msgs, _) = load(
+        "track_group TG {\n group {\n VI_1\n }\n}\nstatic_ipaddress {\n 10.1.1.1/24 dev eth0 track_group TG\n 10.1.1.2\n}\n",
+    );
     assert!(msgs.is_empty(), "{msgs:?}");
     assert_eq!(c.static_addresses[0].track_group.as_deref(), Some("TG"));
     assert_eq!(c.static_addresses[1].dev, None);
+}
+
+// Spec 2.3/2.5, measured on keepalived 2.2.7 (`keepalived -t`): a static item's track_group
+// must be defined above it; a second one is a duplicate; a route needs a dev and a rule an
+// iif to be tracked; a tracked route's protocol is forced to 18. The item stays, untracked.
+#[test]
+fn static_track_group_checks() {
+    let (c, msgs, d) = load(
+        "static_ipaddress {\n 10.1.1.1/24 dev eth0 track_group TG\n}\n\
+         track_group TG {\n group {\n VI_1\n }\n}\n\
+         static_ipaddress {\n 10.1.1.2/24 dev eth0 track_group NOPE\n 10.1.1.3/24 dev eth0 track_group TG track_group NOPE\n}\n\
+         static_routes {\n 10.9.0.0/16 via 10.1.1.254 table 5 track_group TG\n 10.8.0.0/16 via 10.1.1.254 dev eth0 protocol 4 track_group TG\n}\n\
+         static_rules {\n from 10.7.0.0/16 oif eth0 table 5 priority 10 track_group TG\n from 10.6.0.0/16 iif eth0 table 5 priority 11 track_group TG\n}\n",
+    );
+    assert_eq!(
+        msgs,
+        [
+            "track_group TG not found",
+            "track_group NOPE not found",
+            "track_group NOPE is a duplicate",
+            "Warning - cannot track route 10.9.0.0/16 with no interface specified, not tracking",
+            "Static route cannot have track group if no oif specified",
+            "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol",
+            "Static rule cannot have track_group if dev/iif not specified",
+        ]
+    );
+    assert_eq!(d.exit_code(), 5);
+    let groups: Vec<_> = c
+        .static_addresses
+        .iter()
+        .map(|a| a.track_group.as_deref())
+        .collect();
+    assert_eq!(groups, [None, None, Some("TG")]);
+    assert_eq!(c.static_routes[0].track_group, None);
+    assert_eq!(c.static_routes[1].track_group.as_deref(), Some("TG"));
+    assert_eq!(c.static_routes[1].protocol, Some(18));
+    assert_eq!(c.static_rules[0].track_group, None);
+    assert_eq!(c.static_rules[1].track_group.as_deref(), Some("TG"));
 }
 
 // Spec 1.10: interface existence is checked when the host facts are given.

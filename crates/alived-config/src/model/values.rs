@@ -44,6 +44,8 @@ pub(crate) struct Cx<'d> {
     pub known_scripts: std::collections::HashSet<String>,
     pub known_files: std::collections::HashSet<String>,
     pub known_processes: std::collections::HashSet<String>,
+    /// `track_group` names defined so far (a static item must name one defined above it).
+    pub known_track_groups: std::collections::HashSet<String>,
 }
 
 impl<'d> Cx<'d> {
@@ -57,6 +59,7 @@ impl<'d> Cx<'d> {
             known_scripts: Default::default(),
             known_files: Default::default(),
             known_processes: Default::default(),
+            known_track_groups: Default::default(),
         }
     }
 
@@ -76,6 +79,21 @@ impl<'d> Cx<'d> {
             return false;
         }
         true
+    }
+
+    /// A static item's `track_group NAME` (spec 2.3): keepalived 2.2.7 looks the group up
+    /// when it reads the item (measured: `track_group TG not found` when the group is defined
+    /// below the item or nowhere, and `track_group X is a duplicate` for a second one); the
+    /// item is then kept, untracked.
+    pub fn track_group(&mut self, slot: &mut Option<String>, name: Option<&Token>) {
+        let Some(n) = name else { return };
+        if slot.is_some() {
+            self.err(n.span, format!("track_group {} is a duplicate", n.text));
+        } else if !self.known_track_groups.contains(&n.text) {
+            self.err(n.span, format!("track_group {} not found", n.text));
+        } else {
+            *slot = Some(n.text.clone());
+        }
     }
 
     pub fn err(&mut self, span: Span, msg: impl Into<String>) {

@@ -1,4 +1,4 @@
-//! Link and address events from rtnetlink multicast groups.
+//! Link, address, route and rule events from rtnetlink multicast groups.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,7 @@ use netlink_sys::AsyncSocket;
 use rtnetlink::MulticastGroup;
 use tokio::task::JoinHandle;
 
-use super::types::{Addr, Link};
+use super::types::{Addr, Link, RouteSpec, RuleSpec};
 use crate::error::NetlinkError;
 
 /// A link or address change.
@@ -41,6 +41,11 @@ pub enum NetEvent {
     AddrAdded(Addr),
     /// An address was removed.
     AddrRemoved(Addr),
+    /// A route was removed (only with [`EventStream::with_routes_and_rules`]). The kernel
+    /// reports routes deleted by hand, not those flushed with their link.
+    RouteRemoved(RouteSpec),
+    /// A policy rule was removed (only with [`EventStream::with_routes_and_rules`]).
+    RuleRemoved(RuleSpec),
     /// The socket overflowed (ENOBUFS) and events were lost: re-read links and addresses
     /// ([`super::Netlink::links`], [`super::Netlink::addresses`]) to resynchronise.
     Overrun,
@@ -64,11 +69,24 @@ impl Drop for EventStream {
 impl EventStream {
     /// Subscribes. Must be called inside a tokio runtime; watches the calling thread's netns.
     pub fn new() -> Result<Self, NetlinkError> {
-        let groups = [
+        Self::with_routes_and_rules(false, false)
+    }
+
+    /// [`EventStream::new`], also reporting removed routes and/or rules (RTNLGRP_IPV4_ROUTE,
+    /// RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE). Off by default: a host
+    /// with a full routing table changes routes often.
+    pub fn with_routes_and_rules(routes: bool, rules: bool) -> Result<Self, NetlinkError> {
+        let mut groups = vec![
             MulticastGroup::Link,
             MulticastGroup::Ipv4Ifaddr,
             MulticastGroup::Ipv6Ifaddr,
         ];
+        if routes {
+            groups.extend([MulticastGroup::Ipv4Route, MulticastGroup::Ipv6Route]);
+        }
+        if rules {
+            groups.extend([MulticastGroup::Ipv4Rule, MulticastGroup::Ipv6Rule]);
+        }
         let (mut conn, _handle, rx) =
             rtnetlink::new_multicast_connection(&groups).map_err(NetlinkError::Connect)?;
         // Bursts of events must not overflow the socket (ENOBUFS loses events).
@@ -129,6 +147,16 @@ impl EventStream {
                 RouteNetlinkMessage::DelAddress(m) => {
                     if let Some(a) = Addr::from_msg(&m) {
                         return Some(NetEvent::AddrRemoved(a));
+                    }
+                }
+                RouteNetlinkMessage::DelRoute(m) => {
+                    if let Some(r) = RouteSpec::from_msg(&m) {
+                        return Some(NetEvent::RouteRemoved(r));
+                    }
+                }
+                RouteNetlinkMessage::DelRule(m) => {
+                    if let Some(r) = RuleSpec::from_msg(&m) {
+                        return Some(NetEvent::RuleRemoved(r));
                     }
                 }
                 _ => {}

@@ -7,7 +7,9 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
-use netlink_packet_route::route::{RouteMessage, RouteProtocol, RouteScope};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope,
+};
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use rtnetlink::RouteMessageBuilder;
 
@@ -309,6 +311,37 @@ impl RouteSpec {
         }
         Ok(b.build())
     }
+
+    /// The route a kernel message describes (for route events); `None` for a family other
+    /// than IPv4/IPv6.
+    pub(crate) fn from_msg(m: &RouteMessage) -> Option<Self> {
+        let ip = |a: &RouteAddress| match a {
+            RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
+            RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
+            _ => None,
+        };
+        let unspecified = match m.header.address_family {
+            AddressFamily::Inet => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            AddressFamily::Inet6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+            _ => return None,
+        };
+        let mut r = RouteSpec::new(unspecified, m.header.destination_prefix_length);
+        r.table = u32::from(m.header.table);
+        r.scope = u8::from(m.header.scope);
+        r.protocol = u8::from(m.header.protocol);
+        for a in &m.attributes {
+            match a {
+                RouteAttribute::Destination(d) => r.dst = ip(d).unwrap_or(r.dst),
+                RouteAttribute::Gateway(g) => r.gateway = ip(g),
+                RouteAttribute::PrefSource(s) => r.pref_src = ip(s),
+                RouteAttribute::Oif(o) => r.oif = Some(*o),
+                RouteAttribute::Table(t) => r.table = *t,
+                RouteAttribute::Priority(p) => r.metric = Some(*p),
+                _ => {}
+            }
+        }
+        Some(r)
+    }
 }
 
 /// A policy rule (`virtual_rules` basics).
@@ -326,6 +359,12 @@ pub struct RuleSpec {
     pub priority: Option<u32>,
     /// `fwmark` value and optional mask.
     pub fwmark: Option<(u32, Option<u32>)>,
+    /// `iif`/`dev`: the incoming interface's name.
+    pub iif: Option<String>,
+    /// `oif`: the outgoing interface's name.
+    pub oif: Option<String>,
+    /// FRA_PROTOCOL (`proto`; keepalived marks its rules RTPROT_KEEPALIVED, 18).
+    pub protocol: Option<u8>,
 }
 
 impl RuleSpec {
@@ -368,7 +407,57 @@ impl RuleSpec {
                 m.attributes.push(RuleAttribute::FwMask(mask));
             }
         }
+        if let Some(i) = &self.iif {
+            m.attributes.push(RuleAttribute::Iifname(i.clone()));
+        }
+        if let Some(o) = &self.oif {
+            m.attributes.push(RuleAttribute::Oifname(o.clone()));
+        }
+        if let Some(p) = self.protocol {
+            m.attributes
+                .push(RuleAttribute::Protocol(RouteProtocol::from(p)));
+        }
         Ok(m)
+    }
+
+    /// The rule a kernel message describes (for rule events); `None` for a family other
+    /// than IPv4/IPv6.
+    pub(crate) fn from_msg(m: &RuleMessage) -> Option<Self> {
+        let ipv6 = match m.header.family {
+            AddressFamily::Inet => false,
+            AddressFamily::Inet6 => true,
+            _ => return None,
+        };
+        let mut r = RuleSpec {
+            ipv6,
+            from: None,
+            to: None,
+            table: u32::from(m.header.table),
+            priority: None,
+            fwmark: None,
+            iif: None,
+            oif: None,
+            protocol: None,
+        };
+        let mut mask = None;
+        for a in &m.attributes {
+            match a {
+                RuleAttribute::Source(ip) => r.from = Some((*ip, m.header.src_len)),
+                RuleAttribute::Destination(ip) => r.to = Some((*ip, m.header.dst_len)),
+                RuleAttribute::Table(t) => r.table = *t,
+                RuleAttribute::Priority(p) => r.priority = Some(*p),
+                RuleAttribute::FwMark(f) => r.fwmark = Some((*f, None)),
+                RuleAttribute::FwMask(k) => mask = Some(*k),
+                RuleAttribute::Iifname(i) => r.iif = Some(i.clone()),
+                RuleAttribute::Oifname(o) => r.oif = Some(o.clone()),
+                RuleAttribute::Protocol(p) => r.protocol = Some(u8::from(*p)),
+                _ => {}
+            }
+        }
+        if let Some((_, m)) = &mut r.fwmark {
+            *m = mask;
+        }
+        Some(r)
     }
 }
 
@@ -426,11 +515,19 @@ mod tests {
             table: 1000,
             priority: Some(10),
             fwmark: Some((7, Some(0xff))),
+            iif: Some("eth0".into()),
+            oif: None,
+            protocol: Some(18),
         };
         let m = r.message().unwrap();
         assert_eq!((m.header.table, m.header.src_len), (252, 8));
         assert!(m.attributes.contains(&RuleAttribute::Table(1000)));
         assert!(m.attributes.contains(&RuleAttribute::FwMask(0xff)));
+        assert!(
+            m.attributes
+                .contains(&RuleAttribute::Iifname("eth0".into()))
+        );
+        assert_eq!(RuleSpec::from_msg(&m).as_ref(), Some(&r));
         let mixed = RuleSpec { ipv6: true, ..r };
         assert!(mixed.message().is_err());
     }

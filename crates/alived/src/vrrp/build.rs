@@ -147,10 +147,10 @@ pub(crate) fn vroute(name: &str, r: &Route) -> Result<VrouteSpec, BuildError> {
 
 /// A `virtual_rules` line as a netlink rule (from, to, table, preference, fwmark).
 pub(crate) fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
-    if r.invert || r.iif.is_some() || r.oif.is_some() || r.goto.is_some() || r.action.is_some() {
+    if r.invert || r.goto.is_some() || r.action.is_some() {
         return Err(BuildError::Unsupported(
             name.to_owned(),
-            "virtual_rules with not/iif/oif/goto/action".into(),
+            "virtual_rules with not/goto/action".into(),
         ));
     }
     let ipv6 = r.from.or(r.to).is_some_and(|p| p.addr.is_ipv6());
@@ -161,6 +161,9 @@ pub(crate) fn vrule(name: &str, r: &Rule) -> Result<RuleSpec, BuildError> {
         table: r.table.unwrap_or(254),
         priority: Some(r.preference),
         fwmark: r.fwmark.map(|m| (m, r.fwmask)),
+        iif: r.iif.clone(),
+        oif: r.oif.clone(),
+        protocol: None,
     })
 }
 

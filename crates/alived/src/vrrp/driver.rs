@@ -8,7 +8,7 @@ use super::rx;
 use super::scripts::Prepared;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
-use super::statics::Statics;
+use super::statics_restore::Statics;
 use super::track::Trackers;
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
@@ -214,7 +214,6 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     } = loaded;
     let clock = Clock(Instant::now());
     let nl = Netlink::new()?;
-    let mut events = EventStream::new()?;
     let mut pool = SocketPool::new();
     let (ptx, mut packets) = mpsc::channel::<(usize, Received)>(1024);
     let sig = |k| signal(k).map_err(StartError::Signal);
@@ -229,7 +228,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut firsts = Vec::new();
     let mut known: HashMap<u32, bool> = HashMap::new();
     // Static addresses, routes and rules first: virtual routes may need them.
-    let statics = Statics::apply(&nl, &static_spec).await;
+    let mut statics = Statics::apply(&nl, &static_spec).await;
+    let (routes, rules) = statics.watches();
+    let mut events = EventStream::with_routes_and_rules(routes, rules)?;
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
@@ -325,11 +326,13 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 }
             }
             ev = events.next() => match ev {
-                Some(NetEvent::LinkUp { index, name }) => {
-                    link_event(&mut router, &vrs, &mut known, (index, &name), true, clock.now())
+                Some(ref ev @ NetEvent::LinkUp { index, ref name }) => {
+                    link_event(&mut router, &vrs, &mut known, (index, name), true, clock.now());
+                    statics.on_event(&nl, ev).await;
                 }
-                Some(NetEvent::LinkDown { index, name } | NetEvent::LinkRemoved { index, name }) => {
-                    link_event(&mut router, &vrs, &mut known, (index, &name), false, clock.now())
+                Some(ref ev @ (NetEvent::LinkDown { index, ref name } | NetEvent::LinkRemoved { index, ref name })) => {
+                    link_event(&mut router, &vrs, &mut known, (index, name), false, clock.now());
+                    statics.on_event(&nl, ev).await;
                 }
                 Some(NetEvent::Overrun) => {
                     // Events were lost: re-read the links we care about.
@@ -340,11 +343,10 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                         }
                     }
                 }
-                Some(NetEvent::AddrRemoved(a)) => statics.restore(&nl, &a).await,
-                Some(_) => {}
+                Some(ev) => statics.on_event(&nl, &ev).await,
                 None => {
                     warn!("Netlink event stream ended - reopening");
-                    events = EventStream::new()?;
+                    events = EventStream::with_routes_and_rules(routes, rules)?;
                 }
             },
             ev = trackers.next() => trackers.apply(ev, &mut router, clock.now()),

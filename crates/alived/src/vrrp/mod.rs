@@ -20,7 +20,8 @@
 //! write the notify FIFOs and send mail (`notify.rs`).
 //!
 //! `static_ipaddress`, `static_routes` and `static_rules` are added at start and removed at
-//! stop (`statics.rs`); a static address deleted from outside is restored at once.
+//! stop (`statics.rs`), and put back when deleted from outside (`statics_restore.rs`); the
+//! instances of a `track_group` track the interfaces of the items naming it.
 //!
 //! Not yet (reported at start as "not supported yet"):
 //! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
@@ -35,6 +36,7 @@ pub mod scripts;
 pub mod setup;
 pub mod spec;
 pub mod statics;
+pub mod statics_restore;
 pub mod track;
 pub mod tx;
 
@@ -75,14 +77,16 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         let report = alived_config::render::render_all(&loaded.diags, &loaded.sources);
         return Err(LoadError::Fatal(report));
     }
-    let (instances, disabled) = build::instances(&loaded.config);
+    let (mut instances, disabled) = build::instances(&loaded.config);
+    let statics = statics::StaticSpec::from_config(&loaded.config);
+    statics.track_in(&mut instances);
     Ok(Loaded {
         instances,
         disabled: disabled.iter().map(ToString::to_string).collect(),
         unsupported: unsupported(&loaded.config),
         sync_groups: build::sync_groups(&loaded.config),
         has_virtual_servers: build::has_virtual_servers(&loaded.config),
-        statics: statics::StaticSpec::from_config(&loaded.config),
+        statics,
         startup_delay: build::startup_delay(&loaded.config),
         track: track::TrackSetup::from_config(&loaded.config),
         notify: notify::NotifySetup::from_config(&loaded.config),
@@ -103,14 +107,6 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
 fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(statics::StaticSpec::from_config(config).unsupported);
-    for g in &config.track_groups {
-        // Deleted static addresses are restored (statics.rs); only the FAULT of the group's
-        // instances when a restore fails is missing.
-        out.push(format!(
-            "track_group {} (FAULT when a static item cannot be restored)",
-            g.name
-        ));
-    }
     if !config.bfd_instances.is_empty() {
         out.push(format!(
             "bfd_instance ({} instances)",

@@ -1,0 +1,293 @@
+//! Root tests: `track_group` and static items kept in place (behaviour spec 2.3, 2.5).
+//!
+//! The instances of a track_group track the interface of every static item naming it (FAULT
+//! while it is down), and static addresses, routes and rules deleted from outside are put
+//! back, each with keepalived's `Restoring deleted static ...` line. Every expectation was
+//! measured on keepalived 2.2.7 and these tests pass against it too
+//! (`ALIVED_TEST_DAEMON=keepalived`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod ha_support;
+
+use common::*;
+use ha_support::*;
+
+/// The static items' subnet, on the extra link `d0` inside r1's namespace only.
+const STAT: &str = "10.251.0.50";
+const GW: &str = "10.251.0.254";
+
+/// Adds a veth pair `d0`/`d1` inside `ns` (gone with the namespace), both up.
+fn add_d0(ns: &str) {
+    router::ip_out(&[
+        "-n", ns, "link", "add", "d0", "type", "veth", "peer", "name", "d1",
+    ])
+    .unwrap();
+    for dev in ["d0", "d1"] {
+        router::ip_out(&["-n", ns, "link", "set", dev, "up"]).unwrap();
+    }
+}
+
+fn ip(ns: &str, args: &[&str]) -> String {
+    let mut all = vec!["-n", ns];
+    all.extend_from_slice(args);
+    router::ip_out(&all).unwrap_or_else(|e| panic!("ip {args:?}: {e}"))
+}
+
+/// r1 alone, VI_1 in track_group TG, the static items `top` (a `track_group` block first).
+fn start_r1(t: &mut Topology, statics: &str) {
+    let top = format!("track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n{statics}");
+    let conf = extend_conf(&VrrpConf::fast_v3("r1", 100, t.vip()).render(), &top, "");
+    add_d0(&t.routers[0].ns);
+    t.router(0).unwrap().set_config(conf);
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+}
+
+/// Whether `r` logged exactly `text` after `mark`.
+fn logged_exactly(r: &Router, mark: usize, text: &str) -> bool {
+    r.log().find_all(mark, text).iter().any(|l| l.text == text)
+}
+
+fn tracked_statics() -> String {
+    format!(
+        "static_ipaddress {{\n    {STAT}/24 dev d0 track_group TG\n}}\n\
+         static_routes {{\n    10.231.0.0/16 via {GW} dev d0 table 123 track_group TG\n}}\n"
+    )
+}
+
+/// keepalived 2.2.7: the interface of a static item with a track_group going down puts the
+/// group's instances in FAULT (`Netlink reports d0 down`); back up, they leave FAULT and the
+/// items are put back (the kernel dropped the route with the link).
+#[test]
+fn a_tracked_static_items_interface_down_is_fault_and_up_restores_the_items() {
+    let mut t = topology("tgdown", 1);
+    start_r1(&mut t, &tracked_statics());
+    let ns = t.routers[0].ns.clone();
+    let vip = t.vip().to_string();
+    let route = || ip(&ns, &["route", "show", "table", "123"]);
+    assert!(
+        wait_until(FAST, || route().contains("10.231.0.0/16 via")),
+        "{}",
+        route()
+    );
+    expect_vip(&t.routers[0], &vip, true, FAST);
+
+    let mark = t.routers[0].mark();
+    ip(&ns, &["link", "set", "d0", "down"]);
+    expect_line_since(&t.routers[0], mark, "Netlink reports d0 down", FAST);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering FAULT STATE", FAST);
+    expect_vip(&t.routers[0], &vip, false, FAST);
+
+    let mark = t.routers[0].mark();
+    ip(&ns, &["link", "set", "d0", "up"]);
+    expect_line_since(&t.routers[0], mark, "Netlink reports d0 up", FAST);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering BACKUP STATE", FAST);
+    let addr_line = format!(
+        "Restoring deleted static address {STAT}/24 dev d0 scope global track_group TG set"
+    );
+    expect_line_since(&t.routers[0], mark, &addr_line, FAST);
+    let route_line = format!(
+        "Restoring deleted static route prepend 10.231.0.0/16 via inet {GW} dev d0 table 123 proto 18 track_group TG"
+    );
+    expect_line_since(&t.routers[0], mark, &route_line, FAST);
+    assert!(
+        wait_until(FAST, || route().contains("10.231.0.0/16 via")),
+        "{}",
+        route()
+    );
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering MASTER STATE", FAST);
+    expect_vip(&t.routers[0], &vip, true, FAST);
+    t.router(0).unwrap().stop().unwrap();
+}
+
+/// keepalived 2.2.7: the interface deleted, the restore of the address fails (the line has
+/// no ` set`) and the instance is FAULT; the interface made again (a new ifindex) and up, the
+/// items go back on it and the instance leaves FAULT.
+#[test]
+fn a_deleted_interface_fails_the_restore_and_its_return_restores_the_items() {
+    let mut t = topology("tgdel", 1);
+    start_r1(&mut t, &tracked_statics());
+    let ns = t.routers[0].ns.clone();
+    let vip = t.vip().to_string();
+    expect_vip(&t.routers[0], STAT, true, FAST);
+
+    let mark = t.routers[0].mark();
+    ip(&ns, &["link", "del", "d0"]);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering FAULT STATE", FAST);
+    let failed =
+        format!("Restoring deleted static address {STAT}/24 dev d0 scope global track_group TG");
+    assert!(
+        wait_until(FAST, || logged_exactly(&t.routers[0], mark, &failed)),
+        "no {failed:?}\n{}",
+        t.routers[0].dump()
+    );
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Netlink: error: No such device(19), type=RTM_NEWADDR(20)",
+        FAST,
+    );
+    expect_vip(&t.routers[0], &vip, false, FAST);
+
+    let mark = t.routers[0].mark();
+    add_d0(&ns);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering BACKUP STATE", FAST);
+    expect_line_since(&t.routers[0], mark, &format!("{failed} set"), FAST);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Restoring deleted static route prepend 10.231.0.0/16",
+        FAST,
+    );
+    expect_vip(&t.routers[0], STAT, true, FAST);
+    let route = || ip(&ns, &["route", "show", "table", "123"]);
+    assert!(
+        wait_until(FAST, || route().contains("dev d0")),
+        "{}",
+        route()
+    );
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering MASTER STATE", FAST);
+    t.router(0).unwrap().stop().unwrap();
+}
+
+/// keepalived 2.2.7: static routes and rules deleted from outside are put back at once, and
+/// the instances stay MASTER; but a daemon watches rule deletions only when some static rule
+/// has a track_group (likewise routes): here no rule has one, so a deleted rule stays
+/// deleted. The rule is deleted before the route: once the route's restore line is out,
+/// the rule's deletion (earlier on the same netlink socket) has been seen too.
+#[test]
+fn deleted_static_routes_are_restored_and_rules_only_when_watched() {
+    let mut t = topology("tgroute", 1);
+    let statics = format!(
+        "static_ipaddress {{\n    {STAT}/24 dev d0\n}}\n\
+         static_routes {{\n    10.231.0.0/16 via {GW} dev d0 table 123 track_group TG\n    \
+         10.233.0.0/16 via {GW} dev d0 table 123\n}}\n\
+         static_rules {{\n    from 10.232.0.0/16 table 123 priority 345\n}}\n"
+    );
+    start_r1(&mut t, &statics);
+    let ns = t.routers[0].ns.clone();
+    let rules = || ip(&ns, &["rule", "show"]);
+    assert!(wait_until(FAST, || rules().contains("345:")), "{}", rules());
+
+    let mark = t.routers[0].mark();
+    ip(&ns, &["rule", "del", "priority", "345"]);
+    ip(&ns, &["route", "del", "10.233.0.0/16", "table", "123"]);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        &format!(
+            "Restoring deleted static route prepend 10.233.0.0/16 via inet {GW} dev d0 table 123 proto 18"
+        ),
+        FAST,
+    );
+    let routes = ip(&ns, &["route", "show", "table", "123"]);
+    assert!(routes.contains("10.233.0.0/16 via"), "{routes}");
+    assert!(
+        !rules().contains("345:"),
+        "an unwatched rule came back: {}",
+        rules()
+    );
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Restoring deleted static rule")
+            .is_none()
+    );
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none()
+    );
+    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    t.router(0).unwrap().stop().unwrap();
+}
+
+/// keepalived 2.2.7: with a track_group on a static rule (its `iif` is tracked), every
+/// deleted static rule is put back; the rule's interface going down is FAULT.
+#[test]
+fn deleted_static_rules_are_restored_and_a_tracked_rules_iif_down_is_fault() {
+    let mut t = topology("tgrule", 1);
+    let statics = "static_rules {\n    from 10.232.0.0/16 iif d0 table 123 priority 345 track_group TG\n    \
+                   to 10.235.0.0/16 table 124 priority 347\n}\n";
+    start_r1(&mut t, statics);
+    let ns = t.routers[0].ns.clone();
+    let rules = || ip(&ns, &["rule", "show"]);
+    assert!(wait_until(FAST, || rules().contains("347:")), "{}", rules());
+
+    let mark = t.routers[0].mark();
+    ip(&ns, &["rule", "del", "priority", "345"]);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Restoring deleted static rule from 10.232.0.0/16 priority 345 tos 0x0 iif d0 protocol 18 lookup 123 track_group TG",
+        FAST,
+    );
+    ip(&ns, &["rule", "del", "priority", "347"]);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Restoring deleted static rule from all to 10.235.0.0/16 priority 347 tos 0x0 protocol 18 lookup 124",
+        FAST,
+    );
+    assert!(
+        wait_until(FAST, || rules().contains("345:")
+            && rules().contains("347:")),
+        "{}",
+        rules()
+    );
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none()
+    );
+
+    ip(&ns, &["link", "set", "d0", "down"]);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering FAULT STATE", FAST);
+    ip(&ns, &["link", "set", "d0", "up"]);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering BACKUP STATE", FAST);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering MASTER STATE", FAST);
+    t.router(0).unwrap().stop().unwrap();
+}
+
+/// keepalived 2.2.7 reads a track_group when it reads the static item naming it: one
+/// defined below the item is `not found` (`-t` exits 5) and the item is kept untracked, so
+/// its interface going down changes nothing.
+#[test]
+fn a_track_group_defined_after_its_item_is_not_found_and_not_tracked() {
+    let mut t = topology("tgorder", 1);
+    let vip = t.vip();
+    let statics = format!(
+        "static_ipaddress {{\n    {STAT}/24 dev d0 track_group TG\n}}\n\
+         track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n"
+    );
+    let conf = extend_conf(&VrrpConf::fast_v3("r1", 100, vip).render(), &statics, "");
+    add_d0(&t.routers[0].ns);
+    t.router(0).unwrap().set_config(conf);
+    t.router(0).unwrap().start().unwrap();
+    expect_line(&t.routers[0], "track_group TG not found", FAST);
+    expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
+    expect_vip(&t.routers[0], STAT, true, FAST);
+
+    let ns = t.routers[0].ns.clone();
+    let mark = t.routers[0].mark();
+    // The address goes when d0 is deleted: its restore fails, and still no FAULT. The restore
+    // line (after the deletion) shows the event was handled.
+    ip(&ns, &["link", "del", "d0"]);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        &format!("Restoring deleted static address {STAT}/24 dev d0 scope global"),
+        FAST,
+    );
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none()
+    );
+    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    t.router(0).unwrap().stop().unwrap();
+}

@@ -291,3 +291,45 @@ fn a_track_group_defined_after_its_item_is_not_found_and_not_tracked() {
     assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
     t.router(0).unwrap().stop().unwrap();
 }
+
+/// keepalived 2.2.7: a restore that fails while the interface stays up (IPv6 disabled on it:
+/// `Permission denied`) is logged without ` set` and changes no state: no FAULT, and no
+/// retry when IPv6 comes back.
+#[test]
+fn a_failed_restore_on_an_up_interface_is_logged_and_is_not_fault() {
+    let mut t = topology("tgv6", 1);
+    start_r1(
+        &mut t,
+        "static_ipaddress {\n    2001:db8:77::50/64 dev d0 track_group TG\n}\n",
+    );
+    let ns = t.routers[0].ns.clone();
+    expect_vip(&t.routers[0], "2001:db8:77::50", true, FAST);
+    let mark = t.routers[0].mark();
+    let sysctl = |v: &str| {
+        let set = format!("net.ipv6.conf.d0.disable_ipv6={v}");
+        let out = alived_sys::testnet::run(&["ip", "netns", "exec", &ns, "sysctl", "-w", &set]);
+        assert!(out.is_ok_and(|o| o.status.success()), "sysctl {set}");
+    };
+    sysctl("1");
+    let failed = "Restoring deleted static address 2001:db8:77::50/64 dev d0 scope global track_group TG preferred_lft forever";
+    assert!(
+        wait_until(FAST, || logged_exactly(&t.routers[0], mark, failed)),
+        "no {failed:?}\n{}",
+        t.routers[0].dump()
+    );
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Netlink: error: Permission denied(13), type=RTM_NEWADDR(20)",
+        FAST,
+    );
+    sysctl("0");
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none()
+    );
+    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    t.router(0).unwrap().stop().unwrap();
+}

@@ -230,13 +230,38 @@ pub fn describe_rule(r: &RuleSpec, group: Option<&str>) -> String {
 }
 
 /// How keepalived 2.2.7 names a static address in its restore line (measured):
-/// `10.77.0.50/24 dev v0 scope global track_group TG`.
+/// `10.77.0.50/24 dev v0 scope global track_group TG`,
+/// `10.88.0.7/24 brd 10.88.0.255 dev d0 scope global label d0:1`,
+/// `2001:db8::50/64 dev d0 scope global preferred_lft forever`,
+/// `2001:db8::51 dev d0 scope global track_group TG deprecated` (a /128 is added deprecated).
 pub fn describe_addr(v: &VipSpec, group: Option<&str>) -> String {
-    let dev = v.dev.as_deref().unwrap_or_default();
-    let group = group
-        .map(|g| format!(" track_group {g}"))
-        .unwrap_or_default();
-    format!("{}/{} dev {dev} scope global{group}", v.addr, v.prefix)
+    let full = if v.addr.is_ipv4() { 32 } else { 128 };
+    let mut s = if v.prefix == full {
+        v.addr.to_string()
+    } else {
+        format!("{}/{}", v.addr, v.prefix)
+    };
+    if let Some(b) = v.broadcast {
+        s.push_str(&format!(" brd {b}"));
+    }
+    s.push_str(&format!(
+        " dev {} scope global",
+        v.dev.as_deref().unwrap_or_default()
+    ));
+    if let Some(l) = &v.label {
+        s.push_str(&format!(" label {l}"));
+    }
+    if let Some(g) = group {
+        s.push_str(&format!(" track_group {g}"));
+    }
+    if v.addr.is_ipv6() {
+        s.push_str(if v.prefix == 128 {
+            " deprecated"
+        } else {
+            " preferred_lft forever"
+        });
+    }
+    s
 }
 
 #[cfg(test)]
@@ -312,6 +337,24 @@ mod tests {
         assert_eq!(
             describe_addr(&a.item, a.track_group.as_deref()),
             "10.77.0.50/24 dev v0 scope global track_group TG"
+        );
+        let s6 = spec(
+            "track_group TG {\n group {\n VI_1\n }\n}\n\
+             static_ipaddress {\n 2001:db8::50/64 dev d0\n 2001:db8::51 dev d0 track_group TG\n\
+              10.88.0.7/24 dev d0 label d0:1 brd 10.88.0.255\n}\n",
+        );
+        let addrs: Vec<String> = s6
+            .addrs
+            .iter()
+            .map(|a| describe_addr(&a.item, a.track_group.as_deref()))
+            .collect();
+        assert_eq!(
+            addrs,
+            [
+                "2001:db8::50/64 dev d0 scope global preferred_lft forever",
+                "2001:db8::51 dev d0 scope global track_group TG deprecated",
+                "10.88.0.7/24 brd 10.88.0.255 dev d0 scope global label d0:1",
+            ]
         );
         let routes: Vec<String> = s
             .routes

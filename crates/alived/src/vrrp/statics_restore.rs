@@ -95,6 +95,10 @@ impl Statics {
             let mut spec = AddrSpec::new(ifindex, v.addr, v.prefix);
             spec.label = v.label.clone();
             spec.broadcast = v.broadcast;
+            // keepalived adds an IPv6 /128 deprecated (preferred_lft 0), as it does VIPs.
+            if v.addr.is_ipv6() && v.prefix == 128 {
+                spec.preferred_lft = Some(0);
+            }
             s.described.push(describe_addr(v, a.track_group.as_deref()));
             s.addrs.push(Placed {
                 item: spec,

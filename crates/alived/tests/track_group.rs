@@ -333,3 +333,42 @@ fn a_failed_restore_on_an_up_interface_is_logged_and_is_not_fault() {
     assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
     t.router(0).unwrap().stop().unwrap();
 }
+
+/// keepalived 2.2.7: a tracked static item's interface down at start-up starts the group's
+/// instances in FAULT (`(VI_1): entering FAULT state (interface d0 down)`); it coming up
+/// ends it and puts the address on it.
+#[test]
+fn a_tracked_interface_down_at_start_starts_in_fault() {
+    let mut t = topology("tginit", 1);
+    let top = format!(
+        "track_group TG {{\n    group {{\n        VI_1\n    }}\n}}\n\
+         static_ipaddress {{\n    {STAT}/24 dev d0 track_group TG\n}}\n"
+    );
+    let conf = extend_conf(&VrrpConf::fast_v3("r1", 100, t.vip()).render(), &top, "");
+    let ns = t.routers[0].ns.clone();
+    add_d0(&ns);
+    ip(&ns, &["link", "set", "d0", "down"]);
+    t.router(0).unwrap().set_config(conf);
+    t.router(0).unwrap().start().unwrap();
+    expect_line(
+        &t.routers[0],
+        "(VI_1): entering FAULT state (interface d0 down)",
+        FAST,
+    );
+    expect_line(&t.routers[0], "Startup complete", FAST);
+    let mark = t.routers[0].mark();
+    ip(&ns, &["link", "set", "d0", "up"]);
+    expect_line_since(&t.routers[0], mark, "Netlink reports d0 up", FAST);
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering BACKUP STATE", FAST);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        &format!(
+            "Restoring deleted static address {STAT}/24 dev d0 scope global track_group TG set"
+        ),
+        FAST,
+    );
+    expect_line_since(&t.routers[0], mark, "(VI_1) Entering MASTER STATE", FAST);
+    expect_vip(&t.routers[0], STAT, true, FAST);
+    t.router(0).unwrap().stop().unwrap();
+}

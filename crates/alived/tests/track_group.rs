@@ -130,9 +130,15 @@ fn a_deleted_interface_fails_the_restore_and_its_return_restores_the_items() {
     );
     expect_vip(&t.routers[0], &vip, false, FAST);
 
+    let deleted = mark;
     let mark = t.routers[0].mark();
     add_d0(&ns);
     expect_line_since(&t.routers[0], mark, "(VI_1) Entering BACKUP STATE", FAST);
+    // The new link appearing down is no news: `down` was reported once, at the delete.
+    let downs = t.routers[0]
+        .log()
+        .find_all(deleted, "Netlink reports d0 down");
+    assert_eq!(downs.len(), 1, "{}", t.routers[0].dump());
     expect_line_since(&t.routers[0], mark, &format!("{failed} set"), FAST);
     expect_line_since(
         &t.routers[0],

@@ -176,7 +176,10 @@ fn link_event(
     let relevant = vrs.iter().any(|vr| {
         vr.res.base.index == index || vr.spec.track_interfaces.iter().any(|t| t.name == name)
     });
-    if !relevant || known.insert(index, up) == Some(up) {
+    // A link first seen down (made again after a delete, or created for a tracker) changes
+    // nothing: keepalived 2.2.7 reports only its coming up (measured).
+    let before = known.insert(index, up);
+    if !relevant || before == Some(up) || (before.is_none() && !up) {
         return;
     }
     info!("Netlink reports {name} {}", if up { "up" } else { "down" });

@@ -331,6 +331,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             ev = events.next() => match ev {
                 Some(ref ev @ NetEvent::LinkUp { index, ref name }) => {
                     link_event(&mut router, &vrs, &mut known, (index, name), true, clock.now());
+                    // The state change first, then the static items: keepalived's order.
+                    drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
                     statics.on_event(&nl, ev).await;
                 }
                 Some(ref ev @ (NetEvent::LinkDown { index, ref name } | NetEvent::LinkRemoved { index, ref name })) => {

@@ -54,5 +54,5 @@ pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};
 pub use packet_socket::PacketSocket;
-pub use pool::{Received, SocketPool, SocketStats, Subscription};
+pub use pool::{Drained, Received, SocketPool, SocketStats};
 pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

@@ -117,6 +117,9 @@ pub struct RecvInfo {
     pub hop_limit: Option<u8>,
     /// Offset of the VRRP message in the buffer: IPv4 header (+ AH) length; 0 for IPv6.
     pub vrrp_offset: usize,
+    /// When the kernel took the packet in (`SO_TIMESTAMPNS`: CLOCK_REALTIME, since the Unix
+    /// epoch), if it said.
+    pub received_at: Option<std::time::Duration>,
 }
 
 /// Offset of the VRRP message in a received packet, or `None` if it is too short to hold
@@ -174,6 +177,10 @@ impl VrrpSocket {
         };
         sock.set_nonblocking(true)
             .map_err(SocketError::io("set_nonblocking"))?;
+        // The kernel's arrival time of each packet: an advert read late (the process was
+        // held off the CPU) still counts from when it arrived.
+        setsockopt(&sock, sockopt::ReceiveTimestampns, &true)
+            .map_err(SocketError::nix("SO_TIMESTAMPNS"))?;
         // Room for bursts of adverts from many instances sharing the socket.
         let _ = sock.set_recv_buffer_size(256 * 1024);
         let fd = ffi::register(sock).map_err(SocketError::io("AsyncFd::new"))?;
@@ -403,6 +410,32 @@ impl VrrpSocket {
             }
         }
     }
+
+    /// Receives one packet if one is queued, without waiting: `Ok(None)` when the socket is
+    /// empty. Reads the socket directly, whatever the reactor last saw, so that a caller can
+    /// take every packet the kernel holds before it acts on a timer.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Result<Option<RecvInfo>, SocketError> {
+        match recv_once(self.fd.get_ref(), self.key.family, buf) {
+            Ok(r) => r.map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(SocketError::io("recvmsg")(e)),
+        }
+    }
+
+    /// Ready when the reactor reports the socket readable. The readiness is consumed: the
+    /// caller must then read with [`VrrpSocket::try_recv`] until it returns `Ok(None)` (a
+    /// packet arriving after that wakes the reactor again).
+    pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.fd.poll_read_ready(cx) {
+            std::task::Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                std::task::Poll::Ready(())
+            }
+            // A reactor error on this socket: report it ready so that the read shows it.
+            std::task::Poll::Ready(Err(_)) => std::task::Poll::Ready(()),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }
 
 /// One non-blocking `recvmsg`. `WouldBlock` is returned as an `io::Error` for `try_io`; any
@@ -412,7 +445,12 @@ fn recv_once(
     family: Family,
     buf: &mut [u8],
 ) -> std::io::Result<Result<RecvInfo, SocketError>> {
-    let mut cmsg_space = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int, libc::in_pktinfo);
+    let mut cmsg_space = nix::cmsg_space!(
+        libc::in6_pktinfo,
+        libc::c_int,
+        libc::in_pktinfo,
+        libc::timespec
+    );
     let mut iov = [IoSliceMut::new(buf)];
     let msg = match recvmsg::<SockaddrStorage>(
         sock.as_raw_fd(),
@@ -427,6 +465,7 @@ fn recv_once(
     let mut ifindex = None;
     let mut dst = None;
     let mut hop_limit = None;
+    let mut received_at = None;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
             match c {
@@ -438,6 +477,12 @@ fn recv_once(
                     dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
                 }
                 ControlMessageOwned::Ipv6HopLimit(h) => hop_limit = u8::try_from(h).ok(),
+                ControlMessageOwned::ScmTimestampns(ts) => {
+                    received_at = u64::try_from(ts.tv_sec()).ok().and_then(|secs| {
+                        let nanos = u32::try_from(ts.tv_nsec()).ok()?;
+                        Some(std::time::Duration::new(secs, nanos))
+                    });
+                }
                 _ => {}
             }
         }
@@ -464,6 +509,7 @@ fn recv_once(
                 ifindex,
                 hop_limit: Some(data[8]),
                 vrrp_offset: vrrp_offset(family, data).unwrap_or(len),
+                received_at,
             }
         }
         Family::V6 => {
@@ -480,6 +526,7 @@ fn recv_once(
                 ifindex,
                 hop_limit,
                 vrrp_offset: 0,
+                received_at,
             }
         }
     };

@@ -90,13 +90,13 @@ pub fn decode(
     pkt: &Received<'_>,
 ) -> Option<Decoded> {
     let parsed = match pkt.info.src {
-        IpAddr::V4(_) => RxPacket::parse_ipv4(&pkt.bytes),
+        IpAddr::V4(_) => RxPacket::parse_ipv4(pkt.bytes),
         IpAddr::V6(src) => {
             let dst = match pkt.info.dst {
                 Some(IpAddr::V6(d)) => d,
                 _ => Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
             };
-            RxPacket::from_ipv6(src, dst, pkt.info.hop_limit.unwrap_or(0), &pkt.bytes)
+            RxPacket::from_ipv6(src, dst, pkt.info.hop_limit.unwrap_or(0), pkt.bytes)
         }
     };
     let result = parsed.and_then(|rx| wire::validate(&rx, &expect(spec, vips, st.ah_replay)));

@@ -48,6 +48,7 @@ pub mod security;
 pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
+pub mod timer;
 pub mod track_file;
 pub mod track_process;
 pub mod vrrp_socket;

@@ -27,6 +27,8 @@ use crate::ffi;
 pub const IPPROTO_VRRP: u8 = 112;
 /// IP protocol number of IPsec AH, used by VRRPv2 `auth_type AH` (RFC 2402).
 pub const IPPROTO_AH: u8 = 51;
+/// Attempts at a send that finds the socket's buffer full, a millisecond apart.
+const SEND_RETRIES: usize = 20;
 /// VRRP IPv4 multicast group (RFC 5798 §5.1.1.2).
 pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// VRRP IPv6 multicast group (RFC 5798 §5.1.2.2).
@@ -183,7 +185,8 @@ impl VrrpSocket {
             .map_err(SocketError::nix("SO_TIMESTAMPNS"))?;
         // Room for bursts of adverts from many instances sharing the socket.
         let _ = sock.set_recv_buffer_size(256 * 1024);
-        let fd = ffi::register(sock).map_err(SocketError::io("AsyncFd::new"))?;
+        let fd = ffi::register(sock, tokio::io::Interest::READABLE)
+            .map_err(SocketError::io("AsyncFd::new"))?;
         let me = VrrpSocket { fd, key };
         if key.delivery == Delivery::Multicast {
             match key.family {
@@ -314,17 +317,27 @@ impl VrrpSocket {
             return Err(SocketError::Invalid("not an IPv4 packet"));
         }
         let addr = SockAddr::from(SocketAddrV4::new(dst, 0));
-        loop {
-            let mut guard = self
-                .fd
-                .writable()
-                .await
-                .map_err(SocketError::io("poll writable"))?;
-            match guard.try_io(|fd| fd.get_ref().send_to(packet, &addr)) {
-                Ok(r) => return r.map_err(SocketError::io("sendto")),
-                Err(_would_block) => continue,
+        self.send_direct("sendto", |s| s.send_to(packet, &addr))
+            .await
+    }
+
+    /// Sends with `f` on the non-blocking socket at once; a full send buffer (rare for a raw
+    /// socket) is retried a few times a millisecond apart. The socket is registered for
+    /// reading only: waiting for writability would cost a wake-up after every send.
+    async fn send_direct(
+        &self,
+        what: &'static str,
+        f: impl Fn(&Socket) -> std::io::Result<usize>,
+    ) -> Result<usize, SocketError> {
+        for _ in 0..SEND_RETRIES {
+            match f(self.fd.get_ref()) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                r => return r.map_err(SocketError::io(what)),
             }
         }
+        Err(SocketError::io(what)(std::io::ErrorKind::WouldBlock.into()))
     }
 
     /// Sends a VRRP message over IPv6 to `dst` from `src` (IPV6_PKTINFO; `None` lets the
@@ -355,29 +368,13 @@ impl VrrpSocket {
             ipi6_ifindex: self.key.ifindex,
         };
         let iov = [IoSlice::new(vrrp)];
-        loop {
-            let mut guard = self
-                .fd
-                .writable()
-                .await
-                .map_err(SocketError::io("poll writable"))?;
-            let res = guard.try_io(|fd| {
-                let cmsg = [ControlMessage::Ipv6PacketInfo(&pktinfo)];
-                let cmsgs: &[ControlMessage<'_>] = if src.is_some() { &cmsg } else { &[] };
-                sendmsg(
-                    fd.get_ref().as_raw_fd(),
-                    &iov,
-                    cmsgs,
-                    MsgFlags::empty(),
-                    Some(&to),
-                )
+        self.send_direct("sendmsg", |fd| {
+            let cmsg = [ControlMessage::Ipv6PacketInfo(&pktinfo)];
+            let cmsgs: &[ControlMessage<'_>] = if src.is_some() { &cmsg } else { &[] };
+            sendmsg(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), Some(&to))
                 .map_err(std::io::Error::from)
-            });
-            match res {
-                Ok(r) => return r.map_err(SocketError::io("sendmsg")),
-                Err(_would_block) => continue,
-            }
-        }
+        })
+        .await
     }
 
     /// Sends `bytes` to `dst`: a whole IPv4 packet for an IPv4 socket, a VRRP message from

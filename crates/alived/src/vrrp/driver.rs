@@ -12,13 +12,13 @@ use super::statics::Statics;
 use super::track::{TrackEvent, Trackers};
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
+use alived_sys::timer::Deadline;
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
@@ -30,16 +30,23 @@ pub struct RunOptions {
     pub release_vips: bool,
 }
 
-/// Microseconds since the process's epoch, the instances' clock.
+/// Microseconds since the process's epoch, the instances' clock: CLOCK_MONOTONIC less its
+/// reading at start, so that a deadline maps back to the timerfd's clock exactly.
 #[derive(Clone, Copy)]
-struct Clock(Instant);
+struct Clock(Duration);
 
 impl Clock {
+    fn start() -> Clock {
+        Clock(alived_sys::timer::monotonic_now())
+    }
     fn now(self) -> Timestamp {
-        let us = self.0.elapsed().as_micros();
+        let us = alived_sys::timer::monotonic_now()
+            .saturating_sub(self.0)
+            .as_micros();
         Timestamp::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
-    fn instant(self, t: Timestamp) -> Instant {
+    /// `t` on CLOCK_MONOTONIC.
+    fn monotonic(self, t: Timestamp) -> Duration {
         self.0 + Duration::from_micros(t.as_micros())
     }
 }
@@ -272,7 +279,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         statics: static_spec,
         ..
     } = loaded;
-    let clock = Clock(Instant::now());
+    let clock = Clock::start();
+    let mut deadline = Deadline::new().map_err(StartError::Timer)?;
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
     let mut pool = SocketPool::new();
@@ -364,13 +372,15 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut floor = now;
     let mut more = false;
     while !stopping {
-        let next = router.poll_timeout();
-        let sleep = async {
-            match next {
-                Some(t) => tokio::time::sleep_until(clock.instant(t)).await,
-                None => std::future::pending().await,
-            }
-        };
+        if let Err(e) = deadline.set(router.poll_timeout().map(|t| clock.monotonic(t))) {
+            // Cannot happen with a valid timerfd; fall back to a short poll rather than stall.
+            warn!("cannot arm the VRRP timer: {e}");
+            deadline
+                .set(Some(
+                    alived_sys::timer::monotonic_now() + Duration::from_millis(1),
+                ))
+                .ok();
+        }
         let wake = tokio::select! {
             biased;
             _ = term.recv() => Wake::Stop,
@@ -382,7 +392,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             () = std::future::ready(()), if more => Wake::Packets,
             ev = events.next() => Wake::Net(ev),
             ev = trackers.next() => Wake::Track(ev),
-            () = sleep => Wake::Timer,
+            () = deadline.expired() => Wake::Timer,
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         let now = clock.now();

@@ -24,6 +24,8 @@ pub enum StartError {
     Router(#[from] alived_vrrp::sync::RouterError),
     #[error("signals: {0}")]
     Signal(std::io::Error),
+    #[error("timer: {0}")]
+    Timer(std::io::Error),
 }
 
 impl From<alived_sys::NetlinkError> for StartError {

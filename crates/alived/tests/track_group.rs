@@ -378,3 +378,48 @@ fn a_tracked_interface_down_at_start_starts_in_fault() {
     expect_vip(&t.routers[0], STAT, true, FAST);
     t.router(0).unwrap().stop().unwrap();
 }
+
+/// alived only: when the kernel drops netlink events (the daemon held off the CPU while
+/// thousands of addresses come and go), the deletion of a static address may be among the
+/// lost ones; the overrun makes alived re-check its static items and put it back.
+#[test]
+fn a_static_address_deleted_while_events_were_lost_is_restored() {
+    if !matches!(daemon_under_test(), Daemon::Alived(_)) {
+        eprintln!("NOTICE: alived-only test (netlink overrun handling)");
+        return;
+    }
+    let mut t = topology("tgoverrun", 1);
+    start_r1(&mut t, &tracked_statics());
+    let ns = t.routers[0].ns.clone();
+    expect_vip(&t.routers[0], STAT, true, FAST);
+    let batch = std::env::temp_dir().join(format!("alived-flood-{}", std::process::id()));
+    let lines: String = (0..8000)
+        .map(|i| format!("addr add 10.99.{}.{}/32 dev d1\n", i / 250, i % 250 + 1))
+        .collect();
+    std::fs::write(&batch, lines).unwrap();
+    let group = nix::unistd::Pid::from_raw(t.routers[0].pid().unwrap() as i32);
+    let mark = t.routers[0].mark();
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let flood = router::ip_out(&["-n", &ns, "-batch", &batch.to_string_lossy()]);
+    let deleted = router::ip_out(&["-n", &ns, "addr", "del", &format!("{STAT}/24"), "dev", "d0"]);
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGCONT).unwrap();
+    let _ = std::fs::remove_file(&batch);
+    flood.unwrap();
+    deleted.unwrap();
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Netlink event socket overrun - re-reading links and static items",
+        FAST,
+    );
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        &format!(
+            "Restoring deleted static address {STAT}/24 dev d0 scope global track_group TG set"
+        ),
+        FAST,
+    );
+    expect_vip(&t.routers[0], STAT, true, FAST);
+    t.router(0).unwrap().stop().unwrap();
+}

@@ -426,13 +426,16 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                     statics.on_event(&nl, ev).await;
                 }
                 Some(NetEvent::Overrun) => {
-                    // Events were lost: re-read the links we care about.
+                    // Events were lost: re-read the links we care about. (alived's wording;
+                    // keepalived sizes its buffers differently and words this otherwise.)
+                    warn!("Netlink event socket overrun - re-reading links and static items");
                     if let Ok(links) = nl.links().await {
                         for l in links {
                             let up = l.is_running();
                             link_event(&mut router, &vrs, &mut known, (l.index, &l.name), up, now);
                         }
                     }
+                    statics.resync(&nl).await;
                 }
                 Some(ev) => statics.on_event(&nl, &ev).await,
                 None => {

@@ -270,6 +270,71 @@ impl Statics {
         );
     }
 
+    /// After lost events (netlink overrun): every item whose deletion may have gone unseen
+    /// is added again if missing (the kernel refuses a present one), with its restore line;
+    /// interfaces that came up meanwhile get their items back.
+    pub async fn resync(&mut self, nl: &Netlink) {
+        let mut came_up = Vec::new();
+        for (name, known) in &self.links {
+            if let Ok(l) = nl.link_by_name(name).await
+                && l.is_running()
+                && *known != (l.index, true)
+            {
+                came_up.push((l.index, name.clone()));
+            }
+        }
+        for (index, name) in came_up {
+            self.link_up(nl, index, &name).await;
+        }
+        for i in 0..self.addrs.len() {
+            let Some(p) = self.addrs.get(i) else { continue };
+            if p.installed == 0 {
+                continue;
+            }
+            match nl.add_address(&p.item).await {
+                Ok(()) => {
+                    if let Some(what) = self.described.get(i) {
+                        info!("Restoring deleted static address {what} set");
+                    }
+                }
+                Err(e) if e.errno() == Some(EEXIST) => {}
+                Err(e) => warn!("{}", netlink_error(&e, "RTM_NEWADDR(20)")),
+            }
+        }
+        if self.watch_routes {
+            for p in &self.routes {
+                // Not on a link that is down or gone: it comes back when the link does.
+                let usable = p
+                    .dev
+                    .as_ref()
+                    .is_none_or(|d| p.installed != 0 && self.links.get(d).is_some_and(|l| l.1));
+                if !usable {
+                    continue;
+                }
+                match nl.add_route(&p.item).await {
+                    Ok(()) => info!(
+                        "Restoring deleted static route {}",
+                        describe_route(&p.item, p.dev.as_deref(), p.group.as_deref())
+                    ),
+                    Err(e) if e.errno() == Some(EEXIST) => {}
+                    Err(e) => warn!("{}", netlink_error(&e, "RTM_NEWROUTE(24)")),
+                }
+            }
+        }
+        if self.watch_rules {
+            for r in &self.rules {
+                match nl.add_rule(&r.item).await {
+                    Ok(()) => info!(
+                        "Restoring deleted static rule {}",
+                        describe_rule(&r.item, r.track_group.as_deref())
+                    ),
+                    Err(e) if e.errno() == Some(EEXIST) => {}
+                    Err(e) => warn!("{}", netlink_error(&e, "RTM_NEWRULE(32)")),
+                }
+            }
+        }
+    }
+
     /// Removes every static item (absent ones are fine): rules, routes, then addresses.
     pub async fn remove(&self, nl: &Netlink) {
         // Items whose interface never existed were never added.

@@ -423,3 +423,55 @@ fn a_static_address_deleted_while_events_were_lost_is_restored() {
     expect_vip(&t.routers[0], STAT, true, FAST);
     t.router(0).unwrap().stop().unwrap();
 }
+
+/// keepalived 2.2.7: `no_track` static items (and a static route without `dev`, which is
+/// not tracked) stay deleted. A tracked route deleted last proves the earlier deletions
+/// were seen: its restore line comes after them on the same netlink socket.
+#[test]
+fn no_track_static_items_stay_deleted() {
+    let mut t = topology("tgnotrack", 1);
+    let statics = format!(
+        "static_ipaddress {{\n    {STAT}/24 dev d0\n    10.252.0.50/24 dev d0 no_track\n}}\n\
+         static_routes {{\n    10.231.0.0/16 via {GW} dev d0 table 123 track_group TG\n    \
+         10.232.0.0/16 via {GW} table 123\n    10.233.0.0/16 via {GW} dev d0 table 123 no_track\n}}\n\
+         static_rules {{\n    from 10.242.0.0/16 iif d0 table 123 priority 348 track_group TG\n    \
+         from 10.243.0.0/16 table 123 priority 349 no_track\n}}\n"
+    );
+    start_r1(&mut t, &statics);
+    let ns = t.routers[0].ns.clone();
+    let routes = || ip(&ns, &["route", "show", "table", "123"]);
+    let rules = || ip(&ns, &["rule", "show"]);
+    assert!(
+        wait_until(FAST, || routes().contains("10.233.0.0/16")
+            && rules().contains("349:")),
+        "{}{}",
+        routes(),
+        rules()
+    );
+    expect_line(
+        &t.routers[0],
+        "Warning - cannot track route 10.232.0.0/16 with no interface specified, not tracking",
+        FAST,
+    );
+    let mark = t.routers[0].mark();
+    ip(&ns, &["route", "del", "10.232.0.0/16", "table", "123"]);
+    ip(&ns, &["route", "del", "10.233.0.0/16", "table", "123"]);
+    ip(&ns, &["rule", "del", "priority", "349"]);
+    ip(&ns, &["addr", "del", "10.252.0.50/24", "dev", "d0"]);
+    ip(&ns, &["route", "del", "10.231.0.0/16", "table", "123"]);
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Restoring deleted static route prepend 10.231.0.0/16",
+        FAST,
+    );
+    let restored = t.routers[0]
+        .log()
+        .find_all(mark, "Restoring deleted static");
+    assert_eq!(restored.len(), 1, "{restored:?}");
+    assert!(!routes().contains("10.232.0.0/16"), "{}", routes());
+    assert!(!routes().contains("10.233.0.0/16"), "{}", routes());
+    assert!(!rules().contains("349:"), "{}", rules());
+    expect_vip(&t.routers[0], "10.252.0.50", false, FAST);
+    t.router(0).unwrap().stop().unwrap();
+}

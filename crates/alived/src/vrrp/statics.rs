@@ -24,6 +24,8 @@ pub const RTPROT_KEEPALIVED: u8 = 18;
 pub struct Item<T> {
     pub item: T,
     pub track_group: Option<String>,
+    /// `no_track` (or a route without `dev`): never restored (measured on 2.2.7).
+    pub no_track: bool,
 }
 
 /// The static items, as configured.
@@ -58,6 +60,7 @@ impl StaticSpec {
                         .and_then(|b| build::broadcast(a.addr, a.prefix, b)),
                 },
                 track_group: a.track_group.clone(),
+                no_track: a.no_track,
             });
         }
         for r in &config.static_routes {
@@ -70,6 +73,7 @@ impl StaticSpec {
                     out.routes.push(Item {
                         item: v,
                         track_group: r.track_group.clone(),
+                        no_track: r.no_track,
                     });
                 }
                 Err(e) => out
@@ -84,6 +88,7 @@ impl StaticSpec {
                     out.rules.push(Item {
                         item: v,
                         track_group: r.track_group.clone(),
+                        no_track: r.no_track,
                     });
                 }
                 Err(e) => out

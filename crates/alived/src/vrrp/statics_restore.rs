@@ -33,6 +33,8 @@ struct Placed<T> {
     /// The interface's index when it was last installed (0: never).
     installed: u32,
     group: Option<String>,
+    /// Never put back.
+    no_track: bool,
 }
 
 /// The static items of the running process.
@@ -105,6 +107,7 @@ impl Statics {
                 dev: v.dev.clone(),
                 installed: ifindex,
                 group: a.track_group.clone(),
+                no_track: a.no_track,
             });
         }
         for r in &spec.routes {
@@ -121,6 +124,7 @@ impl Statics {
                 dev: r.item.dev.clone(),
                 installed: ifindex,
                 group: r.track_group.clone(),
+                no_track: r.no_track,
             });
         }
         let addrs: Vec<AddrSpec> = s
@@ -152,7 +156,8 @@ impl Statics {
         match ev {
             NetEvent::AddrRemoved(a) => {
                 let i = self.addrs.iter().position(|p| {
-                    p.item.ifindex == a.ifindex
+                    !p.no_track
+                        && p.item.ifindex == a.ifindex
                         && p.item.addr == a.addr
                         && p.item.prefix == a.prefix
                 });
@@ -161,13 +166,19 @@ impl Statics {
                 }
             }
             NetEvent::RouteRemoved(r) if self.watch_routes => {
-                let i = self.routes.iter().position(|p| same_route(&p.item, r));
+                let i = self
+                    .routes
+                    .iter()
+                    .position(|p| !p.no_track && same_route(&p.item, r));
                 if let Some(i) = i {
                     self.restore_route(nl, i, None).await;
                 }
             }
             NetEvent::RuleRemoved(r) if self.watch_rules => {
-                let found = self.rules.iter().find(|p| same_rule(&p.item, r));
+                let found = self
+                    .rules
+                    .iter()
+                    .find(|p| !p.no_track && same_rule(&p.item, r));
                 if let Some(p) = found {
                     let what = describe_rule(&p.item, p.track_group.as_deref());
                     if let Err(e) = nl.add_rule(&p.item).await
@@ -217,7 +228,9 @@ impl Statics {
                 && p.dev.as_deref() == Some(name)
             {
                 p.item.ifindex = index;
-                self.restore_addr(nl, i).await;
+                if !p.no_track {
+                    self.restore_addr(nl, i).await;
+                }
             }
         }
         for i in 0..self.routes.len() {
@@ -232,7 +245,9 @@ impl Statics {
             let note = (p.installed != index && p.installed != 0)
                 .then(|| format!(" [installed ifindex {}]", p.installed));
             p.item.oif = Some(index);
-            self.restore_route(nl, i, note).await;
+            if !p.no_track {
+                self.restore_route(nl, i, note).await;
+            }
         }
     }
 
@@ -288,7 +303,7 @@ impl Statics {
         }
         for i in 0..self.addrs.len() {
             let Some(p) = self.addrs.get(i) else { continue };
-            if p.installed == 0 {
+            if p.installed == 0 || p.no_track {
                 continue;
             }
             match nl.add_address(&p.item).await {
@@ -308,7 +323,7 @@ impl Statics {
                     .dev
                     .as_ref()
                     .is_none_or(|d| p.installed != 0 && self.links.get(d).is_some_and(|l| l.1));
-                if !usable {
+                if !usable || p.no_track {
                     continue;
                 }
                 match nl.add_route(&p.item).await {
@@ -322,7 +337,7 @@ impl Statics {
             }
         }
         if self.watch_rules {
-            for r in &self.rules {
+            for r in self.rules.iter().filter(|r| !r.no_track) {
                 match nl.add_rule(&r.item).await {
                     Ok(()) => info!(
                         "Restoring deleted static rule {}",

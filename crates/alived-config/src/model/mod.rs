@@ -261,6 +261,18 @@ pub(crate) fn build_from(
             _ => c.top_level.push(RawSetting::from_node(n)),
         }
     }
+    // A track_group named before its definition: say where it is.
+    for (name, at) in std::mem::take(&mut cx.missing_track_groups) {
+        if let (Some(g), Some(d)) = (
+            c.track_groups.iter().find(|g| g.name == name),
+            cx.diags.items.get_mut(at),
+        ) {
+            d.help = Some(format!(
+                "track_group {name} is defined at line {}, below: keepalived looks a track_group up when it reads the item naming it, so define it above",
+                g.span.line
+            ));
+        }
+    }
     // keepalived resolves sync group members against the instances as read, before it
     // completes them. (Only made when there are groups: thousands of names otherwise.)
     let names: HashSet<String> = if raw_groups.is_empty() {

@@ -46,6 +46,9 @@ pub(crate) struct Cx<'d> {
     pub known_processes: std::collections::HashSet<String>,
     /// `track_group` names defined so far (a static item must name one defined above it).
     pub known_track_groups: std::collections::HashSet<String>,
+    /// Each `track_group X not found` so far: the name and the diagnostic's index (a help
+    /// is added at the end if the group is defined further down).
+    pub missing_track_groups: Vec<(String, usize)>,
 }
 
 impl<'d> Cx<'d> {
@@ -60,6 +63,7 @@ impl<'d> Cx<'d> {
             known_files: Default::default(),
             known_processes: Default::default(),
             known_track_groups: Default::default(),
+            missing_track_groups: Vec::new(),
         }
     }
 
@@ -90,6 +94,8 @@ impl<'d> Cx<'d> {
         if slot.is_some() {
             self.err(n.span, format!("track_group {} is a duplicate", n.text));
         } else if !self.known_track_groups.contains(&n.text) {
+            self.missing_track_groups
+                .push((n.text.clone(), self.diags.items.len()));
             self.err(n.span, format!("track_group {} not found", n.text));
         } else {
             *slot = Some(n.text.clone());

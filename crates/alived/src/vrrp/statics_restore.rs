@@ -8,7 +8,13 @@
 //!   (rule) has a `track_group` (see [`StaticSpec::watches_routes`]);
 //! - when an interface comes back up (or back into existence, by name), its static addresses
 //!   and routes are added again, each with its `Restoring deleted ...` line (the kernel drops
-//!   the routes of a link that goes down without telling anyone); rules stay in place.
+//!   the routes of a link that goes down without telling anyone); rules stay in place;
+//! - a restore that fails changes no instance's state and is not retried (measured with IPv6
+//!   disabled on an up link: `Netlink: error: Permission denied(13), type=RTM_NEWADDR(20)`);
+//! - `no_track` items, and static routes without `dev`, are never put back.
+//!
+//! Beyond keepalived: when the kernel reports lost events (a netlink overrun), every item is
+//! checked and what went missing is put back ([`Statics::resync`]).
 //!
 //! The FAULT of a `track_group`'s instances is not here: they track the items' interfaces
 //! like a `track_interface` (statics.rs).

@@ -120,7 +120,11 @@ class Daemon:
         self.cond = threading.Condition()
         lab.daemons.append(self)
 
-    def start(self, conf_text):
+    def start(self, conf_text, to_file=False, keep=None):
+        """Spawns the daemon; returns time.monotonic() just before. Its console goes to a pipe
+        read line by line, or with to_file to console.log in its directory, tailed every
+        20 ms (a slow reader can then never block the daemon's writes; lines are stamped
+        when read). keep: substrings; with to_file only lines containing one are kept."""
         if self.proc is not None:
             raise RuntimeError(f"{self.name} already running")
         conf = os.path.join(self.dir, "keepalived.conf")
@@ -137,11 +141,46 @@ class Daemon:
         with self.cond:
             self.lines = []
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     text=True, errors="replace")
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        if to_file:
+            self.console = p("console.log")
+            with open(self.console, "wb") as out:
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
+            threading.Thread(target=self._tail, args=(self.proc, self.console, keep),
+                             daemon=True).start()
+        else:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         text=True, errors="replace")
+            threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
         return self.started
+
+    def _tail(self, proc, path, keep):
+        pending = b""
+        with open(path, "rb") as f:
+            while True:
+                alive = self.proc is proc
+                data = f.read(1 << 20)
+                if data:
+                    now = time.monotonic()
+                    pending += data
+                    *whole, pending = pending.split(b"\n")
+                    texts = [w.decode("utf-8", "replace") for w in whole]
+                    if keep is not None:
+                        texts = [t for t in texts if any(k in t for k in keep)]
+                    if texts:
+                        with self.cond:
+                            self.lines.extend((now, t) for t in texts)
+                            self.cond.notify_all()
+                    continue
+                if not alive:
+                    return
+                time.sleep(0.02)
+
+    def stamped(self):
+        """A copy of the (monotonic, text) lines read so far."""
+        with self.cond:
+            return list(self.lines)
 
     def _pump(self, proc):
         for line in proc.stdout:

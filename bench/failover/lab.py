@@ -441,6 +441,13 @@ class PcapWatch:
             time.sleep(0.005)
         return None
 
+    def first_advert_after(self, t, src, vrid):
+        """Time of the first advert from `src` for `vrid` stamped at or after t, or None."""
+        for ev in self.snapshot():
+            if ev[0] == "vrrp" and ev[1] >= t and ev[2] == src and ev[3] == vrid:
+                return ev[1]
+        return None
+
     def last_advert_before(self, t, src, vrid):
         """(time, priority) of the last advert from `src` for `vrid` stamped before t."""
         best = None

@@ -549,3 +549,66 @@ class AddrWatch:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
             self.proc = None
+
+
+class PcapFile:
+    """tcpdump -w `path` in namespace `ns` (nanosecond timestamps, `snaplen` bytes a frame),
+    for captures too busy to parse live; stop() returns the kernel's drop count (None if
+    tcpdump did not say) and read_pcap() walks the file afterwards."""
+
+    def __init__(self, lab, ns, path, bpf, snaplen=64, ifname="eth0"):
+        self.path = path
+        self.err = []
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "tcpdump", "-n", "-s", str(snaplen), "-i", ifname,
+             "-B", "8192", "--time-stamp-precision=nano", "-w", path, bpf],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True, text=True)
+        lab.watchers.append(self)
+        ready = threading.Event()
+
+        def err():
+            for line in self.proc.stderr:
+                self.err.append(line)
+                if "listening on" in line:
+                    ready.set()
+
+        self.reader = threading.Thread(target=err, daemon=True)
+        self.reader.start()
+        if not ready.wait(20):
+            raise RuntimeError("tcpdump (file) did not start")
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        self.proc = None
+        self.reader.join(2)
+        for line in self.err:
+            m = re.match(r"(\d+) packets? dropped by kernel", line)
+            if m:
+                return int(m.group(1))
+        return None
+
+
+def read_pcap(path):
+    """Yields (time.time() scale, frame bytes) for every record of a pcap file."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+        if len(head) < 24:
+            return
+        endian = "<" if struct.unpack("<I", head[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        scale = 1e-9 if struct.unpack(endian + "I", head[:4])[0] == 0xA1B23C4D else 1e-6
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return
+            sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
+            data = f.read(incl)
+            if len(data) < incl:
+                return
+            yield sec + frac * scale, data

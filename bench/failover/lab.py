@@ -575,8 +575,11 @@ class PcapFile:
 
         self.reader = threading.Thread(target=err, daemon=True)
         self.reader.start()
-        if not ready.wait(20):
-            raise RuntimeError("tcpdump (file) did not start")
+        if not ready.wait(30):
+            rc = self.proc.poll()
+            self.stop()
+            raise RuntimeError(f"tcpdump -w {path} did not start (exit {rc}): "
+                               f"{''.join(self.err).strip()[-300:]}")
 
     def stop(self):
         if self.proc is None:

@@ -482,7 +482,11 @@ except (OSError, AttributeError):
     rt = "normal"
 print("ready", rt, flush=True)
 while True:
-    data = s.recv(1 << 16)
+    try:
+        data = s.recv(1 << 16)
+    except OSError:  # ENOBUFS: notifications were lost; go on with the next ones
+        print("overrun", flush=True)
+        continue
     now = time.time()
     off = 0
     while off + 16 <= len(data):
@@ -511,6 +515,7 @@ class AddrWatch:
     def __init__(self, lab, ns):
         self.adds = []
         self.policy = "?"
+        self.overruns = 0
         self.lock = threading.Lock()
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", ns, sys.executable, "-c", _ADDR_LISTENER],
@@ -526,7 +531,9 @@ class AddrWatch:
                     ready.set()
                     continue
                 parts = line.split()
-                if len(parts) == 2:
+                if parts == ["overrun"]:
+                    self.overruns += 1
+                elif len(parts) == 2:
                     with self.lock:
                         self.adds.append((float(parts[0]), parts[1]))
 

@@ -310,7 +310,12 @@ pub(crate) fn parse_ip_address(
         let _ = cx.check_interface(d, span, || {
             format!(
                 "WARNING - interface {d} for ip address {} doesn't exist",
-                a.addr
+                // keepalived 2.2.7 (measured): `10.0.0.1/24`, but `10.0.0.2` for a /32.
+                if a.prefix == if a.addr.is_ipv4() { 32 } else { 128 } {
+                    a.addr.to_string()
+                } else {
+                    format!("{}/{}", a.addr, a.prefix)
+                }
             )
         });
     }

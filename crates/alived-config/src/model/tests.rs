@@ -619,6 +619,19 @@ fn missing_interfaces_reported() {
             "Non-existent interface specified in configuration",
         ]
     );
+    // keepalived 2.2.7 names an address with its prefix unless it is a host address.
+    let mut d = crate::diag::Diagnostics::default();
+    let text = "static_ipaddress {\n 10.9.0.50/24 dev d5\n 10.9.0.51 dev d5\n}\n";
+    let _ = build(super::testutil::nodes(text), &host, &mut d);
+    let msgs: Vec<_> = d.items.iter().map(|i| i.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "WARNING - interface d5 for ip address 10.9.0.50/24 doesn't exist",
+            "WARNING - interface d5 for ip address 10.9.0.51 doesn't exist",
+            "Non-existent interface specified in configuration",
+        ]
+    );
 }
 
 // JSON: the model serialises.

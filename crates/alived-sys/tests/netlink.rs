@@ -313,3 +313,68 @@ fn link_down_up_and_address_events() {
         "down, up, addr added, addr removed"
     );
 }
+
+#[test]
+fn route_and_rule_removal_events_describe_what_went() {
+    let (lab, a) = one_host("rrevt");
+    let idx = lab.ifindex(&a, "eth0").unwrap();
+    lab.ip(&a, &["addr", "add", "10.7.0.5/24", "dev", "eth0"])
+        .unwrap();
+    let mut route = RouteSpec::new(v4("10.8.0.0"), 24);
+    route.gateway = Some(v4("10.7.0.1"));
+    route.oif = Some(idx);
+    route.table = 100;
+    route.metric = Some(5);
+    route.protocol = 18;
+    let rule = RuleSpec {
+        ipv6: false,
+        from: Some((v4("10.7.0.0"), 24)),
+        to: Some((v4("10.9.0.0"), 16)),
+        table: 1000,
+        priority: Some(1000),
+        fwmark: Some((7, Some(0xff))),
+        iif: Some("eth0".into()),
+        oif: None,
+        protocol: Some(18),
+    };
+    let (r, ru) = (route.clone(), rule.clone());
+    let (gone_route, gone_rule) = lab
+        .run_async(&a, move || async move {
+            let mut events = EventStream::with_routes_and_rules(true, true).unwrap();
+            let nl = Netlink::new().unwrap();
+            nl.add_route(&r).await.unwrap();
+            nl.add_rule(&ru).await.unwrap();
+            nl.del_route(&r).await.unwrap();
+            nl.del_rule(&ru).await.unwrap();
+            let (mut gone_route, mut gone_rule) = (None, None);
+            let _ = tokio::time::timeout(WAIT, async {
+                while gone_route.is_none() || gone_rule.is_none() {
+                    match events.next().await.expect("event stream ended") {
+                        NetEvent::RouteRemoved(x) if x.dst == v4("10.8.0.0") => {
+                            gone_route = Some(x)
+                        }
+                        NetEvent::RuleRemoved(x) if x.priority == Some(1000) => gone_rule = Some(x),
+                        _ => {}
+                    }
+                }
+            })
+            .await;
+            (gone_route, gone_rule)
+        })
+        .unwrap();
+    let gone_route = gone_route.expect("no RouteRemoved event");
+    assert_eq!(
+        (
+            gone_route.prefix,
+            gone_route.table,
+            gone_route.oif,
+            gone_route.metric
+        ),
+        (24, 100, Some(idx), Some(5))
+    );
+    assert_eq!(
+        (gone_route.gateway, gone_route.protocol),
+        (Some(v4("10.7.0.1")), 18)
+    );
+    assert_eq!(gone_rule, Some(rule));
+}

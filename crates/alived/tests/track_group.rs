@@ -475,3 +475,73 @@ fn no_track_static_items_stay_deleted() {
     expect_vip(&t.routers[0], "10.252.0.50", false, FAST);
     t.router(0).unwrap().stop().unwrap();
 }
+
+/// keepalived 2.2.7: a deleted static route whose gateway is no longer reachable cannot be
+/// put back: `Netlink: error: Network is unreachable(101), type=RTM_NEWROUTE(24)`, then its
+/// restore line, and no state change. The daemon is held (SIGSTOP) while the route and the
+/// address reaching its gateway go, so it sees both deletions before it acts.
+#[test]
+fn a_static_route_that_cannot_be_restored_is_logged_and_is_not_fault() {
+    let mut t = topology("tgunreach", 1);
+    start_r1(
+        &mut t,
+        &format!(
+            "static_routes {{\n    10.231.0.0/16 via {GW} dev d0 table 123 track_group TG\n}}\n"
+        ),
+    );
+    let ns = t.routers[0].ns.clone();
+    // The gateway's subnet through an address that is not a static item.
+    ip(&ns, &["addr", "add", "10.251.0.1/24", "dev", "d0"]);
+    let add = [
+        "route",
+        "add",
+        "10.231.0.0/16",
+        "via",
+        GW,
+        "dev",
+        "d0",
+        "table",
+        "123",
+        "proto",
+        "18",
+    ];
+    let _ = router::ip_out(&[&["-n", ns.as_str()][..], &add[..]].concat());
+    let route = || ip(&ns, &["route", "show", "table", "123"]);
+    assert!(
+        wait_until(FAST, || route().contains("10.231.0.0/16")),
+        "{}",
+        route()
+    );
+
+    let group = nix::unistd::Pid::from_raw(t.routers[0].pid().unwrap() as i32);
+    let mark = t.routers[0].mark();
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let r1 = router::ip_out(&["-n", &ns, "route", "del", "10.231.0.0/16", "table", "123"]);
+    let r2 = router::ip_out(&["-n", &ns, "addr", "del", "10.251.0.1/24", "dev", "d0"]);
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGCONT).unwrap();
+    r1.unwrap();
+    r2.unwrap();
+    expect_line_since(
+        &t.routers[0],
+        mark,
+        "Netlink: error: Network is unreachable(101), type=RTM_NEWROUTE(24)",
+        FAST,
+    );
+    let line = format!(
+        "Restoring deleted static route prepend 10.231.0.0/16 via inet {GW} dev d0 table 123 proto 18 track_group TG"
+    );
+    assert!(
+        wait_until(FAST, || logged_exactly(&t.routers[0], mark, &line)),
+        "no {line:?}\n{}",
+        t.routers[0].dump()
+    );
+    assert!(!route().contains("10.231.0.0/16"), "{}", route());
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none()
+    );
+    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    t.router(0).unwrap().stop().unwrap();
+}

@@ -54,12 +54,15 @@ pub enum RouterError {
 struct Group {
     name: String,
     members: Vec<InstanceId>,
+    tracking_weight: bool,
 }
 
 /// All instances of one process and their sync groups.
 #[derive(Debug, Clone)]
 pub struct Router {
-    instances: Vec<Instance>,
+    /// By [`InstanceId`]; `None` once removed by a reload (ids are never reused, so the
+    /// driver's per-instance state stays addressed by the same id).
+    instances: Vec<Option<Instance>>,
     groups: Vec<Group>,
     actions: VecDeque<(Target, Action)>,
     /// The instance whose input or timer is being handled (it leads a group move).
@@ -103,15 +106,16 @@ impl Router {
             out.push(Group {
                 name: g.name,
                 members,
+                tracking_weight: g.tracking_weight,
             });
         }
         let mut instances = configs
             .into_iter()
-            .map(Instance::new)
+            .map(|c| Instance::new(c).map(Some))
             .collect::<Result<Vec<_>, _>>()?;
         for g in &out {
             for m in &g.members {
-                if let Some(inst) = instances.get_mut(m.0) {
+                if let Some(Some(inst)) = instances.get_mut(m.0) {
                     inst.set_in_sync_group(true);
                 }
             }
@@ -124,28 +128,133 @@ impl Router {
         })
     }
 
+    /// Reload: adds an instance (INIT; send it `Input::Start` like the others).
+    pub fn add(&mut self, config: InstanceConfig) -> Result<InstanceId, RouterError> {
+        let inst = Instance::new(config)?;
+        self.instances.push(Some(inst));
+        Ok(InstanceId(self.instances.len() - 1))
+    }
+
+    /// Reload: stops an instance the new configuration no longer has (priority 0 if MASTER,
+    /// VIPs removed, a transition with `Reason::Deleted`). It leaves its sync group first. Its
+    /// actions come out of [`Router::poll_action`] as usual; [`Router::remove`] it after.
+    pub fn delete(&mut self, now: Timestamp, id: InstanceId) {
+        for g in &mut self.groups {
+            g.members.retain(|m| *m != id);
+        }
+        if let Some(inst) = self.instance_mut(id) {
+            inst.delete(now);
+        }
+        self.settle(now);
+    }
+
+    /// Forgets a deleted instance; its id is never reused.
+    pub fn remove(&mut self, id: InstanceId) {
+        if let Some(slot) = self.instances.get_mut(id.0) {
+            *slot = None;
+        }
+    }
+
+    /// Reload: new settings for a kept instance ([`Instance::reconfigure`]); a member of a
+    /// group without `sync_group_tracking_weight` drops its weighted trackers, as at start.
+    pub fn reconfigure(
+        &mut self,
+        now: Timestamp,
+        id: InstanceId,
+        mut config: InstanceConfig,
+    ) -> Result<(), RouterError> {
+        if self
+            .groups
+            .iter()
+            .any(|g| !g.tracking_weight && g.members.contains(&id))
+        {
+            config.trackers.retain(|t| t.weight == 0);
+        }
+        if let Some(inst) = self.instance_mut(id) {
+            inst.reconfigure(now, config)?;
+        }
+        self.last = Some(id);
+        self.settle(now);
+        self.last = None;
+        Ok(())
+    }
+
+    /// Reload: replaces the sync groups (members named among the live instances). On an
+    /// error nothing changes.
+    pub fn set_groups(
+        &mut self,
+        now: Timestamp,
+        groups: Vec<SyncGroupConfig>,
+    ) -> Result<(), RouterError> {
+        let mut out: Vec<Group> = Vec::new();
+        for g in groups {
+            let mut members = Vec::new();
+            for m in &g.members {
+                let id = self
+                    .instances()
+                    .find(|(_, i)| &i.config().name == m)
+                    .map(|(id, _)| id)
+                    .ok_or_else(|| RouterError::UnknownMember {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    })?;
+                if out.iter().any(|o| o.members.contains(&id)) || members.contains(&id) {
+                    return Err(RouterError::MemberTwice {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    });
+                }
+                members.push(id);
+            }
+            out.push(Group {
+                name: g.name,
+                members,
+                tracking_weight: g.tracking_weight,
+            });
+        }
+        for (i, slot) in self.instances.iter_mut().enumerate() {
+            let Some(inst) = slot else { continue };
+            let group = out.iter().find(|g| g.members.contains(&InstanceId(i)));
+            inst.set_in_sync_group(group.is_some());
+            if group.is_some_and(|g| !g.tracking_weight)
+                && inst.config().trackers.iter().any(|t| t.weight != 0)
+            {
+                let mut c = inst.config().clone();
+                c.trackers.retain(|t| t.weight == 0);
+                inst.reconfigure(now, c)?;
+            }
+        }
+        self.groups = out;
+        self.settle(now);
+        Ok(())
+    }
+
+    /// The live instances, by id.
     pub fn instances(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
         self.instances
             .iter()
             .enumerate()
-            .map(|(i, x)| (InstanceId(i), x))
+            .filter_map(|(i, x)| Some((InstanceId(i), x.as_ref()?)))
     }
 
     pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
-        self.instances.get(id.0)
+        self.instances.get(id.0)?.as_ref()
+    }
+
+    fn instance_mut(&mut self, id: InstanceId) -> Option<&mut Instance> {
+        self.instances.get_mut(id.0)?.as_mut()
     }
 
     /// The instance for an incoming advert's VRID and family.
     pub fn find(&self, vrid: crate::types::Vrid, ipv6: bool) -> Option<InstanceId> {
-        self.instances
-            .iter()
-            .position(|i| i.config().vrid == vrid && i.config().our_addr.is_ipv6() == ipv6)
-            .map(InstanceId)
+        self.instances()
+            .find(|(_, i)| i.config().vrid == vrid && i.config().our_addr.is_ipv6() == ipv6)
+            .map(|(id, _)| id)
     }
 
     /// Feeds one input to one instance (an unknown id is ignored), then applies group rules.
     pub fn handle(&mut self, now: Timestamp, id: InstanceId, input: Input) {
-        if let Some(inst) = self.instances.get_mut(id.0) {
+        if let Some(inst) = self.instance_mut(id) {
             inst.handle(now, input);
         }
         self.last = Some(id);
@@ -155,7 +264,7 @@ impl Router {
 
     /// Feeds the same input (Start, Stop) to every instance.
     pub fn handle_all(&mut self, now: Timestamp, input: Input) {
-        for inst in &mut self.instances {
+        for inst in self.instances.iter_mut().flatten() {
             inst.handle(now, input.clone());
         }
         self.settle(now);
@@ -166,7 +275,7 @@ impl Router {
     /// completes "every member wants MASTER".
     pub fn handle_timeout(&mut self, now: Timestamp) {
         for i in 0..self.instances.len() {
-            let Some(inst) = self.instances.get_mut(i) else {
+            let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
             if inst.poll_timeout().is_some_and(|t| t <= now) {
@@ -181,6 +290,7 @@ impl Router {
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         self.instances
             .iter()
+            .flatten()
             .filter_map(Instance::poll_timeout)
             .min()
     }
@@ -207,7 +317,8 @@ impl Router {
     /// advert makes the other master members send their lower-priority GARPs too (spec 5.4).
     fn drain_instances(&mut self, now: Timestamp) {
         let mut rx_lower = Vec::new();
-        for (i, inst) in self.instances.iter_mut().enumerate() {
+        for (i, slot) in self.instances.iter_mut().enumerate() {
+            let Some(inst) = slot else { continue };
             while let Some(a) = inst.poll_action() {
                 if matches!(a, Action::NotifyMasterRxLowerPri { .. }) {
                     rx_lower.push(InstanceId(i));
@@ -224,7 +335,7 @@ impl Router {
                 .filter(|m| *m != id)
                 .collect();
             for p in peers {
-                if let Some(inst) = self.instances.get_mut(p.0) {
+                if let Some(Some(inst)) = self.instances.get_mut(p.0) {
                     inst.sync_lower_prio_garp(now);
                     while let Some(a) = inst.poll_action() {
                         self.actions.push_back((Target::Instance(p), a));
@@ -268,7 +379,7 @@ impl Router {
             self.group_log(g, &name, "BACKUP");
         }
         for &m in &members {
-            if let Some(inst) = self.instances.get_mut(m) {
+            if let Some(inst) = self.instance_mut(InstanceId(m)) {
                 let before = inst.state();
                 inst.set_sync_fault(now, fault && !inst.has_own_fault());
                 moved |= inst.state() != before;
@@ -295,7 +406,7 @@ impl Router {
         if any_master && any_backup_not_wanting {
             self.group_log(g, &name, "BACKUP");
             for &m in &members {
-                if let Some(inst) = self.instances.get_mut(m) {
+                if let Some(inst) = self.instance_mut(InstanceId(m)) {
                     inst.sync_goto(now, State::Backup, Reason::SyncGroup);
                 }
             }
@@ -312,14 +423,14 @@ impl Router {
             // Observed 2.2.7: the member that completed the condition enters MASTER first,
             // then `VRRP_Group(G1) Syncing instances to MASTER state`, then the others.
             if let Some(lead) = self.last.filter(|l| members.contains(&l.0)) {
-                if let Some(inst) = self.instances.get_mut(lead.0) {
+                if let Some(inst) = self.instance_mut(lead) {
                     inst.sync_goto(now, State::Master, Reason::MasterDown);
                 }
                 self.drain_instances(now);
             }
             self.group_log(g, &name, "MASTER");
             for &m in &members {
-                if let Some(inst) = self.instances.get_mut(m) {
+                if let Some(inst) = self.instance_mut(InstanceId(m)) {
                     inst.sync_goto(now, State::Master, Reason::SyncGroup);
                 }
             }
@@ -331,7 +442,7 @@ impl Router {
     fn members_of(&self, members: &[usize]) -> Vec<&Instance> {
         members
             .iter()
-            .filter_map(|&m| self.instances.get(m))
+            .filter_map(|&m| self.instance(InstanceId(m)))
             .collect()
     }
 
@@ -349,3 +460,7 @@ impl Router {
 #[cfg(test)]
 #[path = "sync_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "sync_reload_tests.rs"]
+mod reload_tests;

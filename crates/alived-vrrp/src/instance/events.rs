@@ -102,6 +102,9 @@ pub enum Reason {
     /// The sync group moved us.
     SyncGroup,
     Shutdown,
+    /// Removed from the configuration by a reload (spec 4.2): stops like a shutdown; notify
+    /// reports it as DELETED (with `notify_deleted`) or FAULT.
+    Deleted,
 }
 
 /// Which rule a GARP burst comes from.

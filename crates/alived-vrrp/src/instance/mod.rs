@@ -8,6 +8,7 @@
 mod config;
 mod events;
 mod log;
+mod reload;
 mod rx;
 mod timers;
 mod track;
@@ -16,6 +17,8 @@ mod track;
 mod tests;
 #[cfg(test)]
 mod tests_master;
+#[cfg(test)]
+mod tests_reload;
 
 pub use config::{
     ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
@@ -496,7 +499,12 @@ impl Instance {
         self.log(LogEvent::PriorityChange { from: old, to: new });
         self.actions
             .push_back(Action::PriorityChanged { from: old, to: new });
-        // Spec 2.5: a change re-computes the down timer at once, from when it was started.
+        self.recompute_down_timer(now);
+    }
+
+    /// Spec 2.5: a priority change re-computes the down timer at once, from when it was
+    /// started.
+    fn recompute_down_timer(&mut self, now: Timestamp) {
         if let Some(d) = self.timers.down {
             let interval = match d.kind {
                 DownKind::Full => self.master_down_interval(),

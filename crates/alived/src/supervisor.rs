@@ -9,7 +9,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// Set to `1` in the environment of a child the parent restarts.
 pub const RESPAWN_ENV: &str = "ALIVED_RESPAWN";
@@ -124,9 +124,36 @@ fn forward(children: &[Running], sig: nix::sys::signal::Signal) {
 /// How long children get to stop before SIGKILL (`child_wait_time`, default 5 s).
 const CHILD_WAIT: Duration = Duration::from_secs(5);
 
+/// Reload (HUP, behaviour spec 4.2): `check` re-reads the configuration; a usable one is
+/// forwarded to the children as HUP (each re-reads the file itself, as keepalived's children
+/// do, so no configuration travels between processes), a broken one is refused with its
+/// reasons and the children keep running on the old one.
+fn reload(children: &[Running], check: &impl Fn() -> Result<Vec<String>, Vec<String>>) {
+    info!("Reloading ...");
+    match check() {
+        Ok(warnings) => {
+            for w in warnings {
+                warn!("{w}");
+            }
+            forward(children, nix::sys::signal::Signal::SIGHUP);
+        }
+        Err(why) => {
+            for line in why {
+                error!("{line}");
+            }
+            error!("{}", crate::vrrp::RELOAD_REFUSED);
+        }
+    }
+}
+
 /// Runs the parent until TERM/INT or a permanent child failure; returns the exit code.
 /// Must run inside a tokio `LocalSet`-free current-thread runtime (it spawns wait tasks).
-pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
+/// `check` validates the configuration on HUP (see [`reload`]).
+pub async fn run(
+    kinds: &[ChildKind],
+    respawn: bool,
+    check: impl Fn() -> Result<Vec<String>, Vec<String>>,
+) -> std::io::Result<i32> {
     let (tx, mut exits) = tokio::sync::mpsc::unbounded_channel::<Exit>();
     let mut children = Vec::new();
     for (slot, &kind) in kinds.iter().enumerate() {
@@ -149,7 +176,7 @@ pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => forward(&children, nix::sys::signal::Signal::SIGHUP),
+            _ = hup.recv() => reload(&children, &check),
             _ = usr1.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR1),
             _ = usr2.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR2),
             Some((slot, status)) = exits.recv() => {

@@ -4,6 +4,7 @@
 
 use super::iface;
 use super::notify::Notifier;
+use super::reload::{Running, World, reload};
 use super::rx;
 use super::scripts::Prepared;
 use super::setup::{StartError, Vr, start_one};
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub respawned: bool,
     /// Remove VIPs at stop (false with `-V`).
     pub release_vips: bool,
+    /// The command line, to read the configuration again on HUP.
+    pub cli: crate::cli::Options,
 }
 
 /// Microseconds since the process's epoch, the instances' clock.
@@ -121,10 +124,10 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
 }
 
 /// Carries out every pending action, in order.
-async fn drain(
+pub(super) async fn drain(
     nl: &Netlink,
     router: &mut Router,
-    vrs: &mut [Vr],
+    vrs: &mut [Option<Vr>],
     release_vips: bool,
     notifier: &mut Notifier,
 ) {
@@ -133,7 +136,7 @@ async fn drain(
         match target {
             Target::Instance(id) => {
                 let state = router.instance(id).map_or(State::Init, |i| i.state());
-                if let Some(vr) = vrs.get_mut(id.0) {
+                if let Some(Some(vr)) = vrs.get_mut(id.0) {
                     act(nl, vr, state, a, release_vips).await;
                 }
             }
@@ -167,13 +170,13 @@ fn ah_resync(router: &Router, id: InstanceId, vr: &mut Vr, d: &rx::Decoded) {
 /// Feeds a link change to every instance that cares; logs it as keepalived does.
 fn link_event(
     router: &mut Router,
-    vrs: &[Vr],
+    vrs: &[Option<Vr>],
     known: &mut HashMap<u32, bool>,
     (index, name): (u32, &str),
     up: bool,
     now: Timestamp,
 ) {
-    let relevant = vrs.iter().any(|vr| {
+    let relevant = vrs.iter().flatten().any(|vr| {
         vr.res.base.index == index || vr.spec.track_interfaces.iter().any(|t| t.name == name)
     });
     if !relevant || known.insert(index, up) == Some(up) {
@@ -181,6 +184,7 @@ fn link_event(
     }
     info!("Netlink reports {name} {}", if up { "up" } else { "down" });
     for (i, vr) in vrs.iter().enumerate() {
+        let Some(vr) = vr else { continue };
         let mut links = Vec::new();
         if vr.res.base.index == index {
             links.push(Link::Own);
@@ -236,7 +240,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
             Ok(p) => {
                 known.extend(p.links);
-                vrs.push(p.vr);
+                vrs.push(Some(p.vr));
                 configs.push(p.config);
                 firsts.push((p.initial, p.first));
             }
@@ -250,7 +254,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             let ok = g
                 .members
                 .iter()
-                .all(|m| vrs.iter().any(|vr: &Vr| vr.spec.name == *m));
+                .all(|m| vrs.iter().flatten().any(|vr: &Vr| vr.spec.name == *m));
             if !ok {
                 error!(
                     "VRRP_Group({}) has a disabled member - group ignored",
@@ -259,15 +263,24 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             }
             ok
         })
-        .collect();
+        .collect::<Vec<_>>();
     Trackers::init_files(&track_setup);
     for c in &mut configs {
         c.trackers.extend(track_setup.trackers_for(&c.name));
     }
-    let mut router = Router::new(configs, groups)?;
-    let names: Vec<String> = vrs.iter().map(|vr| vr.spec.name.clone()).collect();
+    let mut router = Router::new(configs, groups.clone())?;
+    let names: Vec<String> = vrs
+        .iter()
+        .flatten()
+        .map(|vr| vr.spec.name.clone())
+        .collect();
+    let mut running = Running {
+        track: track_setup.clone(),
+        notify: notify_setup.clone(),
+        groups,
+    };
     // Every script prepared (and security-checked) in one pass.
-    let pool = Prepared::new(
+    let prepared = Prepared::new(
         [
             track_setup.script_specs_for(&names),
             notify_setup.script_specs_for(&names),
@@ -275,8 +288,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         .concat(),
         track_setup.globals(),
     );
-    let mut trackers = Trackers::start(track_setup, &names, &pool).await;
-    let mut notifier = Notifier::start(notify_setup, &names, &pool);
+    let mut trackers = Trackers::start(track_setup, &names, &prepared).await;
+    let mut notifier = Notifier::start(notify_setup, &names, &prepared);
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(
@@ -313,11 +326,18 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         tokio::select! {
             _ = term.recv() => stopping = true,
             _ = int.recv() => stopping = true,
-            _ = hup.recv() => warn!("Reload is not supported yet - keeping the running configuration"),
+            _ = hup.recv() => {
+                let world = World {
+                    nl: &nl, pool: &mut pool, packets: &ptx, router: &mut router, vrs: &mut vrs,
+                    known: &mut known, trackers: &mut trackers, notifier: &mut notifier,
+                    running: &mut running,
+                };
+                reload(&opts.cli, world, || clock.now()).await;
+            }
             _ = usr1.recv() => info!("Data dump is not supported yet"),
             _ = usr2.recv() => info!("Stats dump is not supported yet"),
             Some((idx, pkt)) = packets.recv() => {
-                if let Some(vr) = vrs.get_mut(idx)
+                if let Some(Some(vr)) = vrs.get_mut(idx)
                     && let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
                 {
                     ah_resync(&router, InstanceId(idx), vr, &d);
@@ -356,7 +376,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     // track scripts are stopped and the notify scripts for STOP get their grace.
     router.handle_all(clock.now(), Input::Stop);
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
-    for vr in &vrs {
+    for vr in vrs.iter().flatten() {
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }
     if opts.release_vips {

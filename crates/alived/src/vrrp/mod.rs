@@ -27,9 +27,11 @@
 //! dumps are logged and ignored.
 
 pub mod build;
+pub mod diff;
 pub mod driver;
 pub mod iface;
 pub mod notify;
+pub mod reload;
 pub mod rx;
 pub mod scripts;
 pub mod setup;
@@ -59,6 +61,9 @@ pub struct Loaded {
     pub notify: notify::NotifySetup,
     /// The configuration's diagnostics, one line each.
     pub report: Vec<String>,
+    /// Whether any diagnostic is an error (not just a warning): a reload refuses such a
+    /// configuration and keeps the running one.
+    pub has_errors: bool,
 }
 
 /// Why the configuration cannot be used.
@@ -96,8 +101,29 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
                 text.lines().next().map(str::to_owned)
             })
             .collect(),
+        has_errors: loaded
+            .diags
+            .items
+            .iter()
+            .any(|d| d.severity >= alived_config::diag::Severity::Error),
     })
 }
+
+/// Reads and checks the configuration for a reload (spec 4.2): the reasons it cannot be used,
+/// one log line each, if it has errors. keepalived 2.2.7 reloads such a configuration anyway
+/// and its VRRP process exits on it (measured: `exited with permanent error CONFIG`, VIPs
+/// left in place); alived keeps running on the old one instead.
+pub fn load_for_reload(opts: &crate::cli::Options) -> Result<Loaded, Vec<String>> {
+    match load(opts) {
+        Err(LoadError::Fatal(report)) => Err(report.lines().map(str::to_owned).collect()),
+        Ok(l) if l.has_errors => Err(l.report),
+        Ok(l) => Ok(l),
+    }
+}
+
+/// The line logged when a reload is refused (keepalived's wording for `reload_check_config`,
+/// without its log file).
+pub const RELOAD_REFUSED: &str = "New config failed validation, see the lines above for details - keeping the running configuration";
 
 /// The top-level VRRP-side items the daemon does not apply yet, one line each.
 fn unsupported(config: &alived_config::model::Config) -> Vec<String> {

@@ -54,6 +54,8 @@ pub struct Vr {
     /// IPv6 forwarding on: the NA router flag.
     pub router: bool,
     pub rx: RxState,
+    /// The task that forwards this instance's packets (aborted when a reload removes it).
+    pub rx_task: Option<tokio::task::AbortHandle>,
 }
 
 /// What `start_one` hands back besides the I/O.
@@ -122,7 +124,7 @@ pub async fn start_one(
         .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
     let tx = AdvertTx::new(sub.socket().clone(), &spec, res.our_addr);
     let fwd = packets.clone();
-    tokio::spawn(async move {
+    let rx_task = tokio::spawn(async move {
         while let Some(p) = sub.recv().await {
             if fwd.send((idx, p)).await.is_err() {
                 break;
@@ -188,6 +190,7 @@ pub async fn start_one(
             garp_sock,
             router,
             rx: RxState::default(),
+            rx_task: Some(rx_task.abort_handle()),
         },
     })
 }

@@ -627,6 +627,22 @@ impl Trackers {
         }
     }
 
+    /// After a reload rebuilt the trackers: each script `kept` says is unchanged takes over
+    /// its old result counter and state, so it is neither announced again nor waited for
+    /// (keepalived: `considered successful on reload`).
+    pub fn carry_over(&mut self, old: &Trackers, kept: impl Fn(&str) -> bool) {
+        for (name, &i) in &self.by_name {
+            if !kept(name) {
+                continue;
+            }
+            if let (Some(&j), Some(slot)) = (old.by_name.get(name), self.states.get_mut(i))
+                && let Some(state) = old.states.get(j)
+            {
+                *slot = state.clone();
+            }
+        }
+    }
+
     /// Stops the tickers and every script still running.
     pub async fn shutdown(self) {
         for t in &self.tickers {

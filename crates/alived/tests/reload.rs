@@ -1,0 +1,226 @@
+//! Root tests: reload on HUP (behaviour spec 4.2), as measured on keepalived 2.2.7. An
+//! unchanged instance keeps its VIP through the reload and its backup never takes over; an
+//! added instance starts; a removed one releases its VIP (priority 0, the backup takes over)
+//! and is notified DELETED (`notify_deleted`) or FAULT; a configuration with errors is refused
+//! and the old one keeps running.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod driver_support;
+
+use alived_sys::testnet::wait_until;
+use driver_support::*;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// One VRRPv3 instance at advert_int 0.1; `extra` goes inside the block.
+fn inst(name: &str, prio: u8, vrid: u8, vip: &str, extra: &str) -> String {
+    format!(
+        "vrrp_instance {name} {{\n  interface eth0\n  virtual_router_id {vrid}\n  priority {prio}\n  \
+         version 3\n  advert_int 0.1\n{extra}\n  virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n"
+    )
+}
+
+fn hup(r: &Router) {
+    let pid: i32 = std::fs::read_to_string(r.pid_path())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    kill(Pid::from_raw(pid), Signal::SIGHUP).unwrap();
+}
+
+/// Polls every 10 ms, for `span` at most, that `vip` stays on `r`; returns the number of
+/// polls where it was missing. Stops early once `done` holds for a second after the first
+/// poll (the reload is over), and never runs more than `span`.
+fn missing_polls(n: &Net, r: &Router, vip: &str, span: Duration, done: impl Fn() -> bool) -> usize {
+    let start = Instant::now();
+    let mut missing = 0;
+    let mut done_at = None;
+    while start.elapsed() < span {
+        if !r.has_addr(&n.lab, vip) {
+            missing += 1;
+        }
+        if done_at.is_none() && done() {
+            done_at = Some(Instant::now());
+        }
+        if done_at.is_some_and(|t| t.elapsed() > Duration::from_secs(1)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        done(),
+        "{}: the reload never completed\n{}",
+        r.ns,
+        r.log_text()
+    );
+    missing
+}
+
+/// A notify script that appends its arguments to `out`.
+fn script(dir: &Path, name: &str, out: &Path) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\necho \"$*\" >> {}\n", out.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+/// r1 (150) MASTER of VI_1 and r2 (100) its backup.
+fn pair(tag: &str, net_no: u8, r1_conf: &str, r2_conf: &str) -> Net {
+    let mut n = net(tag, 2, net_no);
+    n.routers[0].configure(r1_conf);
+    n.routers[1].configure(r2_conf);
+    start_in_order(&mut n);
+    assert!(
+        n.routers[0].wait_log(MASTER, 1, T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    assert!(n.routers[1].wait_log("(VI_1) Entering BACKUP STATE", 1, T));
+    n
+}
+
+#[test]
+fn an_unchanged_config_keeps_the_master_and_its_vip_through_reloads() {
+    let vip = "10.90.0.100";
+    let n = pair(
+        "rlsame",
+        90,
+        &inst("VI_1", 150, 51, vip, ""),
+        &inst("VI_1", 100, 51, vip, ""),
+    );
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, vip, true));
+    let vrrp_pid = r1.vrrp_pid();
+    for round in 1..=3 {
+        hup(r1);
+        let missing = missing_polls(&n, r1, vip, T, || {
+            r1.lines_with("Reload complete").len() >= round
+        });
+        assert_eq!(missing, 0, "round {round}: the VIP went missing");
+    }
+    // The backup reloads too, and stays backup.
+    hup(r2);
+    assert!(r2.wait_log("Reload complete", 1, T), "{}", r2.log_text());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(r1.lines_with("Reloading ...").len() >= 3);
+    assert_eq!(
+        r2.lines_with("(VI_1) Entering MASTER STATE").len(),
+        0,
+        "{}",
+        r2.log_text()
+    );
+    assert_eq!(r1.lines_with("(VI_1) Entering MASTER STATE").len(), 1);
+    assert_eq!(r1.vrrp_pid(), vrrp_pid, "the VRRP process was restarted");
+    assert!(r1.has_addr(&n.lab, vip) && !r2.has_addr(&n.lab, vip));
+}
+
+#[test]
+fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("args");
+    let s = script(dir.path(), "n.sh", &out);
+    let (v1, v2, v3, v4) = ("10.91.0.100", "10.91.0.101", "10.91.0.102", "10.91.0.103");
+    let notify_2 = format!("  notify_deleted \"{s} VI_2 deleted\"\n  notify \"{s} any\"");
+    let notify_4 = format!("  notify \"{s} any\"\n  notify_fault \"{s} VI_4 fault\"");
+    let r1_old = inst("VI_1", 150, 51, v1, "")
+        + &inst("VI_2", 150, 52, v2, &notify_2)
+        + &inst("VI_4", 150, 54, v4, &notify_4);
+    let r2_conf = inst("VI_1", 100, 51, v1, "") + &inst("VI_2", 100, 52, v2, "");
+    let n = pair("rladd", 91, &r1_old, &r2_conf);
+    {
+        let r1 = &n.routers[0];
+        assert!(r1.wait_log("(VI_2) Entering MASTER STATE", 1, T));
+        assert!(r1.wait_log("(VI_4) Entering MASTER STATE", 1, T));
+        assert!(wait_vip(&n.lab, r1, v2, true) && wait_vip(&n.lab, r1, v4, true));
+    }
+    // VI_2 and VI_4 go, VI_3 comes.
+    let r1_new = inst("VI_1", 150, 51, v1, "") + &inst("VI_3", 150, 53, v3, "");
+    n.routers[0].configure(&r1_new);
+    let _ = std::fs::remove_file(&out);
+    hup(&n.routers[0]);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    let missing = missing_polls(&n, r1, v1, T, || {
+        !r1.lines_with("Reload complete").is_empty()
+    });
+    assert_eq!(missing, 0, "VI_1's VIP went missing");
+    // Removed: priority 0 and VIPs released; r2 takes VI_2 over.
+    assert!(
+        r1.wait_log("(VI_2) sent 0 priority", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, v2, false) && wait_vip(&n.lab, r1, v4, false));
+    assert!(
+        r2.wait_log("(VI_2) Entering MASTER STATE", 1, T),
+        "{}",
+        r2.log_text()
+    );
+    assert!(wait_vip(&n.lab, r2, v2, true));
+    // Added: VI_3 starts and becomes master.
+    assert!(
+        r1.wait_log("(VI_3) Entering MASTER STATE", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, v3, true));
+    // Notified as 2.2.7 does.
+    let want = [
+        "VI_2 deleted",
+        "any INSTANCE VI_2 DELETED 150",
+        "any INSTANCE VI_4 FAULT 150",
+    ];
+    let got = || {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    assert!(
+        wait_until(T, || got() == want),
+        "notify arguments: {:?}",
+        got()
+    );
+    assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
+}
+
+#[test]
+fn a_config_with_errors_is_refused_and_the_old_one_keeps_running() {
+    let vip = "10.92.0.100";
+    let good = inst("VI_1", 150, 51, vip, "");
+    let n = pair("rlbad", 92, &good, &inst("VI_1", 100, 51, vip, ""));
+    let vrrp_pid = n.routers[0].vrrp_pid();
+    assert!(wait_vip(&n.lab, &n.routers[0], vip, true));
+    // An instance with an impossible VRID, and a priority change that must not apply.
+    let bad = inst("VI_1", 50, 51, vip, "")
+        + &inst("VI_9", 100, 51, "10.92.0.109", "")
+            .replace("virtual_router_id 51", "virtual_router_id 300");
+    n.routers[0].configure(&bad);
+    hup(&n.routers[0]);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(
+        r1.wait_log("New config failed validation", 1, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(
+        !r1.lines_with("VRID '300' not valid").is_empty(),
+        "{}",
+        r1.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(r1.vrrp_pid(), vrrp_pid);
+    assert!(r1.has_addr(&n.lab, vip));
+    assert!(r1.lines_with("Reload complete").is_empty());
+    assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
+    // The process still reloads a good configuration afterwards.
+    n.routers[0].configure(&good);
+    hup(&n.routers[0]);
+    assert!(n.routers[0].wait_log("Reload complete", 1, T));
+}

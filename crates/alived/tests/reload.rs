@@ -3,9 +3,14 @@
 //! added instance starts; a removed one releases its VIP (priority 0, the backup takes over)
 //! and is notified DELETED (`notify_deleted`) or FAULT; a configuration with errors is refused
 //! and the old one keeps running.
+//!
+//! `ALIVED_TEST_DAEMON=keepalived` runs the same tests against keepalived 2.2.7, which is how
+//! the expectations were checked (the refused-config test fails there by design: 2.2.7's VRRP
+//! process exits on such a configuration and leaves its VIPs in place).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod driver_support;
+mod ha_support;
 
 use alived_sys::testnet::wait_until;
 use driver_support::*;
@@ -71,12 +76,27 @@ fn script(dir: &Path, name: &str, out: &Path) -> String {
     path.display().to_string()
 }
 
+/// The daemon under test: alived, or keepalived with `ALIVED_TEST_DAEMON=keepalived`.
+fn daemon() -> &'static str {
+    match std::env::var("ALIVED_TEST_DAEMON").as_deref() {
+        Ok("keepalived") => "/usr/sbin/keepalived",
+        _ => BIN,
+    }
+}
+
 /// r1 (150) MASTER of VI_1 and r2 (100) its backup.
 fn pair(tag: &str, net_no: u8, r1_conf: &str, r2_conf: &str) -> Net {
     let mut n = net(tag, 2, net_no);
     n.routers[0].configure(r1_conf);
     n.routers[1].configure(r2_conf);
-    start_in_order(&mut n);
+    // r1 first, r2 once r1's down timer runs: r1 wins without a transient MASTER on r2.
+    n.routers[0].start_bin(daemon());
+    assert!(
+        n.routers[0].wait_log(BACKUP_INIT, 1, T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    n.routers[1].start_bin(daemon());
     assert!(
         n.routers[0].wait_log(MASTER, 1, T),
         "{}",
@@ -129,7 +149,14 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
     let (v1, v2, v3, v4) = ("10.91.0.100", "10.91.0.101", "10.91.0.102", "10.91.0.103");
     let notify_2 = format!("  notify_deleted \"{s} VI_2 deleted\"\n  notify \"{s} any\"");
     let notify_4 = format!("  notify \"{s} any\"\n  notify_fault \"{s} VI_4 fault\"");
-    let r1_old = inst("VI_1", 150, 51, v1, "")
+    let fifo_path = dir.path().join("fifo");
+    let fifo = ha_support::FifoReader::start(&fifo_path);
+    let global = format!(
+        "global_defs {{\n  notify_fifo {}\n}}\n",
+        fifo_path.display()
+    );
+    let r1_old = global.clone()
+        + &inst("VI_1", 150, 51, v1, "")
         + &inst("VI_2", 150, 52, v2, &notify_2)
         + &inst("VI_4", 150, 54, v4, &notify_4);
     let r2_conf = inst("VI_1", 100, 51, v1, "") + &inst("VI_2", 100, 52, v2, "");
@@ -141,7 +168,7 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
         assert!(wait_vip(&n.lab, r1, v2, true) && wait_vip(&n.lab, r1, v4, true));
     }
     // VI_2 and VI_4 go, VI_3 comes.
-    let r1_new = inst("VI_1", 150, 51, v1, "") + &inst("VI_3", 150, 53, v3, "");
+    let r1_new = global + &inst("VI_1", 150, 51, v1, "") + &inst("VI_3", 150, 53, v3, "");
     n.routers[0].configure(&r1_new);
     let _ = std::fs::remove_file(&out);
     hup(&n.routers[0]);
@@ -187,7 +214,75 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
         "notify arguments: {:?}",
         got()
     );
+    // The FIFO: DELETED with notify_deleted, FAULT without, then VI_3's start.
+    let fifo_has = |l: &str| fifo.lines().iter().any(|x| x == l);
+    assert!(
+        wait_until(T, || fifo_has("INSTANCE \"VI_3\" MASTER 150")),
+        "{:?}",
+        fifo.lines()
+    );
+    assert!(
+        fifo_has("INSTANCE \"VI_2\" DELETED 150"),
+        "{:?}",
+        fifo.lines()
+    );
+    assert!(
+        fifo_has("INSTANCE \"VI_4\" FAULT 150"),
+        "{:?}",
+        fifo.lines()
+    );
     assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
+}
+
+#[test]
+fn a_changed_instance_keeps_its_state_swaps_vips_and_takes_its_new_priority() {
+    let (v1, v1b, v1c) = ("10.93.0.100", "10.93.0.101", "10.93.0.102");
+    let two = |a: &str, b: &str| format!("{a}/24\n    {b}");
+    let r1_old = inst("VI_1", 150, 51, &two(v1, v1b), "");
+    let n = pair(
+        "rlchg",
+        93,
+        &r1_old,
+        &inst("VI_1", 100, 51, &two(v1, v1b), ""),
+    );
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, v1b, true));
+    // v1b goes, v1c comes, priority 140: still above r2, so r1 stays MASTER.
+    r1.configure(&inst("VI_1", 140, 51, &two(v1, v1c), ""));
+    hup(r1);
+    let missing = missing_polls(&n, r1, v1, T, || {
+        !r1.lines_with("Reload complete").is_empty()
+    });
+    assert_eq!(missing, 0, "the kept VIP went missing");
+    assert!(wait_vip(&n.lab, r1, v1c, true) && wait_vip(&n.lab, r1, v1b, false));
+    assert!(
+        !r1.lines_with(&format!(
+            "(VI_1) ip address {v1b}/24 dev eth0, no longer exist"
+        ))
+        .is_empty(),
+        "{}",
+        r1.log_text()
+    );
+    assert_eq!(r1.lines_with("(VI_1) Entering MASTER STATE").len(), 1);
+    // r2 (BACKUP) takes the same VIP list (2.2.7 drops adverts whose list differs) and stays
+    // BACKUP; then r1 drops to priority 90, below r2's 100, and r2 preempts.
+    r2.configure(&inst("VI_1", 100, 51, &two(v1, v1c), ""));
+    hup(r2);
+    assert!(r2.wait_log("Reload complete", 1, T), "{}", r2.log_text());
+    assert!(!r2.has_addr(&n.lab, v1c));
+    r1.configure(&inst("VI_1", 90, 51, &two(v1, v1c), ""));
+    hup(r1);
+    assert!(
+        r2.wait_log("(VI_1) Entering MASTER STATE", 1, T),
+        "{}",
+        r2.log_text()
+    );
+    assert!(
+        r1.wait_log("(VI_1) Entering BACKUP STATE", 2, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, v1, false));
 }
 
 #[test]

@@ -22,9 +22,12 @@
 //! `static_ipaddress`, `static_routes` and `static_rules` are added at start and removed at
 //! stop (`statics.rs`); a static address deleted from outside is restored at once.
 //!
+//! Reload on HUP (`reload.rs`, with the pure `diff.rs`): the configuration is read again and
+//! only what changed is applied; a configuration with errors is refused and the running one
+//! stays.
+//!
 //! Not yet (reported at start as "not supported yet"):
-//! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
-//! dumps are logged and ignored.
+//! `track_bfd`, `track_src_ip`; the USR1/USR2 dumps are logged and ignored.
 
 pub mod build;
 pub mod diff;
@@ -113,7 +116,17 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
 /// one log line each, if it has errors. keepalived 2.2.7 reloads such a configuration anyway
 /// and its VRRP process exits on it (measured: `exited with permanent error CONFIG`, VIPs
 /// left in place); alived keeps running on the old one instead.
+///
+/// A missing configuration file is refused too: 2.2.7 logs `Config files missing '…'.` and
+/// `Failed to open configuration file`, then reloads an empty configuration, removing every
+/// instance (measured: `(VI_1) sent 0 priority`, `(VI_1) removing VIPs.`).
 pub fn load_for_reload(opts: &crate::cli::Options) -> Result<Loaded, Vec<String>> {
+    if !opts.use_file.is_file() {
+        return Err(vec![
+            format!("Config files missing '{}'.", opts.use_file.display()),
+            "Failed to open configuration file".to_owned(),
+        ]);
+    }
     match load(opts) {
         Err(LoadError::Fatal(report)) => Err(report.lines().map(str::to_owned).collect()),
         Ok(l) if l.has_errors => Err(l.report),
@@ -177,5 +190,54 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             tracing::error!("{e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn opts(path: &std::path::Path) -> crate::cli::Options {
+        crate::cli::Cli::try_parse_from(["alived", "-f", &path.display().to_string()])
+            .unwrap()
+            .opts
+    }
+
+    #[test]
+    fn a_reload_refuses_a_configuration_with_errors_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.conf");
+        // An interface this host has (the configuration is checked against the host).
+        let Some(ifname) = crate::check::host_facts()
+            .interfaces
+            .into_iter()
+            .flatten()
+            .find(|i| i != "lo")
+        else {
+            eprintln!("no interface besides lo - skipped");
+            return;
+        };
+        let good = format!(
+            "vrrp_instance VI_1 {{\n interface {ifname}\n virtual_router_id 51\n \
+             virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
+        );
+        std::fs::write(&path, &good).unwrap();
+        let l = load_for_reload(&opts(&path)).unwrap();
+        assert_eq!(l.instances.len(), 1);
+        std::fs::write(&path, good.replace("51", "300")).unwrap();
+        let why = load_for_reload(&opts(&path)).err().unwrap();
+        assert!(
+            why.iter().any(|l| l.contains("VRID '300' not valid")),
+            "{why:?}"
+        );
+        std::fs::write(
+            &path,
+            format!("{good}vrrp_instance VI_2 {{\n interface lo\n"),
+        )
+        .unwrap();
+        assert!(load_for_reload(&opts(&path)).is_err());
+        std::fs::remove_file(&path).unwrap();
+        assert!(load_for_reload(&opts(&path)).is_err());
     }
 }

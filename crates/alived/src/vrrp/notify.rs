@@ -252,7 +252,30 @@ impl Notifier {
     /// Prepares the scripts (logging and disabling bad ones), opens the FIFOs and starts their
     /// scripts. `names[i]` is the name of `InstanceId(i)`.
     pub fn start(setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
-        let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
+        Notifier::start_on(ScriptRunner::new(KEEPALIVED_KILL_GRACE), setup, names, pool)
+    }
+
+    /// The notifier for a reloaded configuration: the same script runner (scripts already
+    /// running carry on undisturbed) and the mails in flight; the FIFOs are closed and opened
+    /// again, as keepalived 2.2.7 does on every reload (measured: its FIFO reader sees EOF).
+    pub fn reloaded(self, setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+        let mut fresh = Notifier::start_on(self.runner.clone(), setup, names, pool);
+        fresh.mails = self.mails;
+        let fifos = self.fifos;
+        tokio::spawn(async move {
+            for f in fifos {
+                let _ = tokio::time::timeout(Duration::from_secs(1), f.close()).await;
+            }
+        });
+        fresh
+    }
+
+    fn start_on(
+        runner: ScriptRunner,
+        setup: NotifySetup,
+        names: &[String],
+        pool: &Prepared,
+    ) -> Notifier {
         let inst: Vec<&OwnerSetup> = names
             .iter()
             .filter_map(|n| setup.instances.iter().find(|o| &o.name == n))

@@ -33,7 +33,7 @@ use super::track::{TrackSetup, Trackers};
 use super::tx::AdvertTx;
 use alived_sys::netlink::Netlink;
 use alived_sys::{Received, SocketPool};
-use alived_vrrp::instance::{Input, State, Timestamp, TrackerConfig};
+use alived_vrrp::instance::{Input, Link, State, Timestamp, TrackerConfig};
 use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -173,10 +173,13 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
             tokio::spawn(stale.shutdown());
         }
         if !notify_same {
-            let mut fresh = Notifier::start(loaded.notify.clone(), &names, &prepared);
+            // `Notifier` has no cheap placeholder: build the new one from the old in place.
+            let placeholder = Notifier::start(NotifySetup::default(), &[], &prepared);
+            let old = std::mem::replace(w.notifier, placeholder);
+            let mut fresh = old.reloaded(loaded.notify.clone(), &names, &prepared);
             fresh.seed(w.router);
-            let stale = std::mem::replace(w.notifier, fresh);
-            tokio::spawn(stale.shutdown());
+            let placeholder = std::mem::replace(w.notifier, fresh);
+            tokio::spawn(placeholder.shutdown());
         }
     }
     for (id, first) in firsts {
@@ -283,9 +286,34 @@ async fn change(
         .collect();
     vr.vips = vips;
     vr.routes = routes;
+    // Tracked interfaces new at their position (tracker ids are positions): their state
+    // now, as at start-up.
+    let mut link_inputs = Vec::new();
+    for (i, t) in spec.track_interfaces.iter().enumerate() {
+        if vr
+            .spec
+            .track_interfaces
+            .get(i)
+            .is_some_and(|o| o.name == t.name)
+        {
+            continue;
+        }
+        let link = w.nl.link_by_name(&t.name).await.ok();
+        let up = link.as_ref().is_some_and(|l| l.is_running());
+        if let Some(l) = link {
+            w.known.insert(l.index, up);
+        }
+        if !up {
+            link_inputs.push(Input::LinkDown(Link::Tracked(InstanceSpec::track_if_id(i))));
+        }
+    }
     vr.spec = spec;
     if let Err(e) = w.router.reconfigure(now, id, config) {
         error!("({}) {e} - keeping its previous settings", vr.spec.name);
+        return;
+    }
+    for input in link_inputs {
+        w.router.handle(now, id, input);
     }
 }
 

@@ -630,7 +630,9 @@ impl Trackers {
     /// After a reload rebuilt the trackers: each script `kept` says is unchanged takes over
     /// its old result counter and state, so it is neither announced again nor waited for
     /// (keepalived: `considered successful on reload`).
+    /// Instances still held for a first script result stay held.
     pub fn carry_over(&mut self, old: &Trackers, kept: impl Fn(&str) -> bool) {
+        self.held.extend(old.held.iter().cloned());
         for (name, &i) in &self.by_name {
             if !kept(name) {
                 continue;

@@ -319,3 +319,30 @@ fn a_config_with_errors_is_refused_and_the_old_one_keeps_running() {
     hup(&n.routers[0]);
     assert!(n.routers[0].wait_log("Reload complete", 1, T));
 }
+
+#[test]
+fn static_addresses_are_diffed_on_reload() {
+    let vip = "10.94.0.100";
+    let statics = |a: &str, b: &str| {
+        format!("static_ipaddress {{\n  {a}/24 dev eth0\n  {b}/24 dev eth0\n}}\n")
+    };
+    let (s1, s2, s3) = ("10.94.5.1", "10.94.5.2", "10.94.5.3");
+    let mut n = net("rlstat", 1, 94);
+    n.routers[0].configure(&(statics(s1, s2) + &inst("VI_1", 150, 51, vip, "")));
+    n.routers[0].start_bin(daemon());
+    let r = &n.routers[0];
+    assert!(r.wait_log(MASTER, 1, T), "{}", r.log_text());
+    assert!(wait_vip(&n.lab, r, s2, true));
+    r.configure(&(statics(s1, s3) + &inst("VI_1", 150, 51, vip, "")));
+    hup(r);
+    let missing = missing_polls(&n, r, s1, T, || !r.lines_with("Reload complete").is_empty());
+    assert_eq!(missing, 0, "a kept static address went missing");
+    assert!(wait_vip(&n.lab, r, s3, true) && wait_vip(&n.lab, r, s2, false));
+    assert!(
+        !r.lines_with(&format!("ip address {s2}/24 dev eth0, no longer exist"))
+            .is_empty(),
+        "{}",
+        r.log_text()
+    );
+    assert!(r.has_addr(&n.lab, vip));
+}

@@ -233,7 +233,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut firsts = Vec::new();
     let mut known: HashMap<u32, bool> = HashMap::new();
     // Static addresses, routes and rules first: virtual routes may need them.
-    let statics = Statics::apply(&nl, &static_spec).await;
+    let mut statics = Statics::apply(&nl, &static_spec).await;
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
@@ -275,6 +275,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         .map(|vr| vr.spec.name.clone())
         .collect();
     let mut running = Running {
+        statics: static_spec,
         track: track_setup.clone(),
         notify: notify_setup.clone(),
         groups,
@@ -330,7 +331,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 let world = World {
                     nl: &nl, pool: &mut pool, packets: &ptx, router: &mut router, vrs: &mut vrs,
                     known: &mut known, trackers: &mut trackers, notifier: &mut notifier,
-                    running: &mut running,
+                    running: &mut running, statics: &mut statics,
                 };
                 reload(&opts.cli, world, || clock.now()).await;
             }

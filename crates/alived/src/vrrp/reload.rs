@@ -19,8 +19,8 @@
 //!   exit (`exited with permanent error CONFIG`), leaving its VIPs in place while the backup
 //!   takes over: a split brain. alived refuses it and keeps running.
 //!
-//! Not applied on reload yet: `static_ipaddress`/`static_routes`/`static_rules` changes and
-//! `vrrp_startup_delay` (both keep their start-up values).
+//! Static addresses, routes and rules are diffed the same way (`Statics::reload`). Not applied
+//! on reload: `vrrp_startup_delay` (it only delays the start of the process).
 
 use super::diff::{Plan, diff};
 use super::driver::drain;
@@ -29,6 +29,7 @@ use super::notify::{Notifier, NotifySetup};
 use super::scripts::Prepared;
 use super::setup::{Vr, start_one};
 use super::spec::InstanceSpec;
+use super::statics::{StaticSpec, Statics};
 use super::track::{TrackSetup, Trackers};
 use super::tx::AdvertTx;
 use alived_sys::netlink::Netlink;
@@ -41,6 +42,7 @@ use tracing::{debug, error, info};
 
 /// The configuration the process runs now, as far as a reload needs to compare it.
 pub struct Running {
+    pub statics: StaticSpec,
     pub track: TrackSetup,
     pub notify: NotifySetup,
     pub groups: Vec<SyncGroupConfig>,
@@ -58,6 +60,7 @@ pub struct World<'a> {
     pub trackers: &'a mut Trackers,
     pub notifier: &'a mut Notifier,
     pub running: &'a mut Running,
+    pub statics: &'a mut Statics,
 }
 
 /// The name of each instance slot ("" for a removed one): what the trackers and the
@@ -87,6 +90,10 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
     };
     for why in &loaded.disabled {
         error!("{why} - instance disabled");
+    }
+    // Static items first (virtual routes may need them), as at start-up.
+    if loaded.statics != w.running.statics {
+        w.statics.reload(w.nl, &loaded.statics).await;
     }
     // The running instances, by id, and what decides whether each changed.
     let old_ids: Vec<InstanceId> = w
@@ -186,6 +193,7 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
         w.trackers.start_or_hold(w.router, now(), id, first);
     }
     *w.running = Running {
+        statics: loaded.statics,
         track: loaded.track,
         notify: loaded.notify,
         groups,

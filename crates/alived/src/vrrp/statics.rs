@@ -13,7 +13,7 @@ use tracing::{info, warn};
 const WHO: &str = "static";
 
 /// The static items, as configured.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaticSpec {
     pub addrs: Vec<VipSpec>,
     /// Each address's `track_group`, in the order of `addrs` (for the log lines).
@@ -139,6 +139,37 @@ impl Statics {
         if let Err(e) = nl.add_address(a).await {
             warn!("cannot restore static address {what}: {e}");
         }
+    }
+
+    /// Reload (measured on 2.2.7): new items are added, kept ones stay in place, and the ones
+    /// no longer configured are removed, an address with
+    /// `((null)) ip address 10.98.5.2/24 dev eth0, no longer exist` (logged here without the
+    /// `((null))`).
+    pub async fn reload(&mut self, nl: &Netlink, spec: &StaticSpec) {
+        let new = Statics::apply(nl, spec).await;
+        let gone_routes: Vec<RouteSpec> = self
+            .routes
+            .iter()
+            .filter(|r| !new.routes.contains(r))
+            .cloned()
+            .collect();
+        let gone_rules: Vec<RuleSpec> = self
+            .rules
+            .iter()
+            .filter(|r| !new.rules.contains(r))
+            .cloned()
+            .collect();
+        iface::remove_routes(nl, WHO, &gone_routes, &gone_rules).await;
+        let mut gone = Vec::new();
+        for (a, what) in self.addrs.iter().zip(&self.described) {
+            if !new.addrs.contains(a) {
+                let what = what.split(" scope").next().unwrap_or(what);
+                info!("ip address {what}, no longer exist");
+                gone.push(a.clone());
+            }
+        }
+        iface::remove_vips(nl, WHO, &gone).await;
+        *self = new;
     }
 
     /// Removes every static item (absent ones are fine): rules, routes, then addresses.

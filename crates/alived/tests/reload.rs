@@ -346,3 +346,62 @@ fn static_addresses_are_diffed_on_reload() {
     );
     assert!(r.has_addr(&n.lab, vip));
 }
+
+#[test]
+fn a_tracked_script_keeps_its_state_when_the_trackers_are_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let chk = dir.path().join("chk.sh");
+    std::fs::write(
+        &chk,
+        format!("#!/bin/sh\necho run >> {}\nexit 1\n", runs.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&chk, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = format!(
+        "vrrp_script chk {{\n  script {}\n  interval 1\n  weight -60\n}}\n",
+        chk.display()
+    );
+    let track = "  track_script {\n    chk\n  }";
+    let (v1, v2) = ("10.95.0.100", "10.95.0.101");
+    let mut n = net("rltrk", 1, 95);
+    n.routers[0].configure(&(script.clone() + &inst("VI_1", 150, 51, v1, track)));
+    n.routers[0].start_bin(daemon());
+    let r = &n.routers[0];
+    let lowered = "(VI_1) Changing effective priority from 150 to 90";
+    assert!(r.wait_log(lowered, 1, T), "{}", r.log_text());
+    assert!(r.wait_log(MASTER, 1, T), "{}", r.log_text());
+    // A new instance (tracking the same script) makes the trackers start again.
+    r.configure(&(script + &inst("VI_1", 150, 51, v1, track) + &inst("VI_2", 150, 52, v2, track)));
+    hup(r);
+    assert!(r.wait_log("Reload complete", 1, T), "{}", r.log_text());
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let after_reload = count();
+    // Two more runs of the script: it still fails, and VI_1 never moves.
+    assert!(wait_until(T, || count() >= after_reload + 2));
+    assert!(
+        r.wait_log("(VI_2) Entering MASTER STATE", 1, T),
+        "{}",
+        r.log_text()
+    );
+    // Measured on 2.2.7: the state is carried and logged, and the new instance takes it at
+    // once.
+    let has = |l: &str| !r.lines_with(l).is_empty();
+    let log = r.log_text();
+    assert!(
+        has("VRRP_Script(chk) considered unsuccessful on reload"),
+        "{log}"
+    );
+    assert!(
+        has("(VI_2) Changing effective priority from 150 to 90"),
+        "{log}"
+    );
+    assert!(!has("Changing effective priority from 90 to 150"), "{log}");
+    assert_eq!(r.lines_with(MASTER).len(), 1);
+    assert!(r.has_addr(&n.lab, v1));
+}

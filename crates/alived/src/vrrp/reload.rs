@@ -159,6 +159,9 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
     // Trackers and notifications: rebuilt when what they run or who they serve changed
     // (keepalived reopens the FIFOs on every reload; scripts keep their state).
     let track_same = same_ids && loaded.track == w.running.track;
+    if track_same {
+        w.trackers.log_reload();
+    }
     let notify_same = same_ids && loaded.notify == w.running.notify && groups == w.running.groups;
     if !track_same || !notify_same {
         let prepared = Prepared::new(
@@ -178,6 +181,8 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
             });
             let stale = std::mem::replace(w.trackers, fresh);
             tokio::spawn(stale.shutdown());
+            w.trackers.log_reload();
+            w.trackers.replay(w.router, now());
         }
         if !notify_same {
             // `Notifier` has no cheap placeholder: build the new one from the old in place.

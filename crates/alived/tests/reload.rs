@@ -170,6 +170,20 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
     // VI_2 and VI_4 go, VI_3 comes.
     let r1_new = global + &inst("VI_1", 150, 51, v1, "") + &inst("VI_3", 150, 53, v3, "");
     n.routers[0].configure(&r1_new);
+    // The start-up notifications (BACKUP then MASTER for VI_2 and VI_4) first: the scripts run
+    // in the background and one could land after the reload.
+    let startup_lines = || {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("MASTER 150") || l.contains("BACKUP 150"))
+            .count()
+    };
+    assert!(
+        wait_until(T, || startup_lines() >= 4),
+        "{}",
+        startup_lines()
+    );
     let _ = std::fs::remove_file(&out);
     hup(&n.routers[0]);
     let (r1, r2) = (&n.routers[0], &n.routers[1]);

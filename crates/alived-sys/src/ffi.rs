@@ -59,14 +59,18 @@ pub(crate) fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io
     }
 }
 
-/// Registers an owned socket with the tokio reactor.
-pub(crate) fn register(
-    sock: socket2::Socket,
-) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
-    // SAFETY: `Socket` owns its descriptor and closes it only on drop. The `AsyncFd` takes
-    // ownership, and no code in this crate hands out `&mut Socket` or replaces/closes the
+/// Registers an owned descriptor (a socket, a timerfd) with the tokio reactor for
+/// `interest`.
+pub(crate) fn register<T: AsRawFd>(
+    sock: T,
+    interest: tokio::io::Interest,
+) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: every `T` registered here (`socket2::Socket`, the timerfd wrapper in
+    // timer.rs) owns its descriptor and closes it only on drop. The `AsyncFd` takes
+    // ownership, and no code in this crate hands out `&mut T` or replaces/closes the
     // descriptor while it is registered (`AsyncFd::drop` deregisters before closing).
-    unsafe { tokio::io::unix::AsyncFd::register(sock) }.map_err(std::io::Error::from)
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest) }
+        .map_err(std::io::Error::from)
 }
 
 /// The identity a script child takes before `execve()`, computed in the parent so that the

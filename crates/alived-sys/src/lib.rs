@@ -48,11 +48,12 @@ pub mod security;
 pub mod smtp;
 #[doc(hidden)]
 pub mod testnet;
+pub mod timer;
 pub mod track_file;
 pub mod track_process;
 pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};
 pub use packet_socket::PacketSocket;
-pub use pool::{Received, SocketPool, SocketStats, Subscription};
+pub use pool::{Drained, Received, SocketPool, SocketStats};
 pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

@@ -49,7 +49,11 @@ impl PacketSocket {
             .map_err(SocketError::io("bind(sockaddr_ll)"))?;
         s.set_nonblocking(true)
             .map_err(SocketError::io("set_nonblocking"))?;
-        let fd = ffi::register(s).map_err(SocketError::io("AsyncFd::new"))?;
+        let fd = ffi::register(
+            s,
+            tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE,
+        )
+        .map_err(SocketError::io("AsyncFd::new"))?;
         Ok(PacketSocket { fd, ifindex })
     }
 

@@ -2,34 +2,37 @@
 //! interface/family/protocol/mode, with received packets demultiplexed by VRID
 //! (keepalived's "sockpool", keepalived-behaviour.md 5.8; 5.7 step 3: unknown VRIDs are
 //! ignored and counted).
+//!
+//! The pool has no tasks and no queues of its own: the VRRP driver waits on
+//! [`SocketPool::readable`] and then [`SocketPool::drain`]s every socket in its own loop, one
+//! reused buffer, each packet handed over with the token its VRID was subscribed under and the
+//! kernel's receive timestamp. Reading in the driver's loop is what lets it take every advert
+//! already queued before it acts on an expired timer (no spurious takeover after the process
+//! was held off the CPU), and it costs no task, channel or allocation per instance or packet.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::future::Future;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use std::task::{Context, Poll};
 
 use crate::error::SocketError;
 use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, vrid_of};
 
 /// Largest packet we accept; VRRP adverts are far smaller (255 IPv6 addresses = 4 KiB).
 const RECV_BUF: usize = 9216;
-/// Per-subscriber queue depth; when full, packets are dropped and counted.
-const QUEUE: usize = 64;
 
-/// One packet delivered to a VRID subscriber.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
+/// One received packet, borrowed from the pool's buffer for the length of the callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received<'a> {
     /// Bytes as received: the IPv4 packet with its header, or the IPv6 VRRP message.
-    pub bytes: Vec<u8>,
-    /// Source, destination, ifindex, TTL/hop limit, VRRP offset.
+    pub bytes: &'a [u8],
+    /// Source, destination, ifindex, TTL/hop limit, VRRP offset, receive time.
     pub info: RecvInfo,
 }
 
-impl Received {
+impl Received<'_> {
     /// The VRRP message (after the IPv4 header and AH, if any).
     pub fn vrrp(&self) -> &[u8] {
         self.bytes.get(self.info.vrrp_offset..).unwrap_or(&[])
@@ -47,8 +50,6 @@ pub struct SocketStats {
     pub truncated: AtomicU64,
     /// Packets for a VRID nobody subscribed to (dropped).
     pub unknown_vrid: AtomicU64,
-    /// Packets dropped because the subscriber's queue was full or closed.
-    pub queue_full: AtomicU64,
     /// Receive errors.
     pub recv_errors: AtomicU64,
 }
@@ -58,145 +59,96 @@ impl SocketStats {
     pub fn get(c: &AtomicU64) -> u64 {
         c.load(Ordering::Relaxed)
     }
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
 }
-
-type Subscribers = Arc<Mutex<HashMap<u8, mpsc::Sender<Received>>>>;
 
 struct Pooled {
+    key: SocketKey,
     socket: Arc<VrrpSocket>,
-    subscribers: Subscribers,
+    /// VRID -> the subscriber's token.
+    vrids: HashMap<u8, usize>,
     stats: Arc<SocketStats>,
-    task: JoinHandle<()>,
 }
 
-/// The pool. Lives on the VRRP driver's runtime; dropping it stops all receive tasks and
-/// closes the sockets once subscribers let go of them.
-#[derive(Default)]
+/// What one [`SocketPool::drain`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Packets handed to the callback.
+    pub delivered: usize,
+    /// The budget ran out with packets possibly still queued: drain again before sleeping.
+    pub more: bool,
+}
+
+/// The pool. Lives on the VRRP driver's runtime.
 pub struct SocketPool {
-    sockets: HashMap<SocketKey, Pooled>,
+    sockets: Vec<Pooled>,
+    buf: Vec<u8>,
 }
 
-/// A VRID's share of a pooled socket: its packets arrive on [`Subscription::recv`]; send
-/// through [`Subscription::socket`]. Dropping it unsubscribes the VRID.
-pub struct Subscription {
-    rx: mpsc::Receiver<Received>,
-    socket: Arc<VrrpSocket>,
-    subscribers: Subscribers,
-    stats: Arc<SocketStats>,
-    vrid: u8,
-}
-
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription")
-            .field("key", &self.socket.key())
-            .field("vrid", &self.vrid)
-            .finish()
-    }
-}
-
-impl Subscription {
-    /// Next packet for this VRID; `None` when the socket's receive task has ended.
-    pub async fn recv(&mut self) -> Option<Received> {
-        self.rx.recv().await
-    }
-    /// Packets queued for this VRID and not yet read.
-    pub fn pending(&self) -> usize {
-        self.rx.len()
-    }
-    /// The shared socket, for sending.
-    pub fn socket(&self) -> &Arc<VrrpSocket> {
-        &self.socket
-    }
-    /// Counters of the shared socket.
-    pub fn stats(&self) -> &Arc<SocketStats> {
-        &self.stats
-    }
-    /// The subscribed VRID.
-    pub fn vrid(&self) -> u8 {
-        self.vrid
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.vrid);
+impl Default for SocketPool {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl SocketPool {
     /// An empty pool.
     pub fn new() -> Self {
-        Self::default()
+        SocketPool {
+            sockets: Vec::new(),
+            buf: vec![0; RECV_BUF],
+        }
     }
 
-    /// Subscribes `vrid` on the socket for `key`, opening it (and its receive task) if this
-    /// is the first user. `groups` are extra multicast groups to join (`mcast_dst_ip`).
-    /// Must be called inside a tokio runtime. A VRID can be subscribed once per key.
+    /// Subscribes `vrid` on the socket for `key` under `token` (what [`SocketPool::drain`]
+    /// hands back with its packets), opening the socket if this is its first user. `groups`
+    /// are extra multicast groups to join (`mcast_dst_ip`). Returns the shared socket, for
+    /// sending. Must be called inside a tokio runtime. A VRID can be subscribed once per key.
     pub fn subscribe(
         &mut self,
         key: SocketKey,
         vrid: u8,
         groups: &[IpAddr],
-    ) -> Result<Subscription, SocketError> {
-        let pooled = match self.sockets.entry(key) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(v) => {
-                let socket = Arc::new(VrrpSocket::open(key)?);
-                let subscribers: Subscribers = Arc::default();
-                let stats: Arc<SocketStats> = Arc::default();
-                let task = tokio::spawn(demux(socket.clone(), subscribers.clone(), stats.clone()));
-                v.insert(Pooled {
-                    socket,
-                    subscribers,
-                    stats,
-                    task,
-                })
+        token: usize,
+    ) -> Result<Arc<VrrpSocket>, SocketError> {
+        let at = match self.sockets.iter().position(|p| p.key == key) {
+            Some(i) => i,
+            None => {
+                self.sockets.push(Pooled {
+                    key,
+                    socket: Arc::new(VrrpSocket::open(key)?),
+                    vrids: HashMap::new(),
+                    stats: Arc::default(),
+                });
+                self.sockets.len() - 1
             }
         };
+        let pooled = &mut self.sockets[at];
+        if pooled.vrids.contains_key(&vrid) {
+            return Err(SocketError::Invalid(
+                "VRID already subscribed on this socket",
+            ));
+        }
         for g in groups {
             pooled.socket.join(*g)?;
         }
-        let (tx, rx) = mpsc::channel(QUEUE);
-        {
-            let mut subs = pooled
-                .subscribers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if subs.contains_key(&vrid) {
-                return Err(SocketError::Invalid(
-                    "VRID already subscribed on this socket",
-                ));
-            }
-            subs.insert(vrid, tx);
-        }
-        Ok(Subscription {
-            rx,
-            socket: pooled.socket.clone(),
-            subscribers: pooled.subscribers.clone(),
-            stats: pooled.stats.clone(),
-            vrid,
-        })
+        pooled.vrids.insert(vrid, token);
+        Ok(pooled.socket.clone())
     }
 
-    /// Closes sockets nobody subscribes to any more. Returns how many were closed.
-    pub fn release_unused(&mut self) -> usize {
-        let before = self.sockets.len();
-        self.sockets.retain(|_, p| {
-            let used = !p
-                .subscribers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty();
-            if !used {
-                p.task.abort();
-            }
-            used
-        });
-        before - self.sockets.len()
+    /// Ends `vrid`'s subscription on `key`; a socket nobody uses any more is closed (once the
+    /// senders holding it let go). Returns whether it was subscribed.
+    pub fn unsubscribe(&mut self, key: SocketKey, vrid: u8) -> bool {
+        let Some(i) = self.sockets.iter().position(|p| p.key == key) else {
+            return false;
+        };
+        let was = self.sockets[i].vrids.remove(&vrid).is_some();
+        if self.sockets[i].vrids.is_empty() {
+            self.sockets.swap_remove(i);
+        }
+        was
     }
 
     /// Number of open sockets.
@@ -211,69 +163,79 @@ impl SocketPool {
 
     /// Counters of the socket for `key`, if open.
     pub fn stats(&self, key: &SocketKey) -> Option<Arc<SocketStats>> {
-        self.sockets.get(key).map(|p| p.stats.clone())
+        self.sockets
+            .iter()
+            .find(|p| p.key == *key)
+            .map(|p| p.stats.clone())
     }
-}
 
-impl Drop for SocketPool {
-    fn drop(&mut self) {
-        for p in self.sockets.values() {
-            p.task.abort();
-        }
+    /// Completes when some socket may have packets; follow it with [`SocketPool::drain`].
+    /// Pending for ever with no socket.
+    pub fn readable(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| self.poll_readable(cx))
     }
-}
 
-/// Receive loop of one pooled socket: reads packets and hands each to its VRID's queue.
-async fn demux(socket: Arc<VrrpSocket>, subscribers: Subscribers, stats: Arc<SocketStats>) {
-    let family = socket.key().family;
-    let mut buf = vec![0u8; RECV_BUF];
-    let mut consecutive_errors = 0u32;
-    loop {
-        let info = match socket.recv(&mut buf).await {
-            Ok(i) => {
-                consecutive_errors = 0;
-                i
+    fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
+        for p in &self.sockets {
+            if p.socket.poll_read_ready(cx).is_ready() {
+                return Poll::Ready(());
             }
-            Err(_) => {
-                stats.recv_errors.fetch_add(1, Ordering::Relaxed);
-                consecutive_errors += 1;
-                if consecutive_errors > 1000 {
-                    // A socket that only fails is broken; end the task (subscribers see None).
-                    return;
+        }
+        Poll::Pending
+    }
+
+    /// Reads every socket until it is empty or `budget` packets were read in all, calling
+    /// `f(token, packet)` for each packet whose VRID is subscribed. Never waits. Packets for
+    /// no subscriber, too short or truncated are counted and dropped here.
+    pub fn drain(&mut self, budget: usize, mut f: impl FnMut(usize, Received<'_>)) -> Drained {
+        let mut out = Drained::default();
+        for p in &self.sockets {
+            let family = p.key.family;
+            loop {
+                if out.delivered >= budget {
+                    out.more = true;
+                    return out;
                 }
-                continue;
-            }
-        };
-        stats.received.fetch_add(1, Ordering::Relaxed);
-        if info.truncated {
-            stats.truncated.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let bytes = &buf[..info.len];
-        let Some(vrid) = vrid_of(family, bytes) else {
-            stats.too_short.fetch_add(1, Ordering::Relaxed);
-            continue;
-        };
-        let tx = subscribers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&vrid)
-            .cloned();
-        match tx {
-            None => {
-                stats.unknown_vrid.fetch_add(1, Ordering::Relaxed);
-            }
-            Some(tx) => {
-                if tx
-                    .try_send(Received {
-                        bytes: bytes.to_vec(),
-                        info,
-                    })
-                    .is_err()
-                {
-                    stats.queue_full.fetch_add(1, Ordering::Relaxed);
+                let info = match p.socket.try_recv(&mut self.buf) {
+                    Ok(Some(i)) => i,
+                    Ok(None) => break,
+                    Err(_) => {
+                        SocketStats::bump(&p.stats.recv_errors);
+                        break;
+                    }
+                };
+                SocketStats::bump(&p.stats.received);
+                if info.truncated {
+                    SocketStats::bump(&p.stats.truncated);
+                    continue;
+                }
+                let bytes = self.buf.get(..info.len).unwrap_or(&[]);
+                let Some(vrid) = vrid_of(family, bytes) else {
+                    SocketStats::bump(&p.stats.too_short);
+                    continue;
+                };
+                match p.vrids.get(&vrid) {
+                    None => SocketStats::bump(&p.stats.unknown_vrid),
+                    Some(&token) => {
+                        out.delivered += 1;
+                        f(token, Received { bytes, info });
+                    }
                 }
             }
+        }
+        out
+    }
+
+    /// Waits for the next subscribed packet and returns a copy with its token (for tests and
+    /// tools; the driver uses [`SocketPool::readable`] + [`SocketPool::drain`]).
+    pub async fn recv_owned(&mut self) -> (usize, Vec<u8>, RecvInfo) {
+        loop {
+            let mut got = None;
+            self.drain(1, |t, r| got = Some((t, r.bytes.to_vec(), r.info)));
+            if let Some(g) = got {
+                return g;
+            }
+            self.readable().await;
         }
     }
 }

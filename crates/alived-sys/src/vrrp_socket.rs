@@ -27,6 +27,8 @@ use crate::ffi;
 pub const IPPROTO_VRRP: u8 = 112;
 /// IP protocol number of IPsec AH, used by VRRPv2 `auth_type AH` (RFC 2402).
 pub const IPPROTO_AH: u8 = 51;
+/// Attempts at a send that finds the socket's buffer full, a millisecond apart.
+const SEND_RETRIES: usize = 20;
 /// VRRP IPv4 multicast group (RFC 5798 §5.1.1.2).
 pub const VRRP_GROUP_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// VRRP IPv6 multicast group (RFC 5798 §5.1.2.2).
@@ -117,6 +119,9 @@ pub struct RecvInfo {
     pub hop_limit: Option<u8>,
     /// Offset of the VRRP message in the buffer: IPv4 header (+ AH) length; 0 for IPv6.
     pub vrrp_offset: usize,
+    /// When the kernel took the packet in (`SO_TIMESTAMPNS`: CLOCK_REALTIME, since the Unix
+    /// epoch), if it said.
+    pub received_at: Option<std::time::Duration>,
 }
 
 /// Offset of the VRRP message in a received packet, or `None` if it is too short to hold
@@ -174,9 +179,14 @@ impl VrrpSocket {
         };
         sock.set_nonblocking(true)
             .map_err(SocketError::io("set_nonblocking"))?;
+        // The kernel's arrival time of each packet: an advert read late (the process was
+        // held off the CPU) still counts from when it arrived.
+        setsockopt(&sock, sockopt::ReceiveTimestampns, &true)
+            .map_err(SocketError::nix("SO_TIMESTAMPNS"))?;
         // Room for bursts of adverts from many instances sharing the socket.
         let _ = sock.set_recv_buffer_size(256 * 1024);
-        let fd = ffi::register(sock).map_err(SocketError::io("AsyncFd::new"))?;
+        let fd = ffi::register(sock, tokio::io::Interest::READABLE)
+            .map_err(SocketError::io("AsyncFd::new"))?;
         let me = VrrpSocket { fd, key };
         if key.delivery == Delivery::Multicast {
             match key.family {
@@ -307,17 +317,27 @@ impl VrrpSocket {
             return Err(SocketError::Invalid("not an IPv4 packet"));
         }
         let addr = SockAddr::from(SocketAddrV4::new(dst, 0));
-        loop {
-            let mut guard = self
-                .fd
-                .writable()
-                .await
-                .map_err(SocketError::io("poll writable"))?;
-            match guard.try_io(|fd| fd.get_ref().send_to(packet, &addr)) {
-                Ok(r) => return r.map_err(SocketError::io("sendto")),
-                Err(_would_block) => continue,
+        self.send_direct("sendto", |s| s.send_to(packet, &addr))
+            .await
+    }
+
+    /// Sends with `f` on the non-blocking socket at once; a full send buffer (rare for a raw
+    /// socket) is retried a few times a millisecond apart. The socket is registered for
+    /// reading only: waiting for writability would cost a wake-up after every send.
+    async fn send_direct(
+        &self,
+        what: &'static str,
+        f: impl Fn(&Socket) -> std::io::Result<usize>,
+    ) -> Result<usize, SocketError> {
+        for _ in 0..SEND_RETRIES {
+            match f(self.fd.get_ref()) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                r => return r.map_err(SocketError::io(what)),
             }
         }
+        Err(SocketError::io(what)(std::io::ErrorKind::WouldBlock.into()))
     }
 
     /// Sends a VRRP message over IPv6 to `dst` from `src` (IPV6_PKTINFO; `None` lets the
@@ -348,29 +368,13 @@ impl VrrpSocket {
             ipi6_ifindex: self.key.ifindex,
         };
         let iov = [IoSlice::new(vrrp)];
-        loop {
-            let mut guard = self
-                .fd
-                .writable()
-                .await
-                .map_err(SocketError::io("poll writable"))?;
-            let res = guard.try_io(|fd| {
-                let cmsg = [ControlMessage::Ipv6PacketInfo(&pktinfo)];
-                let cmsgs: &[ControlMessage<'_>] = if src.is_some() { &cmsg } else { &[] };
-                sendmsg(
-                    fd.get_ref().as_raw_fd(),
-                    &iov,
-                    cmsgs,
-                    MsgFlags::empty(),
-                    Some(&to),
-                )
+        self.send_direct("sendmsg", |fd| {
+            let cmsg = [ControlMessage::Ipv6PacketInfo(&pktinfo)];
+            let cmsgs: &[ControlMessage<'_>] = if src.is_some() { &cmsg } else { &[] };
+            sendmsg(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), Some(&to))
                 .map_err(std::io::Error::from)
-            });
-            match res {
-                Ok(r) => return r.map_err(SocketError::io("sendmsg")),
-                Err(_would_block) => continue,
-            }
-        }
+        })
+        .await
     }
 
     /// Sends `bytes` to `dst`: a whole IPv4 packet for an IPv4 socket, a VRRP message from
@@ -403,6 +407,32 @@ impl VrrpSocket {
             }
         }
     }
+
+    /// Receives one packet if one is queued, without waiting: `Ok(None)` when the socket is
+    /// empty. Reads the socket directly, whatever the reactor last saw, so that a caller can
+    /// take every packet the kernel holds before it acts on a timer.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Result<Option<RecvInfo>, SocketError> {
+        match recv_once(self.fd.get_ref(), self.key.family, buf) {
+            Ok(r) => r.map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(SocketError::io("recvmsg")(e)),
+        }
+    }
+
+    /// Ready when the reactor reports the socket readable. The readiness is consumed: the
+    /// caller must then read with [`VrrpSocket::try_recv`] until it returns `Ok(None)` (a
+    /// packet arriving after that wakes the reactor again).
+    pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.fd.poll_read_ready(cx) {
+            std::task::Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                std::task::Poll::Ready(())
+            }
+            // A reactor error on this socket: report it ready so that the read shows it.
+            std::task::Poll::Ready(Err(_)) => std::task::Poll::Ready(()),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }
 
 /// One non-blocking `recvmsg`. `WouldBlock` is returned as an `io::Error` for `try_io`; any
@@ -412,7 +442,12 @@ fn recv_once(
     family: Family,
     buf: &mut [u8],
 ) -> std::io::Result<Result<RecvInfo, SocketError>> {
-    let mut cmsg_space = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int, libc::in_pktinfo);
+    let mut cmsg_space = nix::cmsg_space!(
+        libc::in6_pktinfo,
+        libc::c_int,
+        libc::in_pktinfo,
+        libc::timespec
+    );
     let mut iov = [IoSliceMut::new(buf)];
     let msg = match recvmsg::<SockaddrStorage>(
         sock.as_raw_fd(),
@@ -427,6 +462,7 @@ fn recv_once(
     let mut ifindex = None;
     let mut dst = None;
     let mut hop_limit = None;
+    let mut received_at = None;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
             match c {
@@ -438,6 +474,12 @@ fn recv_once(
                     dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
                 }
                 ControlMessageOwned::Ipv6HopLimit(h) => hop_limit = u8::try_from(h).ok(),
+                ControlMessageOwned::ScmTimestampns(ts) => {
+                    received_at = u64::try_from(ts.tv_sec()).ok().and_then(|secs| {
+                        let nanos = u32::try_from(ts.tv_nsec()).ok()?;
+                        Some(std::time::Duration::new(secs, nanos))
+                    });
+                }
                 _ => {}
             }
         }
@@ -464,6 +506,7 @@ fn recv_once(
                 ifindex,
                 hop_limit: Some(data[8]),
                 vrrp_offset: vrrp_offset(family, data).unwrap_or(len),
+                received_at,
             }
         }
         Family::V6 => {
@@ -480,6 +523,7 @@ fn recv_once(
                 ifindex,
                 hop_limit,
                 vrrp_offset: 0,
+                received_at,
             }
         }
     };

@@ -14,6 +14,25 @@ use common::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// One packet taken from the pool, with the token its VRID was subscribed under.
+#[derive(Debug)]
+struct Got {
+    token: usize,
+    bytes: Vec<u8>,
+    info: alived_sys::RecvInfo,
+}
+
+impl Got {
+    fn vrrp(&self) -> &[u8] {
+        &self.bytes[self.info.vrrp_offset..]
+    }
+}
+
+async fn recv(pool: &mut SocketPool) -> Got {
+    let (token, bytes, info) = pool.recv_owned().await;
+    Got { token, bytes, info }
+}
+
 /// Two hosts A and B on a bridge, eth0 each, with IPv4 addresses .1 and .2.
 fn two_hosts(tag: &str) -> (Lab, String, String) {
     let mut lab = Lab::new(tag);
@@ -82,17 +101,18 @@ fn ipv4_multicast_advert_reaches_its_vrid_only() {
         .spawn_async(&b, move || async move {
             let mut pool = SocketPool::new();
             let key = SocketKey::multicast_v4(if_b);
-            let mut s51 = pool.subscribe(key, 51, &[]).unwrap();
-            let s52 = pool.subscribe(key, 52, &[]).unwrap();
+            pool.subscribe(key, 51, &[], 5100).unwrap();
+            pool.subscribe(key, 52, &[], 5200).unwrap();
             assert_eq!(pool.len(), 1, "both VRIDs share one socket");
             r.store(true, Ordering::SeqCst);
-            let got = tokio::time::timeout(WAIT, s51.recv()).await;
+            let got = tokio::time::timeout(WAIT, recv(&mut pool)).await;
             d.store(true, Ordering::SeqCst);
-            let got = got
-                .expect("no advert for VRID 51 within the bound")
-                .unwrap();
-            let other = s52.pending() == 0;
-            let unknown = SocketStats::get(&s51.stats().unknown_vrid);
+            let got = got.expect("no advert for VRID 51 within the bound");
+            // Anything else queued must not be for VRID 52 (nothing was sent to it).
+            let mut others = Vec::new();
+            pool.drain(64, |t, _| others.push(t));
+            let other = got.token == 5100 && !others.contains(&5200);
+            let unknown = SocketStats::get(&pool.stats(&key).unwrap().unknown_vrid);
             (got, other, unknown)
         })
         .unwrap();
@@ -115,6 +135,7 @@ fn ipv4_multicast_advert_reaches_its_vrid_only() {
     assert_eq!(got.info.dst, Some(IpAddr::V4(VRRP_GROUP_V4)));
     assert_eq!(got.info.ifindex, Some(if_b));
     assert_eq!(got.info.vrrp_offset, 20);
+    assert!(got.info.received_at.is_some(), "kernel receive timestamp");
     assert_eq!(
         got.vrrp(),
         &vrrp51[..],
@@ -149,11 +170,11 @@ fn ipv4_unicast_advert_to_peer() {
         .spawn_async(&b, move || async move {
             let mut pool = SocketPool::new();
             let key = SocketKey::unicast(if_b, Family::V4, Some(IpAddr::V4(peer)));
-            let mut s = pool.subscribe(key, 62, &[]).unwrap();
+            pool.subscribe(key, 62, &[], 0).unwrap();
             r.store(true, Ordering::SeqCst);
-            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            let got = tokio::time::timeout(WAIT, recv(&mut pool)).await;
             d.store(true, Ordering::SeqCst);
-            got.expect("no unicast advert within the bound").unwrap()
+            got.expect("no unicast advert within the bound")
         })
         .unwrap();
     let key_a = SocketKey::unicast(if_a, Family::V4, Some(IpAddr::V4(src)));
@@ -196,13 +217,12 @@ fn ipv6_v3_advert_with_kernel_checksum() {
     let receiver = lab
         .spawn_async(&b, move || async move {
             let mut pool = SocketPool::new();
-            let mut s = pool
-                .subscribe(SocketKey::multicast_v6(if_b), 61, &[])
+            pool.subscribe(SocketKey::multicast_v6(if_b), 61, &[], 0)
                 .unwrap();
             r.store(true, Ordering::SeqCst);
-            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            let got = tokio::time::timeout(WAIT, recv(&mut pool)).await;
             d.store(true, Ordering::SeqCst);
-            got.expect("no IPv6 advert within the bound").unwrap()
+            got.expect("no IPv6 advert within the bound")
         })
         .unwrap();
     let tx = sender(
@@ -250,12 +270,11 @@ fn ipv4_configured_multicast_group() {
         .spawn_async(&b, move || async move {
             let mut pool = SocketPool::new();
             let key = SocketKey::multicast_v4(if_b);
-            let mut s = pool.subscribe(key, 70, &[IpAddr::V4(group)]).unwrap();
+            pool.subscribe(key, 70, &[IpAddr::V4(group)], 0).unwrap();
             r.store(true, Ordering::SeqCst);
-            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            let got = tokio::time::timeout(WAIT, recv(&mut pool)).await;
             d.store(true, Ordering::SeqCst);
             got.expect("nothing received on the configured group")
-                .unwrap()
         })
         .unwrap();
     let tx = sender(
@@ -301,12 +320,11 @@ fn ipv6_unicast_to_global_peer() {
         .spawn_async(&b, move || async move {
             let mut pool = SocketPool::new();
             let key = SocketKey::unicast(if_b, Family::V6, Some(IpAddr::V6(peer)));
-            let mut s = pool.subscribe(key, 80, &[]).unwrap();
+            pool.subscribe(key, 80, &[], 0).unwrap();
             r.store(true, Ordering::SeqCst);
-            let got = tokio::time::timeout(WAIT, s.recv()).await;
+            let got = tokio::time::timeout(WAIT, recv(&mut pool)).await;
             d.store(true, Ordering::SeqCst);
             got.expect("no IPv6 unicast advert within the bound")
-                .unwrap()
         })
         .unwrap();
     let key_a = SocketKey::unicast(if_a, Family::V6, Some(IpAddr::V6(src)));
@@ -345,27 +363,23 @@ fn pool_shares_and_releases_sockets() {
         let mut pool = SocketPool::new();
         let k4 = SocketKey::multicast_v4(idx);
         let k6 = SocketKey::multicast_v6(idx);
-        let s1 = pool.subscribe(k4, 1, &[]).unwrap();
+        let s1 = pool.subscribe(k4, 1, &[], 1).unwrap();
         assert!(
-            pool.subscribe(k4, 1, &[]).is_err(),
+            pool.subscribe(k4, 1, &[], 9).is_err(),
             "same VRID twice on one socket"
         );
-        let s2 = pool.subscribe(k4, 2, &[]).unwrap();
-        let s6 = pool.subscribe(k6, 1, &[]).unwrap();
+        let s2 = pool.subscribe(k4, 2, &[], 2).unwrap();
+        pool.subscribe(k6, 1, &[], 3).unwrap();
         assert_eq!(pool.len(), 2);
-        assert!(Arc::ptr_eq(s1.socket(), s2.socket()));
-        drop(s1);
-        assert_eq!(
-            pool.release_unused(),
-            0,
-            "VRID 2 still uses the IPv4 socket"
-        );
-        drop(s6);
-        assert_eq!(pool.release_unused(), 1);
-        let again = pool.subscribe(k4, 1, &[]).unwrap();
-        assert!(Arc::ptr_eq(again.socket(), s2.socket()));
-        drop((again, s2));
-        assert_eq!(pool.release_unused(), 1);
+        assert!(Arc::ptr_eq(&s1, &s2));
+        assert!(pool.unsubscribe(k4, 1));
+        assert!(!pool.unsubscribe(k4, 1), "already gone");
+        assert_eq!(pool.len(), 2, "VRID 2 still uses the IPv4 socket");
+        assert!(pool.unsubscribe(k6, 1));
+        assert_eq!(pool.len(), 1);
+        let again = pool.subscribe(k4, 1, &[], 1).unwrap();
+        assert!(Arc::ptr_eq(&again, &s2));
+        assert!(pool.unsubscribe(k4, 1) && pool.unsubscribe(k4, 2));
         assert!(pool.is_empty());
         // Bad requests are errors, not panics.
         assert!(VrrpSocket::open(SocketKey::multicast_v4(0)).is_err());

@@ -11,7 +11,7 @@ use crate::instance::{
     Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, Reason, State,
     Timestamp,
 };
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use thiserror::Error;
 
 /// Index of an instance in its [`Router`].
@@ -67,6 +67,14 @@ pub struct Router {
     actions: VecDeque<(Target, Action)>,
     /// The instance whose input or timer is being handled (it leads a group move).
     last: Option<InstanceId>,
+    /// Each instance's sync group, if any.
+    group_of: Vec<Option<usize>>,
+    /// Instances touched since their actions were last drained: only these can have actions,
+    /// a new deadline or a new state, so one input costs O(1) however many instances run.
+    dirty: Vec<usize>,
+    /// Every armed deadline as (when, instance), and each instance's entry in it.
+    deadlines: BTreeSet<(Timestamp, usize)>,
+    deadline_of: Vec<Option<Timestamp>>,
 }
 
 /// Bounds the group fix-point loop; each pass can only move members towards agreement.
@@ -120,19 +128,39 @@ impl Router {
                 }
             }
         }
-        Ok(Router {
+        let mut group_of = vec![None; instances.len()];
+        for (g, grp) in out.iter().enumerate() {
+            for m in &grp.members {
+                if let Some(slot) = group_of.get_mut(m.0) {
+                    *slot = Some(g);
+                }
+            }
+        }
+        let n = instances.len();
+        let mut router = Router {
             instances,
             groups: out,
             actions: VecDeque::new(),
             last: None,
-        })
+            group_of,
+            dirty: (0..n).collect(),
+            deadlines: BTreeSet::new(),
+            deadline_of: vec![None; n],
+        };
+        router.refresh_dirty();
+        Ok(router)
     }
 
     /// Reload: adds an instance (INIT; send it `Input::Start` like the others).
     pub fn add(&mut self, config: InstanceConfig) -> Result<InstanceId, RouterError> {
         let inst = Instance::new(config)?;
+        let i = self.instances.len();
         self.instances.push(Some(inst));
-        Ok(InstanceId(self.instances.len() - 1))
+        self.group_of.push(None);
+        self.deadline_of.push(None);
+        self.dirty.push(i);
+        self.refresh_dirty();
+        Ok(InstanceId(i))
     }
 
     /// Reload: stops an instance the new configuration no longer has (priority 0 if MASTER,
@@ -142,8 +170,12 @@ impl Router {
         for g in &mut self.groups {
             g.members.retain(|m| *m != id);
         }
+        if let Some(slot) = self.group_of.get_mut(id.0) {
+            *slot = None;
+        }
         if let Some(inst) = self.instance_mut(id) {
             inst.delete(now);
+            self.dirty.push(id.0);
         }
         self.settle(now);
     }
@@ -152,6 +184,9 @@ impl Router {
     pub fn remove(&mut self, id: InstanceId) {
         if let Some(slot) = self.instances.get_mut(id.0) {
             *slot = None;
+        }
+        if let Some(Some(t)) = self.deadline_of.get_mut(id.0).map(Option::take) {
+            self.deadlines.remove(&(t, id.0));
         }
     }
 
@@ -172,6 +207,7 @@ impl Router {
         }
         if let Some(inst) = self.instance_mut(id) {
             inst.reconfigure(now, config)?;
+            self.dirty.push(id.0);
         }
         self.last = Some(id);
         self.settle(now);
@@ -224,7 +260,24 @@ impl Router {
                 inst.reconfigure(now, c)?;
             }
         }
+        let mut group_of = vec![None; self.instances.len()];
+        for (g, grp) in out.iter().enumerate() {
+            for m in &grp.members {
+                if let Some(slot) = group_of.get_mut(m.0) {
+                    *slot = Some(g);
+                }
+            }
+        }
         self.groups = out;
+        self.group_of = group_of;
+        // Every live instance: each group's rules run once over the new membership.
+        self.dirty.extend(
+            self.instances
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.is_some())
+                .map(|(i, _)| i),
+        );
         self.settle(now);
         Ok(())
     }
@@ -254,8 +307,9 @@ impl Router {
 
     /// Feeds one input to one instance (an unknown id is ignored), then applies group rules.
     pub fn handle(&mut self, now: Timestamp, id: InstanceId, input: Input) {
-        if let Some(inst) = self.instance_mut(id) {
+        if let Some(Some(inst)) = self.instances.get_mut(id.0) {
             inst.handle(now, input);
+            self.dirty.push(id.0);
         }
         self.last = Some(id);
         self.settle(now);
@@ -267,19 +321,29 @@ impl Router {
         for inst in self.instances.iter_mut().flatten() {
             inst.handle(now, input.clone());
         }
+        self.dirty.extend(0..self.instances.len());
         self.settle(now);
     }
 
-    /// Runs due timers one instance at a time, applying the group rules after each, as
-    /// keepalived's single thread does: with two members timing out together, the second one
-    /// completes "every member wants MASTER".
+    /// Runs due timers one instance at a time, in instance order, applying the group rules
+    /// after each, as keepalived's single thread does: with two members timing out together,
+    /// the second one completes "every member wants MASTER".
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        for i in 0..self.instances.len() {
+        let mut due: Vec<usize> = self
+            .deadlines
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|&(_, i)| i)
+            .collect();
+        due.sort_unstable();
+        for i in due {
             let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
+            // An earlier member's group move may have re-armed or cancelled this one.
             if inst.poll_timeout().is_some_and(|t| t <= now) {
                 inst.handle_timeout(now);
+                self.dirty.push(i);
                 self.last = Some(InstanceId(i));
                 self.settle(now);
             }
@@ -287,12 +351,9 @@ impl Router {
         self.last = None;
     }
 
+    /// The earliest deadline of any instance.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.instances
-            .iter()
-            .flatten()
-            .filter_map(Instance::poll_timeout)
-            .min()
+        self.deadlines.first().map(|&(t, _)| t)
     }
 
     pub fn poll_action(&mut self) -> Option<(Target, Action)> {
@@ -300,10 +361,20 @@ impl Router {
     }
 
     fn settle(&mut self, now: Timestamp) {
+        let mut groups: Vec<usize> = self
+            .dirty
+            .iter()
+            .filter_map(|&i| self.group_of.get(i).copied().flatten())
+            .collect();
         self.drain_instances(now);
+        if groups.is_empty() {
+            return;
+        }
+        groups.sort_unstable();
+        groups.dedup();
         for _ in 0..MAX_SYNC_PASSES {
             let mut changed = false;
-            for g in 0..self.groups.len() {
+            for &g in &groups {
                 changed |= self.sync_group(now, g);
             }
             self.drain_instances(now);
@@ -313,12 +384,42 @@ impl Router {
         }
     }
 
-    /// Moves the instances' actions to ours. A member master that received a lower-priority
-    /// advert makes the other master members send their lower-priority GARPs too (spec 5.4).
+    /// Re-files the deadlines of the touched instances.
+    fn refresh_dirty(&mut self) {
+        for &i in &self.dirty {
+            // A removed instance has no deadline.
+            let next = self
+                .instances
+                .get(i)
+                .and_then(Option::as_ref)
+                .and_then(Instance::poll_timeout);
+            let Some(slot) = self.deadline_of.get_mut(i) else {
+                continue;
+            };
+            if *slot != next {
+                if let Some(old) = *slot {
+                    self.deadlines.remove(&(old, i));
+                }
+                if let Some(t) = next {
+                    self.deadlines.insert((t, i));
+                }
+                *slot = next;
+            }
+        }
+        self.dirty.clear();
+    }
+
+    /// Moves the touched instances' actions to ours, in instance order. A member master that
+    /// received a lower-priority advert makes the other master members send their
+    /// lower-priority GARPs too (spec 5.4).
     fn drain_instances(&mut self, now: Timestamp) {
+        self.dirty.sort_unstable();
+        self.dirty.dedup();
         let mut rx_lower = Vec::new();
-        for (i, slot) in self.instances.iter_mut().enumerate() {
-            let Some(inst) = slot else { continue };
+        for &i in &self.dirty {
+            let Some(Some(inst)) = self.instances.get_mut(i) else {
+                continue;
+            };
             while let Some(a) = inst.poll_action() {
                 if matches!(a, Action::NotifyMasterRxLowerPri { .. }) {
                     rx_lower.push(InstanceId(i));
@@ -337,12 +438,14 @@ impl Router {
             for p in peers {
                 if let Some(Some(inst)) = self.instances.get_mut(p.0) {
                     inst.sync_lower_prio_garp(now);
+                    self.dirty.push(p.0);
                     while let Some(a) = inst.poll_action() {
                         self.actions.push_back((Target::Instance(p), a));
                     }
                 }
             }
         }
+        self.refresh_dirty();
     }
 
     /// One pass of the group rules for group `g`; true if anything moved.
@@ -352,6 +455,8 @@ impl Router {
         };
         let members: Vec<usize> = group.members.iter().map(|m| m.0).collect();
         let name = group.name.clone();
+        // Any member may move below: their actions and deadlines are collected after.
+        self.dirty.extend(&members);
 
         // Any member with a fault of its own -> all FAULT; none -> release.
         let fault = self
@@ -427,6 +532,7 @@ impl Router {
                     inst.sync_goto(now, State::Master, Reason::MasterDown);
                 }
                 self.drain_instances(now);
+                self.dirty.extend(&members);
             }
             self.group_log(g, &name, "MASTER");
             for &m in &members {

@@ -10,16 +10,16 @@ use super::scripts::Prepared;
 use super::setup::{StartError, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::statics::Statics;
-use super::track::Trackers;
+use super::track::{TrackEvent, Trackers};
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
+use alived_sys::timer::Deadline;
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
@@ -33,18 +33,85 @@ pub struct RunOptions {
     pub cli: crate::cli::Options,
 }
 
-/// Microseconds since the process's epoch, the instances' clock.
+/// Microseconds since the process's epoch, the instances' clock: CLOCK_MONOTONIC less its
+/// reading at start, so that a deadline maps back to the timerfd's clock exactly.
 #[derive(Clone, Copy)]
-struct Clock(Instant);
+struct Clock(Duration);
 
 impl Clock {
+    fn start() -> Clock {
+        Clock(alived_sys::timer::monotonic_now())
+    }
     fn now(self) -> Timestamp {
-        let us = self.0.elapsed().as_micros();
+        let us = alived_sys::timer::monotonic_now()
+            .saturating_sub(self.0)
+            .as_micros();
         Timestamp::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
-    fn instant(self, t: Timestamp) -> Instant {
-        self.0 + std::time::Duration::from_micros(t.as_micros())
+    /// `t` on CLOCK_MONOTONIC.
+    fn monotonic(self, t: Timestamp) -> Duration {
+        self.0 + Duration::from_micros(t.as_micros())
     }
+}
+
+/// Packets read in one sweep of the sockets before the loop looks at its other inputs.
+const RX_BUDGET: usize = 1024;
+/// A kernel receive time further back than this is not believed (the wall clock was set).
+const MAX_RX_AGE: Duration = Duration::from_secs(1);
+
+/// When a packet reached the kernel, on the instances' clock: `now` less its age by the
+/// kernel's timestamp (CLOCK_REALTIME, so the age is taken against the wall clock read now),
+/// never before `floor` (the last time already handed to the instances).
+fn arrival(received_at: Option<Duration>, now: Timestamp, floor: Timestamp) -> Timestamp {
+    let age = received_at
+        .and_then(|at| {
+            let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+            Some(wall.saturating_sub(at))
+        })
+        .filter(|age| *age <= MAX_RX_AGE)
+        .unwrap_or_default();
+    let us = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
+    let t = Timestamp::from_micros(now.as_micros().saturating_sub(us));
+    t.max(floor)
+}
+
+/// What woke the loop.
+enum Wake {
+    Stop,
+    Reload,
+    DataDump,
+    StatsDump,
+    Packets,
+    Net(Option<NetEvent>),
+    Track(TrackEvent),
+    Timer,
+}
+
+/// Takes every packet the kernel holds (up to [`RX_BUDGET`]) into the instances, each at its
+/// arrival time, timers due before it first: a process that was held off the CPU while
+/// adverts kept arriving does not take them for a silent master. Returns whether packets may
+/// be left.
+fn receive(
+    pool: &mut SocketPool,
+    router: &mut Router,
+    vrs: &mut [Option<Vr>],
+    now: Timestamp,
+    floor: &mut Timestamp,
+) -> bool {
+    let drained = pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
+        let Some(Some(vr)) = vrs.get_mut(idx) else {
+            return;
+        };
+        let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt) else {
+            return;
+        };
+        let t = arrival(pkt.info.received_at, now, *floor);
+        *floor = t;
+        router.handle_timeout(t);
+        ah_resync(router, InstanceId(idx), vr, &d);
+        router.handle(t, InstanceId(idx), d.input);
+    });
+    drained.more
 }
 
 /// CLOCK_MONOTONIC as `secs.micros`, for the transition detail lines benchmarks read.
@@ -216,11 +283,11 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         statics: static_spec,
         ..
     } = loaded;
-    let clock = Clock(Instant::now());
+    let clock = Clock::start();
+    let mut deadline = Deadline::new().map_err(StartError::Timer)?;
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
     let mut pool = SocketPool::new();
-    let (ptx, mut packets) = mpsc::channel::<(usize, Received)>(1024);
     let sig = |k| signal(k).map_err(StartError::Signal);
     let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
     let (mut hup, mut usr1) = (
@@ -237,7 +304,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
-        match start_one(&nl, &mut pool, spec, opts.respawned, &ptx, vrs.len()).await {
+        match start_one(&nl, &mut pool, spec, opts.respawned, vrs.len()).await {
             Ok(p) => {
                 known.extend(p.links);
                 vrs.push(Some(p.vr));
@@ -303,7 +370,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             _ = int.recv() => stopping = true,
         }
         // Adverts heard meanwhile are stale.
-        while packets.try_recv().is_ok() {}
+        while pool.drain(RX_BUDGET, |_, _| {}).more {}
     }
     let now = clock.now();
     for (i, (initial, first)) in firsts.into_iter().enumerate() {
@@ -316,48 +383,68 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     }
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
+    let mut floor = now;
+    let mut more = false;
     while !stopping {
-        let next = router.poll_timeout();
-        let sleep = async {
-            match next {
-                Some(t) => tokio::time::sleep_until(clock.instant(t)).await,
-                None => std::future::pending().await,
-            }
+        if let Err(e) = deadline.set(router.poll_timeout().map(|t| clock.monotonic(t))) {
+            // Cannot happen with a valid timerfd; fall back to a short poll rather than stall.
+            warn!("cannot arm the VRRP timer: {e}");
+            deadline
+                .set(Some(
+                    alived_sys::timer::monotonic_now() + Duration::from_millis(1),
+                ))
+                .ok();
+        }
+        let wake = tokio::select! {
+            biased;
+            _ = term.recv() => Wake::Stop,
+            _ = int.recv() => Wake::Stop,
+            _ = hup.recv() => Wake::Reload,
+            _ = usr1.recv() => Wake::DataDump,
+            _ = usr2.recv() => Wake::StatsDump,
+            () = pool.readable(), if !more => Wake::Packets,
+            () = std::future::ready(()), if more => Wake::Packets,
+            ev = events.next() => Wake::Net(ev),
+            ev = trackers.next() => Wake::Track(ev),
+            () = deadline.expired() => Wake::Timer,
         };
-        tokio::select! {
-            _ = term.recv() => stopping = true,
-            _ = int.recv() => stopping = true,
-            _ = hup.recv() => {
+        // Whatever woke us, the adverts already queued go in first, at their arrival times.
+        let now = clock.now();
+        more = receive(&mut pool, &mut router, &mut vrs, now, &mut floor);
+        let now = clock.now().max(floor);
+        floor = now;
+        match wake {
+            Wake::Stop => stopping = true,
+            Wake::Reload => {
                 let world = World {
-                    nl: &nl, pool: &mut pool, packets: &ptx, router: &mut router, vrs: &mut vrs,
-                    known: &mut known, trackers: &mut trackers, notifier: &mut notifier,
-                    running: &mut running, statics: &mut statics,
+                    nl: &nl,
+                    pool: &mut pool,
+                    router: &mut router,
+                    vrs: &mut vrs,
+                    known: &mut known,
+                    trackers: &mut trackers,
+                    notifier: &mut notifier,
+                    running: &mut running,
+                    statics: &mut statics,
                 };
-                reload(&opts.cli, world, || clock.now()).await;
+                reload(&opts.cli, world, || clock.now().max(floor)).await;
             }
-            _ = usr1.recv() => info!("Data dump is not supported yet"),
-            _ = usr2.recv() => info!("Stats dump is not supported yet"),
-            Some((idx, pkt)) = packets.recv() => {
-                if let Some(Some(vr)) = vrs.get_mut(idx)
-                    && let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt)
-                {
-                    ah_resync(&router, InstanceId(idx), vr, &d);
-                    router.handle(clock.now(), InstanceId(idx), d.input);
-                }
-            }
-            ev = events.next() => match ev {
+            Wake::DataDump => info!("Data dump is not supported yet"),
+            Wake::StatsDump => info!("Stats dump is not supported yet"),
+            Wake::Packets | Wake::Timer => {}
+            Wake::Net(ev) => match ev {
                 Some(NetEvent::LinkUp { index, name }) => {
-                    link_event(&mut router, &vrs, &mut known, (index, &name), true, clock.now())
+                    link_event(&mut router, &vrs, &mut known, (index, &name), true, now)
                 }
-                Some(NetEvent::LinkDown { index, name } | NetEvent::LinkRemoved { index, name }) => {
-                    link_event(&mut router, &vrs, &mut known, (index, &name), false, clock.now())
-                }
+                Some(
+                    NetEvent::LinkDown { index, name } | NetEvent::LinkRemoved { index, name },
+                ) => link_event(&mut router, &vrs, &mut known, (index, &name), false, now),
                 Some(NetEvent::Overrun) => {
                     // Events were lost: re-read the links we care about.
                     if let Ok(links) = nl.links().await {
                         for l in links {
                             let up = l.is_running();
-                            link_event(&mut router, &vrs, &mut known, (l.index, &l.name), up, clock.now());
+                            link_event(&mut router, &vrs, &mut known, (l.index, &l.name), up, now);
                         }
                     }
                 }
@@ -368,9 +455,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                     events = EventStream::new()?;
                 }
             },
-            ev = trackers.next() => trackers.apply(ev, &mut router, clock.now()),
-            _ = sleep => router.handle_timeout(clock.now()),
+            Wake::Track(ev) => trackers.apply(ev, &mut router, now),
         }
+        router.handle_timeout(now);
         drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     }
     // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted; then the
@@ -378,6 +465,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     router.handle_all(clock.now(), Input::Stop);
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in vrs.iter().flatten() {
+        // Sockets closed before their VMAC interface goes.
+        pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }
     if opts.release_vips {

@@ -32,12 +32,11 @@ use super::spec::InstanceSpec;
 use super::statics::{StaticSpec, Statics};
 use super::track::{TrackSetup, Trackers};
 use super::tx::AdvertTx;
+use alived_sys::SocketPool;
 use alived_sys::netlink::Netlink;
-use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Input, Link, State, Timestamp, TrackerConfig};
 use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig};
 use std::collections::HashMap;
-use tokio::sync::mpsc;
 use tracing::{debug, error, info};
 
 /// The configuration the process runs now, as far as a reload needs to compare it.
@@ -52,7 +51,6 @@ pub struct Running {
 pub struct World<'a> {
     pub nl: &'a Netlink,
     pub pool: &'a mut SocketPool,
-    pub packets: &'a mpsc::Sender<(usize, Received)>,
     pub router: &'a mut Router,
     /// By `InstanceId`; `None` for an instance a reload removed.
     pub vrs: &'a mut Vec<Option<Vr>>,
@@ -228,11 +226,9 @@ async fn remove(
         let Some(id) = id_of(o) else { continue };
         w.router.remove(id);
         if let Some(vr) = w.vrs.get_mut(id.0).and_then(Option::take) {
+            // Socket first, then its VMAC interface (as at stop).
+            w.pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
             iface::remove_vmac(w.nl, &vr.spec, &vr.res).await;
-            // Dropping the receive task drops its subscription.
-            if let Some(t) = &vr.rx_task {
-                t.abort();
-            }
         }
     }
 }
@@ -339,7 +335,7 @@ async fn add(
     now: Timestamp,
 ) -> Option<(InstanceId, Input)> {
     let slot = w.vrs.len();
-    let p = match start_one(w.nl, w.pool, spec, false, w.packets, slot).await {
+    let p = match start_one(w.nl, w.pool, spec, false, slot).await {
         Ok(p) => p,
         Err(e) => {
             error!("{e} - instance disabled");

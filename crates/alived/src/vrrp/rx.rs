@@ -87,16 +87,16 @@ pub fn decode(
     spec: &InstanceSpec,
     vips: &[IpAddr],
     st: &mut RxState,
-    pkt: &Received,
+    pkt: &Received<'_>,
 ) -> Option<Decoded> {
     let parsed = match pkt.info.src {
-        IpAddr::V4(_) => RxPacket::parse_ipv4(&pkt.bytes),
+        IpAddr::V4(_) => RxPacket::parse_ipv4(pkt.bytes),
         IpAddr::V6(src) => {
             let dst = match pkt.info.dst {
                 Some(IpAddr::V6(d)) => d,
                 _ => Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
             };
-            RxPacket::from_ipv6(src, dst, pkt.info.hop_limit.unwrap_or(0), &pkt.bytes)
+            RxPacket::from_ipv6(src, dst, pkt.info.hop_limit.unwrap_or(0), pkt.bytes)
         }
     };
     let result = parsed.and_then(|rx| wire::validate(&rx, &expect(spec, vips, st.ah_replay)));
@@ -152,7 +152,13 @@ mod tests {
         .remove(0)
     }
 
-    fn packet(s: &InstanceSpec, vrid: u8, ttl: u8, auth: Auth) -> Received {
+    /// An owned packet; `Received` borrows it.
+    struct Packet {
+        bytes: Vec<u8>,
+        info: RecvInfo,
+    }
+
+    fn packet(s: &InstanceSpec, vrid: u8, ttl: u8, auth: Auth) -> Packet {
         let advert = Advert {
             version: s.version,
             vrid: alived_vrrp::types::Vrid::new(vrid).unwrap(),
@@ -171,7 +177,7 @@ mod tests {
         let mut buf = vec![0u8; 256];
         let n = emit_advert_packet(&mut buf, &tx, &advert, None).unwrap();
         buf.truncate(n);
-        Received {
+        Packet {
             info: RecvInfo {
                 len: n,
                 truncated: false,
@@ -180,15 +186,20 @@ mod tests {
                 ifindex: Some(2),
                 hop_limit: Some(ttl),
                 vrrp_offset: 20,
+                received_at: None,
             },
             bytes: buf,
         }
     }
 
-    fn run(s: &InstanceSpec, p: &Received) -> (Option<Decoded>, RxState) {
+    fn run(s: &InstanceSpec, p: &Packet) -> (Option<Decoded>, RxState) {
         let vips: Vec<IpAddr> = s.vips.iter().map(|v| v.addr).collect();
         let mut st = RxState::default();
-        let d = decode(s, &vips, &mut st, p);
+        let r = Received {
+            bytes: &p.bytes,
+            info: p.info,
+        };
+        let d = decode(s, &vips, &mut st, &r);
         (d, st)
     }
 

@@ -6,10 +6,9 @@ use super::rx::RxState;
 use super::spec::InstanceSpec;
 use super::tx::AdvertTx;
 use alived_sys::netlink::{AddrSpec, Netlink, RouteSpec};
-use alived_sys::{PacketSocket, Received, SocketKey, SocketPool};
+use alived_sys::{PacketSocket, SocketKey, SocketPool};
 use alived_vrrp::instance::{Input, InstanceConfig, Link};
 use std::net::IpAddr;
-use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 /// Why the VRRP process could not start.
@@ -25,6 +24,8 @@ pub enum StartError {
     Router(#[from] alived_vrrp::sync::RouterError),
     #[error("signals: {0}")]
     Signal(std::io::Error),
+    #[error("timer: {0}")]
+    Timer(std::io::Error),
 }
 
 impl From<alived_sys::NetlinkError> for StartError {
@@ -50,12 +51,12 @@ pub struct Vr {
     pub garp_list: Vec<IpAddr>,
     pub garp_sock: Option<std::sync::Arc<PacketSocket>>,
     pub routes: Vec<RouteSpec>,
+    /// The pooled socket this instance's VRID is subscribed on (to unsubscribe).
+    pub sock_key: SocketKey,
     pub tx: AdvertTx,
     /// IPv6 forwarding on: the NA router flag.
     pub router: bool,
     pub rx: RxState,
-    /// The task that forwards this instance's packets (aborted when a reload removes it).
-    pub rx_task: Option<tokio::task::AbortHandle>,
 }
 
 /// What `start_one` hands back besides the I/O.
@@ -70,13 +71,12 @@ pub struct Prepared {
     pub links: Vec<(u32, bool)>,
 }
 
-/// Sets one instance's I/O up. `idx` tags its packets on `packets`.
+/// Sets one instance's I/O up. `idx` is the token its packets come out of `pool` with.
 pub async fn start_one(
     nl: &Netlink,
     pool: &mut SocketPool,
     spec: InstanceSpec,
     respawned: bool,
-    packets: &mpsc::Sender<(usize, Received)>,
     idx: usize,
 ) -> Result<Prepared, StartError> {
     for item in &spec.not_applied {
@@ -119,18 +119,10 @@ pub async fn start_one(
     } else {
         vec![spec.mcast_group]
     };
-    let mut sub = pool
-        .subscribe(key, spec.vrid.get(), &groups)
+    let sock = pool
+        .subscribe(key, spec.vrid.get(), &groups, idx)
         .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
-    let tx = AdvertTx::new(sub.socket().clone(), &spec, res.our_addr);
-    let fwd = packets.clone();
-    let rx_task = tokio::spawn(async move {
-        while let Some(p) = sub.recv().await {
-            if fwd.send((idx, p)).await.is_err() {
-                break;
-            }
-        }
-    });
+    let tx = AdvertTx::new(sock, &spec, res.our_addr);
     let garp_sock = match PacketSocket::sender(res.vip_link().index) {
         Ok(s) => Some(std::sync::Arc::new(s)),
         Err(e) => {
@@ -186,11 +178,11 @@ pub async fn start_one(
             res,
             vips,
             routes,
+            sock_key: key,
             tx,
             garp_sock,
             router,
             rx: RxState::default(),
-            rx_task: Some(rx_task.abort_handle()),
         },
     })
 }

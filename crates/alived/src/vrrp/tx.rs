@@ -10,6 +10,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use tracing::debug;
 
+/// IPv4 header as keepalived sends it (no options).
+const IPV4_HEADER: usize = 20;
+/// The AH header in front of a VRRPv2 `auth_type AH` message (RFC 2402, HMAC-96).
+const AH_HEADER: usize = 24;
+
 /// Why an advert could not be sent.
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
@@ -45,6 +50,20 @@ impl AdvertTx {
             Some(AuthSpec::Pass(p)) => (Auth::Pass(p), None),
             Some(AuthSpec::Ah(k)) => (Auth::Ah, Some(k)),
         };
+        let template = Advert {
+            version: spec.version,
+            vrid: spec.vrid,
+            priority: spec.priority,
+            adver_int: spec.adver_int,
+            auth,
+            addrs: spec.vips.iter().map(|v| v.addr).collect(),
+        };
+        // Room for the IPv4 header, AH and the message: about 60 bytes, not a jumbo frame per
+        // instance (IPv6 messages are built by `to_bytes`).
+        let buf_len = match src {
+            IpAddr::V4(_) => IPV4_HEADER + AH_HEADER + template.buffer_len(Family::V4),
+            IpAddr::V6(_) => 0,
+        };
         AdvertTx {
             sock,
             dests,
@@ -55,16 +74,9 @@ impl AdvertTx {
                 VRRP_TTL
             },
             ident: 0,
-            template: Advert {
-                version: spec.version,
-                vrid: spec.vrid,
-                priority: spec.priority,
-                adver_int: spec.adver_int,
-                auth,
-                addrs: spec.vips.iter().map(|v| v.addr).collect(),
-            },
+            template,
             ah_key,
-            buf: vec![0; 9216],
+            buf: vec![0; buf_len],
         }
     }
 

@@ -246,6 +246,18 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
         fifo.lines()
     );
     assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
+    // VI_2 back (same VRID, same socket as before its removal): it starts again and, with
+    // the higher priority, takes its VIP back from r2.
+    r1.configure(&(r1_new + &inst("VI_2", 150, 52, v2, "")));
+    hup(r1);
+    assert!(r1.wait_log("Reload complete", 2, T), "{}", r1.log_text());
+    assert!(
+        r1.wait_log("(VI_2) Entering MASTER STATE", 2, T),
+        "{}",
+        r1.log_text()
+    );
+    assert!(wait_vip(&n.lab, r1, v2, true) && wait_vip(&n.lab, r2, v2, false));
+    assert!(r1.has_addr(&n.lab, v1) && r1.has_addr(&n.lab, v3));
 }
 
 #[test]

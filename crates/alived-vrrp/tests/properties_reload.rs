@@ -102,7 +102,7 @@ fn reloading_with_the_same_settings_changes_no_state() {
         let transitions = lan.trace().len();
         for _ in 0..20 {
             // Any moment: reloads land between adverts, on them, or just after one.
-            t += u64::try_from(rng.range(1, u64::from(s.int_cs) * 10_000)).unwrap();
+            t += rng.range(1, u64::from(s.int_cs) * 10_000);
             lan.run_until(at(t));
             let k = usize::try_from(rng.range(0, s.prios.len() as u64 - 1)).unwrap();
             lan.reconfigure(k, InstanceId(0), config(k, s.version, s.prios[k], s.int_cs))
@@ -138,7 +138,7 @@ fn reloading_the_master_with_a_priority_that_keeps_it_best_changes_no_state() {
             .max()
             .unwrap();
         let new = u8::try_from(rng.range(u64::from(second) + 1, 254)).unwrap();
-        let t = t + u64::try_from(rng.range(1, u64::from(s.int_cs) * 10_000)).unwrap();
+        let t = t + rng.range(1, u64::from(s.int_cs) * 10_000);
         lan.run_until(at(t));
         lan.reconfigure(
             master,

@@ -139,6 +139,24 @@ fn an_unchanged_config_keeps_the_master_and_its_vip_through_reloads() {
     assert_eq!(r1.lines_with("(VI_1) Entering MASTER STATE").len(), 1);
     assert_eq!(r1.vrrp_pid(), vrrp_pid, "the VRRP process was restarted");
     assert!(r1.has_addr(&n.lab, vip) && !r2.has_addr(&n.lab, vip));
+    // Measured on 2.2.7: each reload sets a master's VIPs again (`(VI_1) setting VIPs.`), so
+    // a VIP deleted from outside comes back with the next reload.
+    assert_eq!(
+        r1.lines_with("(VI_1) setting VIPs.").len(),
+        4,
+        "{}",
+        r1.log_text()
+    );
+    n.lab
+        .ip(
+            &r1.ns,
+            &["addr", "del", &format!("{vip}/24"), "dev", "eth0"],
+        )
+        .unwrap();
+    assert!(wait_vip(&n.lab, r1, vip, false));
+    hup(r1);
+    assert!(r1.wait_log("Reload complete", 4, T), "{}", r1.log_text());
+    assert!(wait_vip(&n.lab, r1, vip, true), "{}", r1.log_text());
 }
 
 #[test]

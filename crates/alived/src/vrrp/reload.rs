@@ -132,6 +132,20 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
             change(&mut w, id, spec.clone(), trackers.clone(), now()).await;
         }
     }
+    // Measured on 2.2.7: every MASTER kept as it was logs `(VI_1) setting VIPs.` and sets
+    // its VIPs again (no GARP); a VIP deleted from outside comes back that way.
+    for &(o, _) in &plan.unchanged {
+        let Some(id) = id_of(o) else { continue };
+        let Some(inst) = w.router.instance(id) else {
+            continue;
+        };
+        if inst.state() == State::Master {
+            let config = inst.config().clone();
+            if let Err(e) = w.router.reconfigure(now(), id, config) {
+                error!("{e}");
+            }
+        }
+    }
     let mut firsts = Vec::new();
     for &n in &plan.added {
         let Some((spec, trackers)) = new.get(n) else {

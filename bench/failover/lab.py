@@ -12,7 +12,9 @@ import ctypes
 import os
 import re
 import signal
+import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -118,7 +120,11 @@ class Daemon:
         self.cond = threading.Condition()
         lab.daemons.append(self)
 
-    def start(self, conf_text):
+    def start(self, conf_text, to_file=False, keep=None):
+        """Spawns the daemon; returns time.monotonic() just before. Its console goes to a pipe
+        read line by line, or with to_file to console.log in its directory, tailed every
+        20 ms (a slow reader can then never block the daemon's writes; lines are stamped
+        when read). keep: substrings; with to_file only lines containing one are kept."""
         if self.proc is not None:
             raise RuntimeError(f"{self.name} already running")
         conf = os.path.join(self.dir, "keepalived.conf")
@@ -135,11 +141,46 @@ class Daemon:
         with self.cond:
             self.lines = []
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     text=True, errors="replace")
-        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        if to_file:
+            self.console = p("console.log")
+            with open(self.console, "wb") as out:
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=subprocess.STDOUT, start_new_session=True)
+            threading.Thread(target=self._tail, args=(self.proc, self.console, keep),
+                             daemon=True).start()
+        else:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         text=True, errors="replace")
+            threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
         return self.started
+
+    def _tail(self, proc, path, keep):
+        pending = b""
+        with open(path, "rb") as f:
+            while True:
+                alive = self.proc is proc
+                data = f.read(1 << 20)
+                if data:
+                    now = time.monotonic()
+                    pending += data
+                    *whole, pending = pending.split(b"\n")
+                    texts = [w.decode("utf-8", "replace") for w in whole]
+                    if keep is not None:
+                        texts = [t for t in texts if any(k in t for k in keep)]
+                    if texts:
+                        with self.cond:
+                            self.lines.extend((now, t) for t in texts)
+                            self.cond.notify_all()
+                    continue
+                if not alive:
+                    return
+                time.sleep(0.02)
+
+    def stamped(self):
+        """A copy of the (monotonic, text) lines read so far."""
+        with self.cond:
+            return list(self.lines)
 
     def _pump(self, proc):
         for line in proc.stdout:
@@ -309,3 +350,275 @@ class ArpWatch:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
             self.proc = None
+
+
+class PcapWatch:
+    """tcpdump writing pcap (nanosecond kernel timestamps) to a pipe in namespace `ns`:
+    VRRP adverts (IP protocol 112) and ARP, both directions, as seen by that namespace's own
+    packet tap (an outgoing frame is stamped when it is handed to the device, an incoming one
+    when the device receives it). Records ("vrrp", t, src_ip, vrid, priority) and
+    ("arp", t, sender_mac, sender_ip, target_ip); t is time.time() scale."""
+
+    def __init__(self, lab, ns, ifname="eth0"):
+        self.events = []
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "tcpdump", "-U", "-n", "-s", "128", "-i", ifname,
+             "--time-stamp-precision=nano", "-w", "-", "arp or ip proto 112"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        lab.watchers.append(self)
+        ready = threading.Event()
+
+        def err():
+            for line in self.proc.stderr:
+                if b"listening on" in line:
+                    ready.set()
+
+        threading.Thread(target=err, daemon=True).start()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not ready.wait(20):
+            raise RuntimeError("tcpdump (pcap) did not start")
+
+    def _exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.proc.stdout.read(n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+
+    def _read(self):
+        head = self._exact(24)
+        if head is None:
+            return
+        magic = struct.unpack("<I", head[:4])[0]
+        endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        magic = struct.unpack(endian + "I", head[:4])[0]
+        scale = 1e-9 if magic == 0xA1B23C4D else 1e-6
+        while True:
+            rec = self._exact(16)
+            if rec is None:
+                return
+            sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
+            data = self._exact(incl)
+            if data is None:
+                return
+            ev = self.parse(sec + frac * scale, data)
+            if ev is not None:
+                with self.lock:
+                    self.events.append(ev)
+
+    @staticmethod
+    def parse(t, f):
+        """One Ethernet frame -> an event tuple, or None."""
+        if len(f) < 14:
+            return None
+        etype = struct.unpack("!H", f[12:14])[0]
+        if etype == 0x0806 and len(f) >= 42:
+            mac = ":".join(f"{b:02x}" for b in f[22:28])
+            return ("arp", t, mac, ".".join(map(str, f[28:32])), ".".join(map(str, f[38:42])))
+        if etype == 0x0800 and len(f) >= 34 and f[23] == 112:
+            ihl = (f[14] & 0x0F) * 4
+            v = 14 + ihl
+            if len(f) < v + 3:
+                return None
+            return ("vrrp", t, ".".join(map(str, f[26:30])), f[v + 1], f[v + 2])
+        return None
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.events)
+
+    def first_garp_after(self, t, mac, ip, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for ev in self.snapshot():
+                if ev[0] == "arp" and ev[1] >= t and ev[2] == mac and ev[3] == ip \
+                        and ev[4] == ip:
+                    return ev[1]
+            time.sleep(0.005)
+        return None
+
+    def first_advert_after(self, t, src, vrid):
+        """Time of the first advert from `src` for `vrid` stamped at or after t, or None."""
+        for ev in self.snapshot():
+            if ev[0] == "vrrp" and ev[1] >= t and ev[2] == src and ev[3] == vrid:
+                return ev[1]
+        return None
+
+    def last_advert_before(self, t, src, vrid):
+        """(time, priority) of the last advert from `src` for `vrid` stamped before t."""
+        best = None
+        for ev in self.snapshot():
+            if ev[0] == "vrrp" and ev[1] < t and ev[2] == src and ev[3] == vrid:
+                best = (ev[1], ev[4])
+        return best
+
+    def stop(self):
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            self.proc = None
+
+
+# A netlink listener run inside a namespace: prints "<time.time()> <address>" for every
+# RTM_NEWADDR (IPv4) the kernel broadcasts, stamped in user space as soon as recv returns
+# (netlink carries no kernel timestamp).
+_ADDR_LISTENER = r"""
+import socket, struct, sys, time
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+s.bind((0, 0x10))  # RTMGRP_IPV4_IFADDR
+try:  # wake at once on a notification, ahead of every normal (CFS) task; it sleeps otherwise
+    import os
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    rt = "fifo"
+except (OSError, AttributeError):
+    rt = "normal"
+print("ready", rt, flush=True)
+while True:
+    try:
+        data = s.recv(1 << 16)
+    except OSError:  # ENOBUFS: notifications were lost; go on with the next ones
+        print("overrun", flush=True)
+        continue
+    now = time.time()
+    off = 0
+    while off + 16 <= len(data):
+        ln, typ = struct.unpack_from("=IH", data, off)
+        if ln < 16:
+            break
+        if typ == 20:  # RTM_NEWADDR
+            a = off + 16 + 8
+            while a + 4 <= off + ln:
+                alen, atyp = struct.unpack_from("=HH", data, a)
+                if alen < 4:
+                    break
+                if atyp in (1, 2) and alen >= 8:  # IFA_ADDRESS, IFA_LOCAL
+                    print(f"{now:.6f} {socket.inet_ntoa(data[a + 4:a + 8])}", flush=True)
+                    break
+                a += (alen + 3) & ~3
+        off += (ln + 3) & ~3
+"""
+
+
+class AddrWatch:
+    """RTM_NEWADDR notifications in namespace `ns` as (time.time(), address), stamped by a
+    listener process (SCHED_FIFO where allowed, see .policy) on receipt: an upper bound of
+    the moment the address was added, late by the listener's wake-up latency."""
+
+    def __init__(self, lab, ns):
+        self.adds = []
+        self.policy = "?"
+        self.overruns = 0
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", _ADDR_LISTENER],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, text=True)
+        lab.watchers.append(self)
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stdout:
+                if line.startswith("ready"):
+                    self.policy = line.split()[-1]
+                    ready.set()
+                    continue
+                parts = line.split()
+                if parts == ["overrun"]:
+                    self.overruns += 1
+                elif len(parts) == 2:
+                    with self.lock:
+                        self.adds.append((float(parts[0]), parts[1]))
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(20):
+            raise RuntimeError("address listener did not start")
+
+    def first_after(self, t, addr):
+        with self.lock:
+            for at, a in self.adds:
+                if at >= t and a == addr:
+                    return at
+        return None
+
+    def stop(self):
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            self.proc = None
+
+
+class PcapFile:
+    """tcpdump -w `path` in namespace `ns` (nanosecond timestamps, `snaplen` bytes a frame),
+    for captures too busy to parse live; stop() returns the kernel's drop count (None if
+    tcpdump did not say) and read_pcap() walks the file afterwards."""
+
+    def __init__(self, lab, ns, path, bpf, snaplen=64, ifname="eth0"):
+        self.path = path
+        self.err = []
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "tcpdump", "-n", "-s", str(snaplen), "-i", ifname,
+             "-B", "8192", "--time-stamp-precision=nano", "-w", path, bpf],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True, text=True)
+        lab.watchers.append(self)
+        ready = threading.Event()
+
+        def err():
+            for line in self.proc.stderr:
+                self.err.append(line)
+                if "listening on" in line:
+                    ready.set()
+
+        self.reader = threading.Thread(target=err, daemon=True)
+        self.reader.start()
+        if not ready.wait(30):
+            rc = self.proc.poll()
+            self.stop()
+            raise RuntimeError(f"tcpdump -w {path} did not start (exit {rc}): "
+                               f"{''.join(self.err).strip()[-300:]}")
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        self.proc = None
+        self.reader.join(2)
+        for line in self.err:
+            m = re.match(r"(\d+) packets? dropped by kernel", line)
+            if m:
+                return int(m.group(1))
+        return None
+
+
+def read_pcap(path):
+    """Yields (time.time() scale, frame bytes) for every record of a pcap file."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+        if len(head) < 24:
+            return
+        endian = "<" if struct.unpack("<I", head[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+        scale = 1e-9 if struct.unpack(endian + "I", head[:4])[0] == 0xA1B23C4D else 1e-6
+        while True:
+            rec = f.read(16)
+            if len(rec) < 16:
+                return
+            sec, frac, incl, _orig = struct.unpack(endian + "IIII", rec)
+            data = f.read(incl)
+            if len(data) < incl:
+                return
+            yield sec + frac * scale, data

@@ -116,3 +116,13 @@ pub(crate) fn script_child_setup(cmd: &mut tokio::process::Command, ids: ChildId
         cmd.pre_exec(setup);
     }
 }
+
+/// Hands the heap's free pages back to the kernel (glibc `malloc_trim(0)`): what the
+/// configuration took while it was read stays resident otherwise.
+pub(crate) fn malloc_trim() {
+    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no
+    // pointer from us and is safe to call at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

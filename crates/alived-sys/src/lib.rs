@@ -54,6 +54,12 @@ pub mod track_process;
 pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};
+
+/// Returns the heap's free pages to the kernel; call once start-up (reading and building the
+/// configuration) is over, so that its transient memory does not stay resident.
+pub fn release_free_memory() {
+    ffi::malloc_trim();
+}
 pub use packet_socket::PacketSocket;
 pub use pool::{Drained, Received, SocketPool, SocketStats};
 pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

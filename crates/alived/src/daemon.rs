@@ -131,6 +131,9 @@ pub fn parent(opts: &Options) -> i32 {
         Err(code) => return code,
     };
     let kinds = children(opts, &loaded);
+    // The children read the configuration themselves: the parent keeps none of it.
+    drop(loaded);
+    alived_sys::release_free_memory();
     let Some(rt) = current_thread_runtime() else {
         return 1;
     };

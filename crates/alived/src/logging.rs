@@ -10,7 +10,8 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::net::UnixDatagram;
-use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -58,8 +59,94 @@ pub fn parse_facility(s: &str) -> Option<u8> {
 
 struct KeepalivedLayer {
     opts: LogOptions,
-    syslog: Option<Mutex<UnixDatagram>>,
     pid: u32,
+}
+
+/// How many lines may wait for the writer thread; beyond that they are dropped and counted.
+const QUEUE: usize = 8192;
+
+enum Line {
+    /// One formatted line for each destination.
+    Text {
+        console: Option<String>,
+        syslog: Option<String>,
+    },
+    /// Everything queued before this is written: acknowledge.
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+/// The lines go to a thread of their own through a bounded queue: a slow reader of stderr
+/// or a busy syslog daemon never holds up the VRRP loop (a full stderr pipe used to stop
+/// adverts, turning one late master into a cascade of takeovers). Lines that find the queue
+/// full are dropped, and the writer says how many before the next line it writes.
+struct Writer {
+    tx: std::sync::mpsc::SyncSender<Line>,
+    dropped: std::sync::Arc<AtomicU64>,
+}
+
+static WRITER: OnceLock<Writer> = OnceLock::new();
+
+impl Writer {
+    fn start(syslog: Option<UnixDatagram>) -> Writer {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Line>(QUEUE);
+        let dropped = std::sync::Arc::new(AtomicU64::new(0));
+        let lost = dropped.clone();
+        let spawned = std::thread::Builder::new()
+            .name("log".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                while let Ok(line) = rx.recv() {
+                    let (console, datagram) = match line {
+                        Line::Text { console, syslog } => (console, syslog),
+                        Line::Flush(ack) => {
+                            let _ = ack.try_send(());
+                            continue;
+                        }
+                    };
+                    let n = lost.swap(0, Ordering::Relaxed);
+                    if n > 0 {
+                        let note = format!("{n} log lines dropped: log output too slow");
+                        if console.is_some() {
+                            let _ = std::io::stderr().write_all(format!("{note}\n").as_bytes());
+                        }
+                        if let Some(s) = &syslog {
+                            let _ = s.send(note.as_bytes());
+                        }
+                    }
+                    if let Some(c) = &console {
+                        // One write per line so that lines of the parent and the children
+                        // interleave whole.
+                        let _ = std::io::stderr().write_all(c.as_bytes());
+                    }
+                    if let (Some(s), Some(d)) = (&syslog, &datagram) {
+                        let _ = s.send(d.as_bytes());
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            // Every line will count as dropped; say why once.
+            let _ = std::io::stderr().write_all(format!("no log writer thread: {e}\n").as_bytes());
+        }
+        Writer { tx, dropped }
+    }
+
+    fn send(&self, line: Line) {
+        if self.tx.try_send(line).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Waits (at most two seconds) until every line logged so far is written. Call before the
+/// process exits.
+pub fn flush() {
+    let Some(w) = WRITER.get() else {
+        return;
+    };
+    let (ack_tx, ack_rx) = std::sync::mpsc::sync_channel(1);
+    if w.tx.send(Line::Flush(ack_tx)).is_ok() {
+        let _ = ack_rx.recv_timeout(std::time::Duration::from_secs(2));
+    }
 }
 
 #[derive(Default)]
@@ -95,19 +182,18 @@ impl<S: Subscriber> Layer<S> for KeepalivedLayer {
         }
         let mut msg = MessageVisitor::default();
         event.record(&mut msg);
-        if self.opts.console {
+        let Some(w) = WRITER.get() else {
+            return;
+        };
+        let console = self.opts.console.then(|| {
             let now = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
-            // One write per line so that lines of the parent and the children interleave whole.
-            let line = format!("{now}: {}\n", msg.0);
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
-        }
-        if let Some(sock) = &self.syslog {
+            format!("{now}: {}\n", msg.0)
+        });
+        let syslog = self.opts.syslog.then(|| {
             let pri = self.opts.facility * 8 + syslog_severity(level);
-            let datagram = format!("<{pri}>{}[{}]: {}", self.opts.role.ident(), self.pid, msg.0);
-            if let Ok(sock) = sock.lock() {
-                let _ = sock.send(datagram.as_bytes());
-            }
-        }
+            format!("<{pri}>{}[{}]: {}", self.opts.role.ident(), self.pid, msg.0)
+        });
+        w.send(Line::Text { console, syslog });
     }
 }
 
@@ -117,13 +203,12 @@ pub fn init(opts: LogOptions) {
         UnixDatagram::unbound()
             .and_then(|s| s.connect("/dev/log").map(|()| s))
             .ok()
-            .map(Mutex::new)
     } else {
         None
     };
+    let _ = WRITER.set(Writer::start(syslog));
     let layer = KeepalivedLayer {
         opts,
-        syslog,
         pid: std::process::id(),
     };
     let subscriber = tracing_subscriber::registry().with(layer);

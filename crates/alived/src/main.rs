@@ -34,10 +34,10 @@ fn main() {
         return;
     }
     if let Some(cli::Command::Demo(args)) = &cli.command {
-        std::process::exit(demo::run(args));
+        exit(demo::run(args));
     }
     if let Some(log_file) = &opts.config_test {
-        std::process::exit(check::run(opts, log_file));
+        exit(check::run(opts, log_file));
     }
     let code = match opts.role.as_deref() {
         Some("vrrp") => daemon::vrrp_child(opts),
@@ -48,5 +48,11 @@ fn main() {
         }
         None => daemon::parent(opts),
     };
-    std::process::exit(code);
+    exit(code);
+}
+
+/// Exits once every line logged is written (the log writer is a thread of its own).
+fn exit(code: i32) -> ! {
+    logging::flush();
+    std::process::exit(code)
 }

@@ -376,3 +376,32 @@ fn v2_sigkill_takeover_after_master_down_interval_of_one_second_adverts() {
     eprintln!("VRRPv2 SIGKILL takeover: {took:.3} s (Master_Down_Interval {mdi:.4} s)");
     assert!(took > mdi - 1.5 && took < mdi + 3.0, "took {took}");
 }
+
+#[test]
+fn a_backup_held_off_the_cpu_does_not_take_adverts_queued_meanwhile_for_silence() {
+    // The VRRP child of the backup is stopped (SIGSTOP) for over five Master_Down_Intervals
+    // while the master goes on advertising. When it runs again, its down timer has long
+    // passed, but the adverts that arrived meanwhile wait in its socket with their kernel
+    // arrival times: they are taken first, so it must stay BACKUP. (Before the receive path
+    // read them ahead of the timer, this took over on most resumes.)
+    let mut n = net("stop", 2, 91);
+    let vip = "10.91.0.100";
+    n.routers[0].configure(&v3_conf(150, 61, vip, ""));
+    n.routers[1].configure(&v3_conf(100, 61, vip, ""));
+    start_in_order(&mut n);
+    assert!(wait_vip(&n.lab, &n.routers[0], vip, true));
+    let r2 = &n.routers[1];
+    assert!(r2.wait_log(BACKUP_INIT, 1, T), "{}", r2.log_text());
+    let child = nix::unistd::Pid::from_raw(r2.vrrp_pid().unwrap());
+    let mdi = v3_mdi(100, 0.1);
+    for _ in 0..3 {
+        nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGSTOP).unwrap();
+        std::thread::sleep(Duration::from_secs_f64(mdi * 5.0));
+        nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGCONT).unwrap();
+        // Several advert intervals running again.
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(r2.lines_with(MASTER).is_empty(), "{}", r2.log_text());
+    assert!(!r2.has_addr(&n.lab, vip));
+    assert_eq!(n.routers[0].lines_with(MASTER).len(), 1);
+}

@@ -56,19 +56,17 @@ impl Clock {
 
 /// Packets read in one sweep of the sockets before the loop looks at its other inputs.
 const RX_BUDGET: usize = 1024;
-/// A kernel receive time further back than this is not believed (the wall clock was set).
-const MAX_RX_AGE: Duration = Duration::from_secs(1);
-
 /// When a packet reached the kernel, on the instances' clock: `now` less its age by the
 /// kernel's timestamp (CLOCK_REALTIME, so the age is taken against the wall clock read now),
-/// never before `floor` (the last time already handed to the instances).
+/// never before `floor` (the last time already handed to the instances). However long the
+/// process was stopped, the adverts that kept arriving count from when they arrived; a
+/// wall-clock step in between can only move a packet later (to `floor`) or to `now`.
 fn arrival(received_at: Option<Duration>, now: Timestamp, floor: Timestamp) -> Timestamp {
     let age = received_at
         .and_then(|at| {
             let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
             Some(wall.saturating_sub(at))
         })
-        .filter(|age| *age <= MAX_RX_AGE)
         .unwrap_or_default();
     let us = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
     let t = Timestamp::from_micros(now.as_micros().saturating_sub(us));
@@ -288,6 +286,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let nl = Netlink::new()?;
     let mut events = EventStream::new()?;
     let mut pool = SocketPool::new();
+    let mut garp_socks = super::setup::GarpSockets::new();
     let sig = |k| signal(k).map_err(StartError::Signal);
     let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
     let (mut hup, mut usr1) = (
@@ -304,7 +303,16 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     for spec in specs {
         // An instance that cannot start here (no such interface, no address) is reported
         // and left out; the others run.
-        match start_one(&nl, &mut pool, spec, opts.respawned, vrs.len()).await {
+        match start_one(
+            &nl,
+            &mut pool,
+            spec,
+            opts.respawned,
+            vrs.len(),
+            &mut garp_socks,
+        )
+        .await
+        {
             Ok(p) => {
                 known.extend(p.links);
                 vrs.push(Some(p.vr));
@@ -382,6 +390,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         }
     }
     info!("Startup complete");
+    alived_sys::release_free_memory();
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     let mut floor = now;
     let mut more = false;

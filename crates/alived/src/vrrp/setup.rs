@@ -9,6 +9,7 @@ use alived_sys::netlink::{AddrSpec, Netlink, RouteSpec};
 use alived_sys::{PacketSocket, SocketKey, SocketPool};
 use alived_vrrp::instance::{Input, InstanceConfig, Link};
 use std::net::IpAddr;
+use std::sync::Arc;
 use tracing::{info, warn};
 
 /// Why the VRRP process could not start.
@@ -49,7 +50,7 @@ pub struct Vr {
     pub vip_list: Vec<IpAddr>,
     /// VIPs and eVIPs: what GARPs / NAs announce.
     pub garp_list: Vec<IpAddr>,
-    pub garp_sock: Option<std::sync::Arc<PacketSocket>>,
+    pub garp_sock: Option<Arc<PacketSocket>>,
     pub routes: Vec<RouteSpec>,
     /// The pooled socket this instance's VRID is subscribed on (to unsubscribe).
     pub sock_key: SocketKey,
@@ -71,6 +72,26 @@ pub struct Prepared {
     pub links: Vec<(u32, bool)>,
 }
 
+/// One GARP/NA sending socket per interface, shared by the instances on it.
+pub type GarpSockets = std::collections::HashMap<u32, Arc<PacketSocket>>;
+
+fn garp_socket(socks: &mut GarpSockets, ifindex: u32, name: &str) -> Option<Arc<PacketSocket>> {
+    if let Some(s) = socks.get(&ifindex) {
+        return Some(s.clone());
+    }
+    match PacketSocket::sender(ifindex) {
+        Ok(s) => {
+            let s = Arc::new(s);
+            socks.insert(ifindex, s.clone());
+            Some(s)
+        }
+        Err(e) => {
+            warn!("({name}) no GARP socket: {e}");
+            None
+        }
+    }
+}
+
 /// Sets one instance's I/O up. `idx` is the token its packets come out of `pool` with.
 pub async fn start_one(
     nl: &Netlink,
@@ -78,6 +99,7 @@ pub async fn start_one(
     spec: InstanceSpec,
     respawned: bool,
     idx: usize,
+    garp_socks: &mut GarpSockets,
 ) -> Result<Prepared, StartError> {
     for item in &spec.not_applied {
         warn!("({}) {item} is not supported yet - ignored", spec.name);
@@ -123,13 +145,7 @@ pub async fn start_one(
         .subscribe(key, spec.vrid.get(), &groups, idx)
         .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
     let tx = AdvertTx::new(sock, &spec, res.our_addr);
-    let garp_sock = match PacketSocket::sender(res.vip_link().index) {
-        Ok(s) => Some(std::sync::Arc::new(s)),
-        Err(e) => {
-            warn!("({}) no GARP socket: {e}", spec.name);
-            None
-        }
-    };
+    let garp_sock = garp_socket(garp_socks, res.vip_link().index, &spec.name);
     let router = alived_sys::netlink::read_sysctl(&format!(
         "net/ipv6/conf/{}/forwarding",
         res.vip_link().name

@@ -752,6 +752,7 @@ async fn start_processes(
     if let Err(e) = netns::enter_fd(&back) {
         // Carrying on in the wrong namespace would be far worse than stopping here.
         tracing::error!("cannot return to our network namespace: {e}");
+        crate::logging::flush();
         std::process::exit(1);
     }
     started

@@ -139,7 +139,10 @@ pub fn parent(opts: &Options) -> i32 {
     };
     let check = || {
         info!("Configuration file {}", opts.use_file.display());
-        vrrp::load_for_reload(opts).map(|l| l.report)
+        // Checked and dropped: as after start, the parent keeps none of it.
+        let checked = vrrp::load_for_reload(opts).map(|l| l.report);
+        alived_sys::release_free_memory();
+        checked
     };
     let code = match rt.block_on(supervisor::run(&kinds, !opts.dont_respawn, check)) {
         Ok(c) => c,

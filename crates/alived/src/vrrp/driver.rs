@@ -428,6 +428,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 let world = World {
                     nl: &nl,
                     pool: &mut pool,
+                    garp_socks: &mut garp_socks,
                     router: &mut router,
                     vrs: &mut vrs,
                     known: &mut known,

@@ -27,7 +27,7 @@ use super::driver::drain;
 use super::iface;
 use super::notify::{Notifier, NotifySetup};
 use super::scripts::Prepared;
-use super::setup::{Vr, start_one};
+use super::setup::{GarpSockets, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::statics::{StaticSpec, Statics};
 use super::track::{TrackSetup, Trackers};
@@ -51,6 +51,8 @@ pub struct Running {
 pub struct World<'a> {
     pub nl: &'a Netlink,
     pub pool: &'a mut SocketPool,
+    /// The GARP/NA sockets, one per interface, shared by the instances.
+    pub garp_socks: &'a mut GarpSockets,
     pub router: &'a mut Router,
     /// By `InstanceId`; `None` for an instance a reload removed.
     pub vrs: &'a mut Vec<Option<Vr>>,
@@ -240,8 +242,18 @@ async fn remove(
         let Some(id) = id_of(o) else { continue };
         w.router.remove(id);
         if let Some(vr) = w.vrs.get_mut(id.0).and_then(Option::take) {
-            // Socket first, then its VMAC interface (as at stop).
+            // Sockets first, then its VMAC interface (as at stop). The GARP socket of its
+            // interface goes with the last instance that uses it.
             w.pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
+            let link = vr.res.vip_link().index;
+            if !w
+                .vrs
+                .iter()
+                .flatten()
+                .any(|v| v.res.vip_link().index == link)
+            {
+                w.garp_socks.remove(&link);
+            }
             iface::remove_vmac(w.nl, &vr.spec, &vr.res).await;
         }
     }
@@ -349,7 +361,7 @@ async fn add(
     now: Timestamp,
 ) -> Option<(InstanceId, Input)> {
     let slot = w.vrs.len();
-    let p = match start_one(w.nl, w.pool, spec, false, slot).await {
+    let p = match start_one(w.nl, w.pool, spec, false, slot, w.garp_socks).await {
         Ok(p) => p,
         Err(e) => {
             error!("{e} - instance disabled");

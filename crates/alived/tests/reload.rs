@@ -362,6 +362,12 @@ fn a_config_with_errors_is_refused_and_the_old_one_keeps_running() {
     n.routers[0].configure(&good);
     hup(&n.routers[0]);
     assert!(n.routers[0].wait_log("Reload complete", 1, T));
+    // An error keepalived only reports (an unknown keyword) is logged and the rest applied.
+    let typo = good.replace("  priority 150", "  priorty 150\n  priority 150");
+    n.routers[0].configure(&typo);
+    hup(&n.routers[0]);
+    assert!(n.routers[0].wait_log("Reload complete", 2, T));
+    assert!(!n.routers[0].lines_with("priorty").is_empty());
 }
 
 #[test]
@@ -448,4 +454,39 @@ fn a_tracked_script_keeps_its_state_when_the_trackers_are_rebuilt() {
     assert!(!has("Changing effective priority from 90 to 150"), "{log}");
     assert_eq!(r.lines_with(MASTER).len(), 1);
     assert!(r.has_addr(&n.lab, v1));
+}
+
+#[test]
+fn a_sync_group_member_changed_then_removed() {
+    let (v1, v2) = ("10.96.0.100", "10.96.0.101");
+    let group =
+        |members: &str| format!("vrrp_sync_group G1 {{\n  group {{\n    {members}\n  }}\n}}\n");
+    let r1_old =
+        group("VI_1\n    VI_2") + &inst("VI_1", 150, 51, v1, "") + &inst("VI_2", 150, 52, v2, "");
+    let r2_conf = inst("VI_1", 100, 51, v1, "") + &inst("VI_2", 100, 52, v2, "");
+    let n = pair("rlgrp", 96, &r1_old, &r2_conf);
+    let (r1, r2) = (&n.routers[0], &n.routers[1]);
+    assert!(wait_vip(&n.lab, r1, v1, true) && wait_vip(&n.lab, r1, v2, true));
+    // A member's priority changes: the group stays MASTER, no VIP moves.
+    r1.configure(
+        &(group("VI_1\n    VI_2")
+            + &inst("VI_1", 150, 51, v1, "")
+            + &inst("VI_2", 140, 52, v2, "")),
+    );
+    hup(r1);
+    let missing = missing_polls(&n, r1, v2, T, || {
+        !r1.lines_with("Reload complete").is_empty()
+    });
+    assert_eq!(missing, 0, "VI_2's VIP went missing");
+    assert!(r1.has_addr(&n.lab, v1));
+    // VI_2 leaves the group and the configuration: r2 takes it, VI_1 stays.
+    r1.configure(&(group("VI_1") + &inst("VI_1", 150, 51, v1, "")));
+    hup(r1);
+    let missing = missing_polls(&n, r1, v1, T, || {
+        r1.lines_with("Reload complete").len() >= 2
+    });
+    assert_eq!(missing, 0, "VI_1's VIP went missing");
+    assert!(wait_vip(&n.lab, r1, v2, false) && wait_vip(&n.lab, r2, v2, true));
+    assert_eq!(r1.lines_with("(VI_1) Entering MASTER STATE").len(), 1);
+    assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
 }

@@ -64,9 +64,9 @@ pub struct Loaded {
     pub notify: notify::NotifySetup,
     /// The configuration's diagnostics, one line each.
     pub report: Vec<String>,
-    /// Whether any diagnostic is an error (not just a warning): a reload refuses such a
-    /// configuration and keeps the running one.
-    pub has_errors: bool,
+    /// Why a reload must not use this configuration although a start would (an instance
+    /// lost to an error, a configuration cut short); empty if it may.
+    pub unsafe_for_reload: Vec<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -104,18 +104,47 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
                 text.lines().next().map(str::to_owned)
             })
             .collect(),
-        has_errors: loaded
-            .diags
-            .items
-            .iter()
-            .any(|d| d.severity >= alived_config::diag::Severity::Error),
+        unsafe_for_reload: unsafe_for_reload(&loaded, &disabled),
     })
 }
 
+/// Why a configuration that would run must still not replace a running one: errors that
+/// cost an instance (no VRID, a VRID out of range, no VIP where one is needed, no such
+/// interface), or that cut the configuration short (unbalanced braces, a keyword without its
+/// value). Other errors (a deprecated keyword, `auth_pass` truncated, an unknown keyword) are
+/// logged and the configuration applied, as keepalived applies it.
+fn unsafe_for_reload(
+    loaded: &alived_config::Loaded,
+    disabled: &[build::BuildError],
+) -> Vec<String> {
+    use alived_config::diag::Severity;
+    let mut why: Vec<String> = Vec::new();
+    let items = &loaded.diags.items;
+    if items.iter().any(|d| d.severity >= Severity::Fatal) {
+        why.push("the configuration could not be read completely".to_owned());
+    }
+    // keepalived's wording for unbalanced braces: blocks may have swallowed each other.
+    if items
+        .iter()
+        .any(|d| d.message.contains("missing '}'s or extra '{'s"))
+    {
+        why.push("the configuration's braces do not balance".to_owned());
+    }
+    for name in &loaded.config.dropped_instances {
+        why.push(format!("({name}) would be removed because of an error"));
+    }
+    for d in disabled {
+        why.push(format!("{d} - instance would be disabled"));
+    }
+    why
+}
+
 /// Reads and checks the configuration for a reload (spec 4.2): the reasons it cannot be used,
-/// one log line each, if it has errors. keepalived 2.2.7 reloads such a configuration anyway
-/// and its VRRP process exits on it (measured: `exited with permanent error CONFIG`, VIPs
-/// left in place); alived keeps running on the old one instead.
+/// one log line each. A configuration with errors that would cost an instance or cut the
+/// configuration short is refused (see [`unsafe_for_reload`]): keepalived 2.2.7 reloads such
+/// a configuration anyway and its VRRP process exits on it (measured with a VRID of 300 and
+/// with a missing brace: `exited with permanent error CONFIG`, VIPs left in place while the
+/// backup takes over); alived keeps running on the old one instead.
 ///
 /// A missing configuration file is refused too: 2.2.7 logs `Config files missing '…'.` and
 /// `Failed to open configuration file`, then reloads an empty configuration, removing every
@@ -129,7 +158,10 @@ pub fn load_for_reload(opts: &crate::cli::Options) -> Result<Loaded, Vec<String>
     }
     match load(opts) {
         Err(LoadError::Fatal(report)) => Err(report.lines().map(str::to_owned).collect()),
-        Ok(l) if l.has_errors => Err(l.report),
+        Ok(l) if !l.unsafe_for_reload.is_empty() => {
+            let errors = l.report.iter().filter(|r| r.contains(": error: ")).cloned();
+            Err(errors.chain(l.unsafe_for_reload).collect())
+        }
         Ok(l) => Ok(l),
     }
 }
@@ -239,5 +271,21 @@ mod tests {
         assert!(load_for_reload(&opts(&path)).is_err());
         std::fs::remove_file(&path).unwrap();
         assert!(load_for_reload(&opts(&path)).is_err());
+        // Errors keepalived only reports (a truncated password, a one-member sync group, an
+        // unknown keyword) do not stop a reload.
+        let reported = good
+            .replace(
+                "virtual_router_id 51",
+                "virtual_router_id 51\n authentication {\n auth_type PASS\n auth_pass 0123456789\n }\n nonsense 1",
+            )
+            + "vrrp_sync_group G1 {\n group {\n VI_1\n }\n}\n";
+        std::fs::write(&path, &reported).unwrap();
+        let l = load_for_reload(&opts(&path)).unwrap();
+        assert!(
+            l.report.iter().any(|r| r.contains("error")),
+            "{:?}",
+            l.report
+        );
+        assert_eq!(l.instances.len(), 1);
     }
 }

@@ -272,6 +272,14 @@ async fn change(
     let Some(vr) = w.vrs.get_mut(id.0).and_then(Option::as_mut) else {
         return;
     };
+    let mut config = spec.instance_config(vr.res.our_addr);
+    config.interface = vr.res.vip_link().name.clone();
+    config.trackers.extend(trackers);
+    // Checked before anything is touched: a refused one leaves the instance as it was.
+    if let Err(e) = config.validate() {
+        error!("({}) {e} - keeping its previous settings", spec.name);
+        return;
+    }
     let vips = iface::vip_addrs(w.nl, &spec, &vr.res).await;
     let routes = iface::vroutes(w.nl, &spec).await;
     if master {
@@ -308,9 +316,6 @@ async fn change(
         }
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
-    let mut config = spec.instance_config(vr.res.our_addr);
-    config.interface = vr.res.vip_link().name.clone();
-    config.trackers.extend(trackers);
     vr.tx = AdvertTx::new(vr.tx.socket(), &spec, vr.res.our_addr);
     vr.vip_list = spec.vips.iter().map(|v| v.addr).collect();
     vr.garp_list = spec

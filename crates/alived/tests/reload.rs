@@ -229,6 +229,12 @@ fn a_reload_adds_and_removes_instances_with_notify_deleted_and_fault() {
         r1.log_text()
     );
     assert!(wait_vip(&n.lab, r1, v3, true));
+    // Measured on 2.2.7: an added instance starts without `removing VIPs.`.
+    assert!(
+        r1.lines_with("(VI_3) removing VIPs.").is_empty(),
+        "{}",
+        r1.log_text()
+    );
     // Notified as 2.2.7 does.
     let want = [
         "VI_2 deleted",

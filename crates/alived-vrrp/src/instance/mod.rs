@@ -177,8 +177,9 @@ impl Instance {
     /// Feeds one input.
     pub fn handle(&mut self, now: Timestamp, input: Input) {
         match input {
-            Input::Start => self.start(now, false),
-            Input::Resume => self.start(now, true),
+            Input::Start => self.start(now, false, true),
+            Input::Resume => self.start(now, true, false),
+            Input::StartAdded => self.start(now, false, false),
             Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
             Input::Advert { src, advert } => self.receive(now, src, &advert),
             Input::LinkUp(link) | Input::LinkDown(link) => {
@@ -265,7 +266,7 @@ impl Instance {
     ///
     /// `resume` (after a reload or a crash of the VRRP process while MASTER) behaves like the
     /// owner but keeps the VIPs: nothing is removed.
-    fn start(&mut self, now: Timestamp, resume: bool) {
+    fn start(&mut self, now: Timestamp, resume: bool, clear_vips: bool) {
         if !matches!(self.state, State::Init | State::Stop) {
             return;
         }
@@ -274,7 +275,7 @@ impl Instance {
             self.change_state(now, State::Fault, Reason::Fault(reason));
             return;
         }
-        if !resume {
+        if clear_vips {
             self.remove_stale_vips();
         }
         let reason = if self.effective_priority == 255 || resume {

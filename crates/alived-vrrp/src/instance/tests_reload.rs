@@ -169,3 +169,17 @@ fn a_deleted_backup_is_silent_but_reported() {
         reason: Reason::Deleted
     }));
 }
+
+#[test]
+fn an_instance_added_by_a_reload_starts_without_touching_addresses() {
+    let mut i = Instance::new(cfg(100)).unwrap();
+    i.handle(at_ms(0), Input::StartAdded);
+    let a = drain(&mut i);
+    assert!(!a.contains(&Action::RemoveVips), "{a:?}");
+    assert_eq!(logs(&a), ["(VI_1) Entering BACKUP STATE (init)"]);
+    assert!(became(&mut i, at_ms(10_000), State::Master).is_some());
+    // A fresh start clears stale addresses first.
+    let mut j = Instance::new(cfg(100)).unwrap();
+    j.handle(at_ms(0), Input::Start);
+    assert!(drain(&mut j).contains(&Action::RemoveVips));
+}

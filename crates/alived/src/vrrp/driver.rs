@@ -7,7 +7,7 @@ use super::notify::Notifier;
 use super::reload::{Running, World, reload};
 use super::rx;
 use super::scripts::Prepared;
-use super::setup::{StartError, Vr, start_one};
+use super::setup::{StartError, StartKind, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::statics::Statics;
 use super::track::{TrackEvent, Trackers};
@@ -307,7 +307,11 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             &nl,
             &mut pool,
             spec,
-            opts.respawned,
+            if opts.respawned {
+                StartKind::Respawned
+            } else {
+                StartKind::Fresh
+            },
             vrs.len(),
             &mut garp_socks,
         )

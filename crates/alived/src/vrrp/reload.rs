@@ -27,7 +27,7 @@ use super::driver::drain;
 use super::iface;
 use super::notify::{Notifier, NotifySetup};
 use super::scripts::Prepared;
-use super::setup::{GarpSockets, Vr, start_one};
+use super::setup::{GarpSockets, StartKind, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::statics::{StaticSpec, Statics};
 use super::track::{TrackSetup, Trackers};
@@ -366,7 +366,7 @@ async fn add(
     now: Timestamp,
 ) -> Option<(InstanceId, Input)> {
     let slot = w.vrs.len();
-    let p = match start_one(w.nl, w.pool, spec, false, slot, w.garp_socks).await {
+    let p = match start_one(w.nl, w.pool, spec, StartKind::Added, slot, w.garp_socks).await {
         Ok(p) => p,
         Err(e) => {
             error!("{e} - instance disabled");

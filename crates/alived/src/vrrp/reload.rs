@@ -3,24 +3,32 @@
 //! stays; otherwise [`diff`] says what changed and only that is applied.
 //!
 //! What keepalived 2.2.7 does, measured in network namespaces (VRRPv3, advert_int 0.1):
+//! * logs: parent `Reloading ...`, `Opening file '…'.`, `Configuration file …`; VRRP process
+//!   `Reloading`, then what changed, `Reload complete`;
 //! * an unchanged instance keeps its state, VIPs and adverts (no advert gap over 0.103 s, the
-//!   VIPs never missing, the backup never leaves BACKUP), and nothing is notified;
+//!   VIPs never missing, the backup never leaves BACKUP), and nothing is notified; every
+//!   MASTER logs `(VI_1) setting VIPs.` and sets its VIPs again (no GARP);
 //! * a removed MASTER logs `(VI_2) sent 0 priority` and `(VI_2) removing VIPs.`, sends one
 //!   priority-0 advert (its backup takes over after Skew_Time) and removes its VIPs; with
 //!   `notify_deleted` that script runs with its own arguments, `notify` gets
 //!   `INSTANCE VI_2 DELETED 150` and the FIFO `INSTANCE "VI_2" DELETED 150`; without it,
 //!   `notify` gets `INSTANCE VI_3 FAULT 150` and the FIFO a FAULT line (`notify_fault` does
 //!   not run). A removed BACKUP is only notified;
-//! * an added instance starts as at start-up (`Entering BACKUP STATE (init)`, notified);
+//! * an added instance starts as at start-up (`Entering BACKUP STATE (init)`, notified) but
+//!   without `removing VIPs.`;
 //! * a new priority, interval or name keeps the state and goes out in the next advert; a
 //!   VIP no longer configured is removed (`(VI_1) ip address 10.98.0.110/24 dev eth0, no
-//!   longer exist`), a new one is added and the instance's VIPs are announced again;
+//!   longer exist`), a new one is added and the instance's VIPs are announced again (GARPs);
+//! * a tracked script keeps its state (`VRRP_Script(chk) considered unsuccessful on reload`)
+//!   and a new instance tracking it takes it at once;
+//! * static addresses are diffed (`((null)) ip address 10.98.5.2/24 dev eth0, no longer
+//!   exist` for one removed);
 //! * a configuration with errors (a VRID of 300, a missing brace) makes 2.2.7's VRRP process
 //!   exit (`exited with permanent error CONFIG`), leaving its VIPs in place while the backup
-//!   takes over: a split brain. alived refuses it and keeps running.
+//!   takes over: a split brain; a missing file reloads as an empty configuration, removing
+//!   every instance. alived refuses both and keeps running.
 //!
-//! Static addresses, routes and rules are diffed the same way (`Statics::reload`). Not applied
-//! on reload: `vrrp_startup_delay` (it only delays the start of the process).
+//! Not applied on reload: `vrrp_startup_delay` (it only delays the start of the process).
 
 use super::diff::{Plan, diff};
 use super::driver::drain;

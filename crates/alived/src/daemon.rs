@@ -140,7 +140,10 @@ pub fn parent(opts: &Options) -> i32 {
     let check = || {
         info!("Configuration file {}", opts.use_file.display());
         // Checked and dropped: as after start, the parent keeps none of it.
-        let checked = vrrp::load_for_reload(opts).map(|l| l.report);
+        let checked = vrrp::load_for_reload(opts).map(|l| supervisor::Checked {
+            kinds: children(opts, &l),
+            warnings: l.report,
+        });
         alived_sys::release_free_memory();
         checked
     };

@@ -124,18 +124,48 @@ fn forward(children: &[Running], sig: nix::sys::signal::Signal) {
 /// How long children get to stop before SIGKILL (`child_wait_time`, default 5 s).
 const CHILD_WAIT: Duration = Duration::from_secs(5);
 
+/// What a reload check found in a usable configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// Problems to log that do not stop the reload.
+    pub warnings: Vec<String>,
+    /// The children the configuration needs.
+    pub kinds: Vec<ChildKind>,
+}
+
 /// Reload (HUP, behaviour spec 4.2): `check` re-reads the configuration; a usable one is
 /// forwarded to the children as HUP (each re-reads the file itself, as keepalived's children
 /// do, so no configuration travels between processes), a broken one is refused with its
-/// reasons and the children keep running on the old one.
-fn reload(children: &[Running], check: &impl Fn() -> Result<Vec<String>, Vec<String>>) {
+/// reasons and the children keep running on the old one. A child the new configuration needs
+/// and that does not run yet is started; none is stopped (measured on keepalived 2.2.7: a
+/// VRRP child starts when a reload brings the first instance, and stays when the last one
+/// goes).
+fn reload(
+    children: &mut Vec<Running>,
+    gone: &mut Vec<bool>,
+    exits: &tokio::sync::mpsc::UnboundedSender<Exit>,
+    check: &impl Fn() -> Result<Checked, Vec<String>>,
+) -> std::io::Result<()> {
     info!("Reloading ...");
     match check() {
-        Ok(warnings) => {
-            for w in warnings {
+        Ok(checked) => {
+            for w in checked.warnings {
                 warn!("{w}");
             }
             forward(children, nix::sys::signal::Signal::SIGHUP);
+            for kind in checked.kinds {
+                if children.iter().any(|r| r.kind == kind) {
+                    continue;
+                }
+                let pid = spawn(kind, children.len(), exits, false)?;
+                children.push(Running {
+                    kind,
+                    pid,
+                    started: tokio::time::Instant::now(),
+                    policy: RestartPolicy::default(),
+                });
+                gone.push(false);
+            }
         }
         Err(why) => {
             for line in why {
@@ -144,6 +174,7 @@ fn reload(children: &[Running], check: &impl Fn() -> Result<Vec<String>, Vec<Str
             error!("{}", crate::vrrp::RELOAD_REFUSED);
         }
     }
+    Ok(())
 }
 
 /// Runs the parent until TERM/INT or a permanent child failure; returns the exit code.
@@ -152,7 +183,7 @@ fn reload(children: &[Running], check: &impl Fn() -> Result<Vec<String>, Vec<Str
 pub async fn run(
     kinds: &[ChildKind],
     respawn: bool,
-    check: impl Fn() -> Result<Vec<String>, Vec<String>>,
+    check: impl Fn() -> Result<Checked, Vec<String>>,
 ) -> std::io::Result<i32> {
     let (tx, mut exits) = tokio::sync::mpsc::unbounded_channel::<Exit>();
     let mut children = Vec::new();
@@ -176,7 +207,7 @@ pub async fn run(
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => reload(&children, &check),
+            _ = hup.recv() => reload(&mut children, &mut gone, &tx, &check)?,
             _ = usr1.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR1),
             _ = usr2.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR2),
             Some((slot, status)) = exits.recv() => {

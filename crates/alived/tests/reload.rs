@@ -496,3 +496,20 @@ fn a_sync_group_member_changed_then_removed() {
     assert_eq!(r1.lines_with("(VI_1) Entering MASTER STATE").len(), 1);
     assert_eq!(r2.lines_with("(VI_1) Entering MASTER STATE").len(), 0);
 }
+
+#[test]
+fn a_reload_that_brings_the_first_instance_starts_the_vrrp_process() {
+    let vip = "10.97.0.100";
+    let mut n = net("rlfirst", 1, 97);
+    n.routers[0].configure("global_defs {\n  router_id R1\n}\n");
+    n.routers[0].start_bin(daemon());
+    let r = &n.routers[0];
+    assert!(wait_until(T, || r.pid_path().exists()), "{}", r.log_text());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(r.vrrp_pid().is_none(), "{}", r.log_text());
+    r.configure(&inst("VI_1", 150, 51, vip, ""));
+    hup(r);
+    assert!(r.wait_log(MASTER, 1, T), "{}", r.log_text());
+    assert!(wait_vip(&n.lab, r, vip, true));
+    assert!(r.vrrp_pid().is_some());
+}

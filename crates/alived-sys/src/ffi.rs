@@ -126,3 +126,13 @@ pub(crate) fn malloc_trim() {
         libc::malloc_trim(0);
     }
 }
+
+/// One malloc arena for the whole process (`mallopt(M_ARENA_MAX, 1)`): our few helper
+/// threads (the log writer) allocate little, and a per-thread arena would keep free pages of
+/// its own.
+pub(crate) fn single_malloc_arena() {
+    // SAFETY: mallopt only sets a glibc tunable; called before any helper thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}

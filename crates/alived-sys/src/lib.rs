@@ -55,6 +55,11 @@ pub mod vrrp_socket;
 
 pub use error::{NetlinkError, SocketError};
 
+/// Keeps one malloc arena for every thread of the process. Call first thing in `main`.
+pub fn single_malloc_arena() {
+    ffi::single_malloc_arena();
+}
+
 /// Returns the heap's free pages to the kernel; call once start-up (reading and building the
 /// configuration) is over, so that its transient memory does not stay resident.
 pub fn release_free_memory() {

@@ -77,6 +77,9 @@ pub struct Router {
     deadline_of: Vec<Option<Timestamp>>,
 }
 
+/// Capacity the drained action queue keeps (a start-up burst can need thousands).
+const IDLE_QUEUE: usize = 64;
+
 /// Bounds the group fix-point loop; each pass can only move members towards agreement.
 const MAX_SYNC_PASSES: usize = 8;
 
@@ -357,7 +360,12 @@ impl Router {
     }
 
     pub fn poll_action(&mut self) -> Option<(Target, Action)> {
-        self.actions.pop_front()
+        let a = self.actions.pop_front();
+        if a.is_none() && self.actions.capacity() > IDLE_QUEUE {
+            // The start-up burst of every instance at once is not kept allocated.
+            self.actions.shrink_to(IDLE_QUEUE);
+        }
+        a
     }
 
     fn settle(&mut self, now: Timestamp) {

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::net::UnixDatagram;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -80,7 +80,10 @@ enum Line {
 /// adverts, turning one late master into a cascade of takeovers). Lines that find the queue
 /// full are dropped, and the writer says how many before the next line it writes.
 struct Writer {
-    tx: std::sync::mpsc::SyncSender<Line>,
+    tx: std::sync::mpsc::Sender<Line>,
+    /// Lines queued and not yet written (the bound; an unbounded channel allocates only what
+    /// is queued, where a bounded one would hold all its slots for ever).
+    pending: std::sync::Arc<AtomicUsize>,
     dropped: std::sync::Arc<AtomicU64>,
 }
 
@@ -88,14 +91,16 @@ static WRITER: OnceLock<Writer> = OnceLock::new();
 
 impl Writer {
     fn start(syslog: Option<UnixDatagram>) -> Writer {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Line>(QUEUE);
+        let (tx, rx) = std::sync::mpsc::channel::<Line>();
         let dropped = std::sync::Arc::new(AtomicU64::new(0));
-        let lost = dropped.clone();
+        let pending = std::sync::Arc::new(AtomicUsize::new(0));
+        let (lost, queued) = (dropped.clone(), pending.clone());
         let spawned = std::thread::Builder::new()
             .name("log".into())
             .stack_size(64 * 1024)
             .spawn(move || {
                 while let Ok(line) = rx.recv() {
+                    queued.fetch_sub(1, Ordering::Relaxed);
                     let (console, datagram) = match line {
                         Line::Text { console, syslog } => (console, syslog),
                         Line::Flush(ack) => {
@@ -127,11 +132,22 @@ impl Writer {
             // Every line will count as dropped; say why once.
             let _ = std::io::stderr().write_all(format!("no log writer thread: {e}\n").as_bytes());
         }
-        Writer { tx, dropped }
+        Writer {
+            tx,
+            pending,
+            dropped,
+        }
     }
 
     fn send(&self, line: Line) {
-        if self.tx.try_send(line).is_err() {
+        let full = self.pending.load(Ordering::Relaxed) >= QUEUE;
+        if full {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(line).is_err() {
+            self.pending.fetch_sub(1, Ordering::Relaxed);
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -144,6 +160,7 @@ pub fn flush() {
         return;
     };
     let (ack_tx, ack_rx) = std::sync::mpsc::sync_channel(1);
+    w.pending.fetch_add(1, Ordering::Relaxed);
     if w.tx.send(Line::Flush(ack_tx)).is_ok() {
         let _ = ack_rx.recv_timeout(std::time::Duration::from_secs(2));
     }

@@ -17,6 +17,7 @@ mod vrrp;
 use clap::Parser;
 
 fn main() {
+    alived_sys::single_malloc_arena();
     let cli = cli::Cli::parse();
     let opts = &cli.opts;
     if opts.version {

@@ -6,7 +6,8 @@
 //!
 //! `ALIVED_TEST_DAEMON=keepalived` runs the same tests against keepalived 2.2.7, which is how
 //! the expectations were checked (the refused-config test fails there by design: 2.2.7's VRRP
-//! process exits on such a configuration and leaves its VIPs in place).
+//! process exits on such a configuration and leaves its VIPs in place);
+//! `ALIVED_TEST_PEER=keepalived` makes the backups keepalived (interoperability).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod driver_support;
@@ -84,6 +85,16 @@ fn daemon() -> &'static str {
     }
 }
 
+/// The daemon of r2 in [`pair`]: the one under test, or `ALIVED_TEST_PEER=keepalived` for a
+/// keepalived 2.2.7 peer (interoperability: a reload must not make a keepalived backup take
+/// over either).
+fn peer() -> &'static str {
+    match std::env::var("ALIVED_TEST_PEER").as_deref() {
+        Ok("keepalived") => "/usr/sbin/keepalived",
+        _ => daemon(),
+    }
+}
+
 /// r1 (150) MASTER of VI_1 and r2 (100) its backup.
 fn pair(tag: &str, net_no: u8, r1_conf: &str, r2_conf: &str) -> Net {
     let mut n = net(tag, 2, net_no);
@@ -96,7 +107,7 @@ fn pair(tag: &str, net_no: u8, r1_conf: &str, r2_conf: &str) -> Net {
         "{}",
         n.routers[0].log_text()
     );
-    n.routers[1].start_bin(daemon());
+    n.routers[1].start_bin(peer());
     assert!(
         n.routers[0].wait_log(MASTER, 1, T),
         "{}",

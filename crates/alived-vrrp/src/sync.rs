@@ -54,12 +54,15 @@ pub enum RouterError {
 struct Group {
     name: String,
     members: Vec<InstanceId>,
+    tracking_weight: bool,
 }
 
 /// All instances of one process and their sync groups.
 #[derive(Debug, Clone)]
 pub struct Router {
-    instances: Vec<Instance>,
+    /// By [`InstanceId`]; `None` once removed by a reload (ids are never reused, so the
+    /// driver's per-instance state stays addressed by the same id).
+    instances: Vec<Option<Instance>>,
     groups: Vec<Group>,
     actions: VecDeque<(Target, Action)>,
     /// The instance whose input or timer is being handled (it leads a group move).
@@ -114,15 +117,16 @@ impl Router {
             out.push(Group {
                 name: g.name,
                 members,
+                tracking_weight: g.tracking_weight,
             });
         }
         let mut instances = configs
             .into_iter()
-            .map(Instance::new)
+            .map(|c| Instance::new(c).map(Some))
             .collect::<Result<Vec<_>, _>>()?;
         for g in &out {
             for m in &g.members {
-                if let Some(inst) = instances.get_mut(m.0) {
+                if let Some(Some(inst)) = instances.get_mut(m.0) {
                     inst.set_in_sync_group(true);
                 }
             }
@@ -150,28 +154,163 @@ impl Router {
         Ok(router)
     }
 
+    /// Reload: adds an instance (INIT; send it `Input::Start` like the others).
+    pub fn add(&mut self, config: InstanceConfig) -> Result<InstanceId, RouterError> {
+        let inst = Instance::new(config)?;
+        let i = self.instances.len();
+        self.instances.push(Some(inst));
+        self.group_of.push(None);
+        self.deadline_of.push(None);
+        self.dirty.push(i);
+        self.refresh_dirty();
+        Ok(InstanceId(i))
+    }
+
+    /// Reload: stops an instance the new configuration no longer has (priority 0 if MASTER,
+    /// VIPs removed, a transition with `Reason::Deleted`). It leaves its sync group first. Its
+    /// actions come out of [`Router::poll_action`] as usual; [`Router::remove`] it after.
+    pub fn delete(&mut self, now: Timestamp, id: InstanceId) {
+        for g in &mut self.groups {
+            g.members.retain(|m| *m != id);
+        }
+        if let Some(slot) = self.group_of.get_mut(id.0) {
+            *slot = None;
+        }
+        if let Some(inst) = self.instance_mut(id) {
+            inst.delete(now);
+            self.dirty.push(id.0);
+        }
+        self.settle(now);
+    }
+
+    /// Forgets a deleted instance; its id is never reused.
+    pub fn remove(&mut self, id: InstanceId) {
+        if let Some(slot) = self.instances.get_mut(id.0) {
+            *slot = None;
+        }
+        if let Some(Some(t)) = self.deadline_of.get_mut(id.0).map(Option::take) {
+            self.deadlines.remove(&(t, id.0));
+        }
+    }
+
+    /// Reload: new settings for a kept instance ([`Instance::reconfigure`]); a member of a
+    /// group without `sync_group_tracking_weight` drops its weighted trackers, as at start.
+    pub fn reconfigure(
+        &mut self,
+        now: Timestamp,
+        id: InstanceId,
+        mut config: InstanceConfig,
+    ) -> Result<(), RouterError> {
+        if self
+            .groups
+            .iter()
+            .any(|g| !g.tracking_weight && g.members.contains(&id))
+        {
+            config.trackers.retain(|t| t.weight == 0);
+        }
+        if let Some(inst) = self.instance_mut(id) {
+            inst.reconfigure(now, config)?;
+            self.dirty.push(id.0);
+        }
+        self.last = Some(id);
+        self.settle(now);
+        self.last = None;
+        Ok(())
+    }
+
+    /// Reload: replaces the sync groups (members named among the live instances). On an
+    /// error nothing changes.
+    pub fn set_groups(
+        &mut self,
+        now: Timestamp,
+        groups: Vec<SyncGroupConfig>,
+    ) -> Result<(), RouterError> {
+        let mut out: Vec<Group> = Vec::new();
+        for g in groups {
+            let mut members = Vec::new();
+            for m in &g.members {
+                let id = self
+                    .instances()
+                    .find(|(_, i)| &i.config().name == m)
+                    .map(|(id, _)| id)
+                    .ok_or_else(|| RouterError::UnknownMember {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    })?;
+                if out.iter().any(|o| o.members.contains(&id)) || members.contains(&id) {
+                    return Err(RouterError::MemberTwice {
+                        group: g.name.clone(),
+                        member: m.clone(),
+                    });
+                }
+                members.push(id);
+            }
+            out.push(Group {
+                name: g.name,
+                members,
+                tracking_weight: g.tracking_weight,
+            });
+        }
+        for (i, slot) in self.instances.iter_mut().enumerate() {
+            let Some(inst) = slot else { continue };
+            let group = out.iter().find(|g| g.members.contains(&InstanceId(i)));
+            inst.set_in_sync_group(group.is_some());
+            if group.is_some_and(|g| !g.tracking_weight)
+                && inst.config().trackers.iter().any(|t| t.weight != 0)
+            {
+                let mut c = inst.config().clone();
+                c.trackers.retain(|t| t.weight == 0);
+                inst.reconfigure(now, c)?;
+            }
+        }
+        let mut group_of = vec![None; self.instances.len()];
+        for (g, grp) in out.iter().enumerate() {
+            for m in &grp.members {
+                if let Some(slot) = group_of.get_mut(m.0) {
+                    *slot = Some(g);
+                }
+            }
+        }
+        self.groups = out;
+        self.group_of = group_of;
+        // Every live instance: each group's rules run once over the new membership.
+        self.dirty.extend(
+            self.instances
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.is_some())
+                .map(|(i, _)| i),
+        );
+        self.settle(now);
+        Ok(())
+    }
+
+    /// The live instances, by id.
     pub fn instances(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
         self.instances
             .iter()
             .enumerate()
-            .map(|(i, x)| (InstanceId(i), x))
+            .filter_map(|(i, x)| Some((InstanceId(i), x.as_ref()?)))
     }
 
     pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
-        self.instances.get(id.0)
+        self.instances.get(id.0)?.as_ref()
+    }
+
+    fn instance_mut(&mut self, id: InstanceId) -> Option<&mut Instance> {
+        self.instances.get_mut(id.0)?.as_mut()
     }
 
     /// The instance for an incoming advert's VRID and family.
     pub fn find(&self, vrid: crate::types::Vrid, ipv6: bool) -> Option<InstanceId> {
-        self.instances
-            .iter()
-            .position(|i| i.config().vrid == vrid && i.config().our_addr.is_ipv6() == ipv6)
-            .map(InstanceId)
+        self.instances()
+            .find(|(_, i)| i.config().vrid == vrid && i.config().our_addr.is_ipv6() == ipv6)
+            .map(|(id, _)| id)
     }
 
     /// Feeds one input to one instance (an unknown id is ignored), then applies group rules.
     pub fn handle(&mut self, now: Timestamp, id: InstanceId, input: Input) {
-        if let Some(inst) = self.instances.get_mut(id.0) {
+        if let Some(Some(inst)) = self.instances.get_mut(id.0) {
             inst.handle(now, input);
             self.dirty.push(id.0);
         }
@@ -182,7 +321,7 @@ impl Router {
 
     /// Feeds the same input (Start, Stop) to every instance.
     pub fn handle_all(&mut self, now: Timestamp, input: Input) {
-        for inst in &mut self.instances {
+        for inst in self.instances.iter_mut().flatten() {
             inst.handle(now, input.clone());
         }
         self.dirty.extend(0..self.instances.len());
@@ -201,7 +340,7 @@ impl Router {
             .collect();
         due.sort_unstable();
         for i in due {
-            let Some(inst) = self.instances.get_mut(i) else {
+            let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
             // An earlier member's group move may have re-armed or cancelled this one.
@@ -256,10 +395,12 @@ impl Router {
     /// Re-files the deadlines of the touched instances.
     fn refresh_dirty(&mut self) {
         for &i in &self.dirty {
-            let Some(inst) = self.instances.get(i) else {
-                continue;
-            };
-            let next = inst.poll_timeout();
+            // A removed instance has no deadline.
+            let next = self
+                .instances
+                .get(i)
+                .and_then(Option::as_ref)
+                .and_then(Instance::poll_timeout);
             let Some(slot) = self.deadline_of.get_mut(i) else {
                 continue;
             };
@@ -284,7 +425,7 @@ impl Router {
         self.dirty.dedup();
         let mut rx_lower = Vec::new();
         for &i in &self.dirty {
-            let Some(inst) = self.instances.get_mut(i) else {
+            let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
             while let Some(a) = inst.poll_action() {
@@ -303,7 +444,7 @@ impl Router {
                 .filter(|m| *m != id)
                 .collect();
             for p in peers {
-                if let Some(inst) = self.instances.get_mut(p.0) {
+                if let Some(Some(inst)) = self.instances.get_mut(p.0) {
                     inst.sync_lower_prio_garp(now);
                     self.dirty.push(p.0);
                     while let Some(a) = inst.poll_action() {
@@ -351,7 +492,7 @@ impl Router {
             self.group_log(g, &name, "BACKUP");
         }
         for &m in &members {
-            if let Some(inst) = self.instances.get_mut(m) {
+            if let Some(inst) = self.instance_mut(InstanceId(m)) {
                 let before = inst.state();
                 inst.set_sync_fault(now, fault && !inst.has_own_fault());
                 moved |= inst.state() != before;
@@ -378,7 +519,7 @@ impl Router {
         if any_master && any_backup_not_wanting {
             self.group_log(g, &name, "BACKUP");
             for &m in &members {
-                if let Some(inst) = self.instances.get_mut(m) {
+                if let Some(inst) = self.instance_mut(InstanceId(m)) {
                     inst.sync_goto(now, State::Backup, Reason::SyncGroup);
                 }
             }
@@ -395,7 +536,7 @@ impl Router {
             // Observed 2.2.7: the member that completed the condition enters MASTER first,
             // then `VRRP_Group(G1) Syncing instances to MASTER state`, then the others.
             if let Some(lead) = self.last.filter(|l| members.contains(&l.0)) {
-                if let Some(inst) = self.instances.get_mut(lead.0) {
+                if let Some(inst) = self.instance_mut(lead) {
                     inst.sync_goto(now, State::Master, Reason::MasterDown);
                 }
                 self.drain_instances(now);
@@ -403,7 +544,7 @@ impl Router {
             }
             self.group_log(g, &name, "MASTER");
             for &m in &members {
-                if let Some(inst) = self.instances.get_mut(m) {
+                if let Some(inst) = self.instance_mut(InstanceId(m)) {
                     inst.sync_goto(now, State::Master, Reason::SyncGroup);
                 }
             }
@@ -415,7 +556,7 @@ impl Router {
     fn members_of(&self, members: &[usize]) -> Vec<&Instance> {
         members
             .iter()
-            .filter_map(|&m| self.instances.get(m))
+            .filter_map(|&m| self.instance(InstanceId(m)))
             .collect()
     }
 
@@ -433,3 +574,7 @@ impl Router {
 #[cfg(test)]
 #[path = "sync_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "sync_reload_tests.rs"]
+mod reload_tests;

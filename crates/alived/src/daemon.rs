@@ -137,7 +137,17 @@ pub fn parent(opts: &Options) -> i32 {
     let Some(rt) = current_thread_runtime() else {
         return 1;
     };
-    let code = match rt.block_on(supervisor::run(&kinds, !opts.dont_respawn)) {
+    let check = || {
+        info!("Configuration file {}", opts.use_file.display());
+        // Checked and dropped: as after start, the parent keeps none of it.
+        let checked = vrrp::load_for_reload(opts).map(|l| supervisor::Checked {
+            kinds: children(opts, &l),
+            warnings: l.report,
+        });
+        alived_sys::release_free_memory();
+        checked
+    };
+    let code = match rt.block_on(supervisor::run(&kinds, !opts.dont_respawn, check)) {
         Ok(c) => c,
         Err(e) => {
             error!("{e}");
@@ -174,6 +184,7 @@ pub fn vrrp_child(opts: &Options) -> i32 {
     let run = vrrp::driver::RunOptions {
         respawned: std::env::var_os(RESPAWN_ENV).is_some_and(|v| v == "1"),
         release_vips: !opts.dont_release_vrrp,
+        cli: opts.clone(),
     };
     vrrp::run(opts, run)
 }
@@ -196,15 +207,20 @@ pub fn checker_child(opts: &Options) -> i32 {
     };
     rt.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             return 1;
         };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                // The parent forwards HUP; nothing to reload while the checker is idle.
+                _ = hup.recv() => info!("Got SIGHUP, reloading checker configuration"),
+            }
         }
         info!("Stopped");
         0

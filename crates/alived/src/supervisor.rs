@@ -9,7 +9,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// Set to `1` in the environment of a child the parent restarts.
 pub const RESPAWN_ENV: &str = "ALIVED_RESPAWN";
@@ -124,9 +124,67 @@ fn forward(children: &[Running], sig: nix::sys::signal::Signal) {
 /// How long children get to stop before SIGKILL (`child_wait_time`, default 5 s).
 const CHILD_WAIT: Duration = Duration::from_secs(5);
 
+/// What a reload check found in a usable configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// Problems to log that do not stop the reload.
+    pub warnings: Vec<String>,
+    /// The children the configuration needs.
+    pub kinds: Vec<ChildKind>,
+}
+
+/// Reload (HUP, behaviour spec 4.2): `check` re-reads the configuration; a usable one is
+/// forwarded to the children as HUP (each re-reads the file itself, as keepalived's children
+/// do, so no configuration travels between processes), a broken one is refused with its
+/// reasons and the children keep running on the old one. A child the new configuration needs
+/// and that does not run yet is started; none is stopped (measured on keepalived 2.2.7: a
+/// VRRP child starts when a reload brings the first instance, and stays when the last one
+/// goes).
+fn reload(
+    children: &mut Vec<Running>,
+    gone: &mut Vec<bool>,
+    exits: &tokio::sync::mpsc::UnboundedSender<Exit>,
+    check: &impl Fn() -> Result<Checked, Vec<String>>,
+) -> std::io::Result<()> {
+    info!("Reloading ...");
+    match check() {
+        Ok(checked) => {
+            for w in checked.warnings {
+                warn!("{w}");
+            }
+            forward(children, nix::sys::signal::Signal::SIGHUP);
+            for kind in checked.kinds {
+                if children.iter().any(|r| r.kind == kind) {
+                    continue;
+                }
+                let pid = spawn(kind, children.len(), exits, false)?;
+                children.push(Running {
+                    kind,
+                    pid,
+                    started: tokio::time::Instant::now(),
+                    policy: RestartPolicy::default(),
+                });
+                gone.push(false);
+            }
+        }
+        Err(why) => {
+            for line in why {
+                error!("{line}");
+            }
+            error!("{}", crate::vrrp::RELOAD_REFUSED);
+        }
+    }
+    Ok(())
+}
+
 /// Runs the parent until TERM/INT or a permanent child failure; returns the exit code.
 /// Must run inside a tokio `LocalSet`-free current-thread runtime (it spawns wait tasks).
-pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
+/// `check` validates the configuration on HUP (see [`reload`]).
+pub async fn run(
+    kinds: &[ChildKind],
+    respawn: bool,
+    check: impl Fn() -> Result<Checked, Vec<String>>,
+) -> std::io::Result<i32> {
     let (tx, mut exits) = tokio::sync::mpsc::unbounded_channel::<Exit>();
     let mut children = Vec::new();
     for (slot, &kind) in kinds.iter().enumerate() {
@@ -149,7 +207,7 @@ pub async fn run(kinds: &[ChildKind], respawn: bool) -> std::io::Result<i32> {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => forward(&children, nix::sys::signal::Signal::SIGHUP),
+            _ = hup.recv() => reload(&mut children, &mut gone, &tx, &check)?,
             _ = usr1.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR1),
             _ = usr2.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR2),
             Some((slot, status)) = exits.recv() => {

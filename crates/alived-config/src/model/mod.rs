@@ -106,6 +106,10 @@ pub struct Config {
     pub virtual_servers: Vec<VirtualServer>,
     /// Top-level settings kept as written (`net_namespace`, `instance`, `child_wait_time`...).
     pub top_level: Vec<RawSetting>,
+    /// `vrrp_instance`s given up because of an error (no VRID, no VIP where one is needed...):
+    /// a reload refuses a configuration that lost an instance this way.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_instances: Vec<String>,
 }
 
 /// Host facts the pure model may check against; all optional.
@@ -313,10 +317,15 @@ pub(crate) fn build_from(
     // `RawInstance` is at least as large as a `VrrpInstance`): the raw and the completed
     // instances never take memory side by side.
     let global = &c.global;
+    let dropped = &mut c.dropped_instances;
     c.instances = raw_instances
         .into_iter()
         .filter_map(|r| {
-            let mut i = complete::complete(&mut cx, global, host, r)?;
+            let name = r.i.name.clone();
+            let Some(mut i) = complete::complete(&mut cx, global, host, r) else {
+                dropped.push(name);
+                return None;
+            };
             i.unicast_peers.shrink_to_fit();
             Some(i)
         })

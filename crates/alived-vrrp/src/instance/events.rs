@@ -57,6 +57,10 @@ pub enum Input {
     /// no VIP (behaviour spec 5.2 "or it was MASTER before a reload"; ARCHITECTURE.md section
     /// 1 asks the same after a crash of the VRRP child). A fault still wins: FAULT (init).
     Resume,
+    /// Start an instance a reload added: as [`Input::Start`], but the addresses are left
+    /// alone (measured on 2.2.7: an added instance logs `Entering BACKUP STATE (init)` with no
+    /// `removing VIPs.` before it; its address may be another running instance's).
+    StartAdded,
     /// A validated advert for our VRID, and its IP source address.
     Advert {
         src: IpAddr,
@@ -102,6 +106,9 @@ pub enum Reason {
     /// The sync group moved us.
     SyncGroup,
     Shutdown,
+    /// Removed from the configuration by a reload (spec 4.2): stops like a shutdown; notify
+    /// reports it as DELETED (with `notify_deleted`) or FAULT.
+    Deleted,
 }
 
 /// Which rule a GARP burst comes from.

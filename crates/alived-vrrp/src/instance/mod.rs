@@ -8,6 +8,7 @@
 mod config;
 mod events;
 mod log;
+mod reload;
 mod rx;
 mod timers;
 mod track;
@@ -16,6 +17,8 @@ mod track;
 mod tests;
 #[cfg(test)]
 mod tests_master;
+#[cfg(test)]
+mod tests_reload;
 
 pub use config::{
     ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
@@ -180,8 +183,9 @@ impl Instance {
     /// Feeds one input.
     pub fn handle(&mut self, now: Timestamp, input: Input) {
         match input {
-            Input::Start => self.start(now, false),
-            Input::Resume => self.start(now, true),
+            Input::Start => self.start(now, false, true),
+            Input::Resume => self.start(now, true, false),
+            Input::StartAdded => self.start(now, false, false),
             Input::Stop => self.change_state(now, State::Stop, Reason::Shutdown),
             Input::Advert { src, advert } => self.receive(now, src, &advert),
             Input::LinkUp(link) | Input::LinkDown(link) => {
@@ -268,7 +272,7 @@ impl Instance {
     ///
     /// `resume` (after a reload or a crash of the VRRP process while MASTER) behaves like the
     /// owner but keeps the VIPs: nothing is removed.
-    fn start(&mut self, now: Timestamp, resume: bool) {
+    fn start(&mut self, now: Timestamp, resume: bool, clear_vips: bool) {
         if !matches!(self.state, State::Init | State::Stop) {
             return;
         }
@@ -277,7 +281,7 @@ impl Instance {
             self.change_state(now, State::Fault, Reason::Fault(reason));
             return;
         }
-        if !resume {
+        if clear_vips {
             self.remove_stale_vips();
         }
         let reason = if self.effective_priority == 255 || resume {
@@ -502,7 +506,12 @@ impl Instance {
         self.log(LogEvent::PriorityChange { from: old, to: new });
         self.actions
             .push_back(Action::PriorityChanged { from: old, to: new });
-        // Spec 2.5: a change re-computes the down timer at once, from when it was started.
+        self.recompute_down_timer(now);
+    }
+
+    /// Spec 2.5: a priority change re-computes the down timer at once, from when it was
+    /// started.
+    fn recompute_down_timer(&mut self, now: Timestamp) {
         if let Some(d) = self.timers.down {
             let interval = match d.kind {
                 DownKind::Full => self.master_down_interval(),

@@ -81,6 +81,24 @@ impl Tracking {
         }
     }
 
+    /// New tracker configurations; a tracker kept (same id, kind and name) keeps its last
+    /// status, a new one starts from its initial status (reload, spec 4.2).
+    pub fn reconfigured(&self, cfgs: &[TrackerConfig]) -> Tracking {
+        Tracking {
+            entries: cfgs
+                .iter()
+                .map(|c| {
+                    let kept = self
+                        .entries
+                        .iter()
+                        .find(|(o, _)| o.id == c.id && o.kind == c.kind && o.name == c.name)
+                        .map_or(c.initial, |(_, s)| *s);
+                    (c.clone(), kept)
+                })
+                .collect(),
+        }
+    }
+
     /// Records a report; returns false for an unknown tracker (dropped by the caller).
     pub fn set(&mut self, id: TrackerId, status: TrackStatus) -> bool {
         match self.entries.iter_mut().find(|(c, _)| c.id == id) {

@@ -313,6 +313,19 @@ impl Lan {
         });
     }
 
+    /// Reload on a node: new settings for one of its running instances
+    /// ([`Router::reconfigure`]).
+    pub fn reconfigure(
+        &mut self,
+        node: usize,
+        instance: InstanceId,
+        cfg: InstanceConfig,
+    ) -> Result<(), RouterError> {
+        let mut result = Ok(());
+        self.with_router(node, |r, now| result = r.reconfigure(now, instance, cfg));
+        result
+    }
+
     /// Runs the simulation up to and including `until`.
     pub fn run_until(&mut self, until: Timestamp) {
         for _ in 0..MAX_STEPS {

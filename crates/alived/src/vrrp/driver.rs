@@ -4,9 +4,10 @@
 
 use super::iface;
 use super::notify::Notifier;
+use super::reload::{Running, World, reload};
 use super::rx;
 use super::scripts::Prepared;
-use super::setup::{StartError, Vr, start_one};
+use super::setup::{StartError, StartKind, Vr, start_one};
 use super::spec::InstanceSpec;
 use super::statics_restore::Statics;
 use super::track::{TrackEvent, Trackers};
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub respawned: bool,
     /// Remove VIPs at stop (false with `-V`).
     pub release_vips: bool,
+    /// The command line, to read the configuration again on HUP.
+    pub cli: crate::cli::Options,
 }
 
 /// Microseconds since the process's epoch, the instances' clock: CLOCK_MONOTONIC less its
@@ -89,12 +92,12 @@ enum Wake {
 fn receive(
     pool: &mut SocketPool,
     router: &mut Router,
-    vrs: &mut [Vr],
+    vrs: &mut [Option<Vr>],
     now: Timestamp,
     floor: &mut Timestamp,
 ) -> bool {
     let drained = pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
-        let Some(vr) = vrs.get_mut(idx) else {
+        let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
         let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt) else {
@@ -186,10 +189,10 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
 }
 
 /// Carries out every pending action, in order.
-async fn drain(
+pub(super) async fn drain(
     nl: &Netlink,
     router: &mut Router,
-    vrs: &mut [Vr],
+    vrs: &mut [Option<Vr>],
     release_vips: bool,
     notifier: &mut Notifier,
 ) {
@@ -198,7 +201,7 @@ async fn drain(
         match target {
             Target::Instance(id) => {
                 let state = router.instance(id).map_or(State::Init, |i| i.state());
-                if let Some(vr) = vrs.get_mut(id.0) {
+                if let Some(Some(vr)) = vrs.get_mut(id.0) {
                     act(nl, vr, state, a, release_vips).await;
                 }
             }
@@ -232,13 +235,13 @@ fn ah_resync(router: &Router, id: InstanceId, vr: &mut Vr, d: &rx::Decoded) {
 /// Feeds a link change to every instance that cares; logs it as keepalived does.
 fn link_event(
     router: &mut Router,
-    vrs: &[Vr],
+    vrs: &[Option<Vr>],
     known: &mut HashMap<u32, bool>,
     (index, name): (u32, &str),
     up: bool,
     now: Timestamp,
 ) {
-    let relevant = vrs.iter().any(|vr| {
+    let relevant = vrs.iter().flatten().any(|vr| {
         vr.res.base.index == index || vr.spec.track_interfaces.iter().any(|t| t.name == name)
     });
     // A link first seen down (made again after a delete, or created for a tracker) changes
@@ -249,6 +252,7 @@ fn link_event(
     }
     info!("Netlink reports {name} {}", if up { "up" } else { "down" });
     for (i, vr) in vrs.iter().enumerate() {
+        let Some(vr) = vr else { continue };
         let mut links = Vec::new();
         if vr.res.base.index == index {
             links.push(Link::Own);
@@ -307,7 +311,11 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             &nl,
             &mut pool,
             spec,
-            opts.respawned,
+            if opts.respawned {
+                StartKind::Respawned
+            } else {
+                StartKind::Fresh
+            },
             vrs.len(),
             &mut garp_socks,
         )
@@ -315,7 +323,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         {
             Ok(p) => {
                 known.extend(p.links);
-                vrs.push(p.vr);
+                vrs.push(Some(p.vr));
                 configs.push(p.config);
                 firsts.push((p.initial, p.first));
             }
@@ -329,7 +337,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             let ok = g
                 .members
                 .iter()
-                .all(|m| vrs.iter().any(|vr: &Vr| vr.spec.name == *m));
+                .all(|m| vrs.iter().flatten().any(|vr: &Vr| vr.spec.name == *m));
             if !ok {
                 error!(
                     "VRRP_Group({}) has a disabled member - group ignored",
@@ -338,13 +346,23 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             }
             ok
         })
-        .collect();
+        .collect::<Vec<_>>();
     Trackers::init_files(&track_setup);
     for c in &mut configs {
         c.trackers.extend(track_setup.trackers_for(&c.name));
     }
-    let mut router = Router::new(configs, groups)?;
-    let names: Vec<String> = vrs.iter().map(|vr| vr.spec.name.clone()).collect();
+    let mut router = Router::new(configs, groups.clone())?;
+    let names: Vec<String> = vrs
+        .iter()
+        .flatten()
+        .map(|vr| vr.spec.name.clone())
+        .collect();
+    let mut running = Running {
+        statics: static_spec,
+        track: track_setup.clone(),
+        notify: notify_setup.clone(),
+        groups,
+    };
     // Every script prepared (and security-checked) in one pass.
     let prepared = Prepared::new(
         [
@@ -415,7 +433,19 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         match wake {
             Wake::Stop => stopping = true,
             Wake::Reload => {
-                warn!("Reload is not supported yet - keeping the running configuration")
+                let world = World {
+                    nl: &nl,
+                    pool: &mut pool,
+                    garp_socks: &mut garp_socks,
+                    router: &mut router,
+                    vrs: &mut vrs,
+                    known: &mut known,
+                    trackers: &mut trackers,
+                    notifier: &mut notifier,
+                    running: &mut running,
+                    statics: &mut statics,
+                };
+                reload(&opts.cli, world, || clock.now().max(floor)).await;
             }
             Wake::DataDump => info!("Data dump is not supported yet"),
             Wake::StatsDump => info!("Stats dump is not supported yet"),
@@ -461,7 +491,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     // track scripts are stopped and the notify scripts for STOP get their grace.
     router.handle_all(clock.now(), Input::Stop);
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
-    for vr in &vrs {
+    for vr in vrs.iter().flatten() {
         // Sockets closed before their VMAC interface goes.
         pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;

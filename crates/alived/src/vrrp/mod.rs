@@ -23,14 +23,19 @@
 //! stop (`statics.rs`), and put back when deleted from outside (`statics_restore.rs`); the
 //! instances of a `track_group` track the interfaces of the items naming it.
 //!
+//! Reload on HUP (`reload.rs`, with the pure `diff.rs`): the configuration is read again and
+//! only what changed is applied; a configuration with errors is refused and the running one
+//! stays.
+//!
 //! Not yet (reported at start as "not supported yet"):
-//! `track_bfd`, `track_src_ip`; reload on HUP and the USR1/USR2
-//! dumps are logged and ignored.
+//! `track_bfd`, `track_src_ip`; the USR1/USR2 dumps are logged and ignored.
 
 pub mod build;
+pub mod diff;
 pub mod driver;
 pub mod iface;
 pub mod notify;
+pub mod reload;
 pub mod rx;
 pub mod scripts;
 pub mod setup;
@@ -61,6 +66,9 @@ pub struct Loaded {
     pub notify: notify::NotifySetup,
     /// The configuration's diagnostics, one line each.
     pub report: Vec<String>,
+    /// Why a reload must not use this configuration although a start would (an instance
+    /// lost to an error, a configuration cut short); empty if it may.
+    pub unsafe_for_reload: Vec<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -100,8 +108,71 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
                 text.lines().next().map(str::to_owned)
             })
             .collect(),
+        unsafe_for_reload: unsafe_for_reload(&loaded, &disabled),
     })
 }
+
+/// Why a configuration that would run must still not replace a running one: errors that
+/// cost an instance (no VRID, a VRID out of range, no VIP where one is needed, no such
+/// interface), or that cut the configuration short (unbalanced braces, a keyword without its
+/// value). Other errors (a deprecated keyword, `auth_pass` truncated, an unknown keyword) are
+/// logged and the configuration applied, as keepalived applies it.
+fn unsafe_for_reload(
+    loaded: &alived_config::Loaded,
+    disabled: &[build::BuildError],
+) -> Vec<String> {
+    use alived_config::diag::Severity;
+    let mut why: Vec<String> = Vec::new();
+    let items = &loaded.diags.items;
+    if items.iter().any(|d| d.severity >= Severity::Fatal) {
+        why.push("the configuration could not be read completely".to_owned());
+    }
+    // keepalived's wording for unbalanced braces: blocks may have swallowed each other.
+    if items
+        .iter()
+        .any(|d| d.message.contains("missing '}'s or extra '{'s"))
+    {
+        why.push("the configuration's braces do not balance".to_owned());
+    }
+    for name in &loaded.config.dropped_instances {
+        why.push(format!("({name}) would be removed because of an error"));
+    }
+    for d in disabled {
+        why.push(format!("{d} - instance would be disabled"));
+    }
+    why
+}
+
+/// Reads and checks the configuration for a reload (spec 4.2): the reasons it cannot be used,
+/// one log line each. A configuration with errors that would cost an instance or cut the
+/// configuration short is refused (see [`unsafe_for_reload`]): keepalived 2.2.7 reloads such
+/// a configuration anyway and its VRRP process exits on it (measured with a VRID of 300 and
+/// with a missing brace: `exited with permanent error CONFIG`, VIPs left in place while the
+/// backup takes over); alived keeps running on the old one instead.
+///
+/// A missing configuration file is refused too: 2.2.7 logs `Config files missing '…'.` and
+/// `Failed to open configuration file`, then reloads an empty configuration, removing every
+/// instance (measured: `(VI_1) sent 0 priority`, `(VI_1) removing VIPs.`).
+pub fn load_for_reload(opts: &crate::cli::Options) -> Result<Loaded, Vec<String>> {
+    if !opts.use_file.is_file() {
+        return Err(vec![
+            format!("Config files missing '{}'.", opts.use_file.display()),
+            "Failed to open configuration file".to_owned(),
+        ]);
+    }
+    match load(opts) {
+        Err(LoadError::Fatal(report)) => Err(report.lines().map(str::to_owned).collect()),
+        Ok(l) if !l.unsafe_for_reload.is_empty() => {
+            let errors = l.report.iter().filter(|r| r.contains(": error: ")).cloned();
+            Err(errors.chain(l.unsafe_for_reload).collect())
+        }
+        Ok(l) => Ok(l),
+    }
+}
+
+/// The line logged when a reload is refused (keepalived's wording for `reload_check_config`,
+/// without its log file).
+pub const RELOAD_REFUSED: &str = "New config failed validation, see the lines above for details - keeping the running configuration";
 
 /// The top-level VRRP-side items the daemon does not apply yet, one line each.
 fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
@@ -147,5 +218,70 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             tracing::error!("{e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn opts(path: &std::path::Path) -> crate::cli::Options {
+        crate::cli::Cli::try_parse_from(["alived", "-f", &path.display().to_string()])
+            .unwrap()
+            .opts
+    }
+
+    #[test]
+    fn a_reload_refuses_a_configuration_with_errors_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.conf");
+        // An interface this host has (the configuration is checked against the host).
+        let Some(ifname) = crate::check::host_facts()
+            .interfaces
+            .into_iter()
+            .flatten()
+            .find(|i| i != "lo")
+        else {
+            eprintln!("no interface besides lo - skipped");
+            return;
+        };
+        let good = format!(
+            "vrrp_instance VI_1 {{\n interface {ifname}\n virtual_router_id 51\n \
+             virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
+        );
+        std::fs::write(&path, &good).unwrap();
+        let l = load_for_reload(&opts(&path)).unwrap();
+        assert_eq!(l.instances.len(), 1);
+        std::fs::write(&path, good.replace("51", "300")).unwrap();
+        let why = load_for_reload(&opts(&path)).err().unwrap();
+        assert!(
+            why.iter().any(|l| l.contains("VRID '300' not valid")),
+            "{why:?}"
+        );
+        std::fs::write(
+            &path,
+            format!("{good}vrrp_instance VI_2 {{\n interface lo\n"),
+        )
+        .unwrap();
+        assert!(load_for_reload(&opts(&path)).is_err());
+        std::fs::remove_file(&path).unwrap();
+        assert!(load_for_reload(&opts(&path)).is_err());
+        // Errors keepalived only reports (a truncated password, a one-member sync group, an
+        // unknown keyword) do not stop a reload.
+        let reported = good
+            .replace(
+                "virtual_router_id 51",
+                "virtual_router_id 51\n authentication {\n auth_type PASS\n auth_pass 0123456789\n }\n nonsense 1",
+            )
+            + "vrrp_sync_group G1 {\n group {\n VI_1\n }\n}\n";
+        std::fs::write(&path, &reported).unwrap();
+        let l = load_for_reload(&opts(&path)).unwrap();
+        assert!(
+            l.report.iter().any(|r| r.contains("error")),
+            "{:?}",
+            l.report
+        );
+        assert_eq!(l.instances.len(), 1);
     }
 }

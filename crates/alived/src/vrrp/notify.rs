@@ -16,7 +16,7 @@ use alived_config::model::{Config, GlobalDefs};
 use alived_sys::fifo::{FifoLine, FifoState, FifoWriter};
 use alived_sys::script::{KEEPALIVED_KILL_GRACE, Script, ScriptRunner};
 use alived_sys::smtp::{self, Alert, MailState, SmtpConfig};
-use alived_vrrp::instance::{Action, State};
+use alived_vrrp::instance::{Action, Reason, State};
 use alived_vrrp::sync::{Router, Target};
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -252,7 +252,30 @@ impl Notifier {
     /// Prepares the scripts (logging and disabling bad ones), opens the FIFOs and starts their
     /// scripts. `names[i]` is the name of `InstanceId(i)`.
     pub fn start(setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
-        let runner = ScriptRunner::new(KEEPALIVED_KILL_GRACE);
+        Notifier::start_on(ScriptRunner::new(KEEPALIVED_KILL_GRACE), setup, names, pool)
+    }
+
+    /// The notifier for a reloaded configuration: the same script runner (scripts already
+    /// running carry on undisturbed) and the mails in flight; the FIFOs are closed and opened
+    /// again, as keepalived 2.2.7 does on every reload (measured: its FIFO reader sees EOF).
+    pub fn reloaded(self, setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+        let mut fresh = Notifier::start_on(self.runner.clone(), setup, names, pool);
+        fresh.mails = self.mails;
+        let fifos = self.fifos;
+        tokio::spawn(async move {
+            for f in fifos {
+                let _ = tokio::time::timeout(Duration::from_secs(1), f.close()).await;
+            }
+        });
+        fresh
+    }
+
+    fn start_on(
+        runner: ScriptRunner,
+        setup: NotifySetup,
+        names: &[String],
+        pool: &Prepared,
+    ) -> Notifier {
         let inst: Vec<&OwnerSetup> = names
             .iter()
             .filter_map(|n| setup.instances.iter().find(|o| &o.name == n))
@@ -343,6 +366,10 @@ impl Notifier {
         let i = id.0;
         let prio = router.instance(id).map_or(0, |x| x.effective_priority());
         match action {
+            Action::Transition {
+                reason: Reason::Deleted,
+                ..
+            } => self.deleted(i, prio),
             Action::Transition { to, .. } => {
                 let group = self.group_of.get(i).copied().flatten();
                 if let Some(g) = group
@@ -395,6 +422,55 @@ impl Notifier {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// An instance removed by a reload (measured on 2.2.7): with `notify_deleted`, that
+    /// script (its own arguments only), `notify` with `DELETED` and a `DELETED` FIFO line;
+    /// without it, `notify` with `FAULT` and a `FAULT` FIFO line (`notify_fault` does not
+    /// run). The priority is the instance's effective one, not 0 as for STOP.
+    fn deleted(&mut self, i: usize, prio: u8) {
+        let Some(o) = self.instances.get_mut(i) else {
+            return;
+        };
+        o.state = Some(State::Stop);
+        let (word, fifo_state) = match o.scripts.get(&key(NotifyKind::Deleted)) {
+            Some(s) => {
+                spawn(&self.runner, s, &[]);
+                ("DELETED", FifoState::Deleted)
+            }
+            None => ("FAULT", FifoState::Fault),
+        };
+        if let Some(s) = o.scripts.get(&key(NotifyKind::Any)) {
+            let p = prio.to_string();
+            spawn(&self.runner, s, &["INSTANCE", &o.name, word, &p]);
+        }
+        let line = FifoLine::Instance {
+            name: o.name.clone(),
+            state: fifo_state,
+            priority: prio,
+        };
+        self.fifo(line);
+    }
+
+    /// After a reload rebuilt the notifier: the states already notified, so that group and
+    /// priority-change notifications carry on from where they were.
+    pub fn seed(&mut self, router: &Router) {
+        for (id, inst) in router.instances() {
+            if let Some(o) = self.instances.get_mut(id.0) {
+                o.state = Some(inst.state());
+            }
+        }
+        for (g, members) in self.group_members.iter().enumerate() {
+            let states: Vec<Option<State>> = members
+                .iter()
+                .map(|&m| self.instances.get(m).and_then(|o| o.state))
+                .collect();
+            if let (Some(o), Some(first)) = (self.groups.get_mut(g), states.first())
+                && states.iter().all(|s| s == first)
+            {
+                o.state = *first;
+            }
         }
     }
 

@@ -92,12 +92,24 @@ fn garp_socket(socks: &mut GarpSockets, ifindex: u32, name: &str) -> Option<Arc<
     }
 }
 
+/// How an instance comes to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartKind {
+    /// With the process: stale VIPs from an earlier run are removed.
+    Fresh,
+    /// With a process its parent restarted: VIPs found in place mean resume MASTER.
+    Respawned,
+    /// Added by a reload: addresses are left alone (another instance may hold them), as
+    /// keepalived 2.2.7 does (measured: no `removing VIPs.` for an added instance).
+    Added,
+}
+
 /// Sets one instance's I/O up. `idx` is the token its packets come out of `pool` with.
 pub async fn start_one(
     nl: &Netlink,
     pool: &mut SocketPool,
     spec: InstanceSpec,
-    respawned: bool,
+    kind: StartKind,
     idx: usize,
     garp_socks: &mut GarpSockets,
 ) -> Result<Prepared, StartError> {
@@ -107,8 +119,8 @@ pub async fn start_one(
     let res = iface::resolve(nl, &spec).await?;
     let vips = iface::vip_addrs(nl, &spec, &res).await;
     let routes = iface::vroutes(nl, &spec).await;
-    let resume = respawned && iface::all_present(nl, &vips).await;
-    if !resume {
+    let resume = kind == StartKind::Respawned && iface::all_present(nl, &vips).await;
+    if !resume && kind != StartKind::Added {
         // A fresh start removes VIPs a crashed earlier run left behind.
         for a in nl.remove_stale(&vips).await? {
             info!("({}) removed stale VIP {}/{}", spec.name, a.addr, a.prefix);
@@ -180,7 +192,11 @@ pub async fn start_one(
             c
         },
         initial,
-        first: if resume { Input::Resume } else { Input::Start },
+        first: match kind {
+            _ if resume => Input::Resume,
+            StartKind::Added => Input::StartAdded,
+            StartKind::Fresh | StartKind::Respawned => Input::Start,
+        },
         links,
         vr: Vr {
             vip_list: spec.vips.iter().map(|v| v.addr).collect(),

@@ -29,7 +29,7 @@ pub struct Item<T> {
 }
 
 /// The static items, as configured.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaticSpec {
     pub addrs: Vec<Item<VipSpec>>,
     pub routes: Vec<Item<VrouteSpec>>,

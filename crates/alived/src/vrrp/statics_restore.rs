@@ -356,6 +356,37 @@ impl Statics {
         }
     }
 
+    /// Reload (measured on 2.2.7): new items are added, kept ones stay in place, and the ones
+    /// no longer configured are removed, an address with
+    /// `((null)) ip address 10.98.5.2/24 dev eth0, no longer exist` (logged here without the
+    /// `((null))`).
+    pub async fn reload(&mut self, nl: &Netlink, spec: &StaticSpec) {
+        let new = Statics::apply(nl, spec).await;
+        let gone_routes: Vec<RouteSpec> = self
+            .routes
+            .iter()
+            .filter(|p| !new.routes.iter().any(|n| n.item == p.item))
+            .map(|p| p.item.clone())
+            .collect();
+        let gone_rules: Vec<RuleSpec> = self
+            .rules
+            .iter()
+            .filter(|r| !new.rules.iter().any(|n| n.item == r.item))
+            .map(|r| r.item.clone())
+            .collect();
+        iface::remove_routes(nl, WHO, &gone_routes, &gone_rules).await;
+        let mut gone = Vec::new();
+        for (a, what) in self.addrs.iter().zip(&self.described) {
+            if a.item.ifindex != 0 && !new.addrs.iter().any(|n| n.item == a.item) {
+                let what = what.split(" scope").next().unwrap_or(what);
+                info!("ip address {what}, no longer exist");
+                gone.push(a.item.clone());
+            }
+        }
+        iface::remove_vips(nl, WHO, &gone).await;
+        *self = new;
+    }
+
     /// Removes every static item (absent ones are fine): rules, routes, then addresses.
     pub async fn remove(&self, nl: &Netlink) {
         // Items whose interface never existed were never added.

@@ -627,6 +627,65 @@ impl Trackers {
         }
     }
 
+    /// After a reload rebuilt the trackers: each script `kept` says is unchanged takes over
+    /// its old result counter and state, so it is neither announced again nor waited for
+    /// (keepalived: `considered successful on reload`).
+    /// Instances still held for a first script result stay held.
+    pub fn carry_over(&mut self, old: &Trackers, kept: impl Fn(&str) -> bool) {
+        self.held.extend(old.held.iter().cloned());
+        for (name, &i) in &self.by_name {
+            if !kept(name) {
+                continue;
+            }
+            if let (Some(&j), Some(slot)) = (old.by_name.get(name), self.states.get_mut(i))
+                && let Some(state) = old.states.get(j)
+            {
+                *slot = state.clone();
+            }
+        }
+    }
+
+    /// On every reload, each tracked script with a result so far, as 2.2.7 logs it
+    /// (measured: `VRRP_Script(chk) considered unsuccessful on reload`).
+    pub fn log_reload(&self) {
+        let mut scripts: Vec<(&String, &usize)> = self.by_name.iter().collect();
+        scripts.sort_by_key(|(_, i)| **i);
+        for (name, &i) in scripts {
+            let used = self.script_users.get(i).is_some_and(|u| !u.is_empty());
+            if let (true, Some(ok)) = (used, self.states.get(i).and_then(|s| s.state())) {
+                let word = if ok { "successful" } else { "unsuccessful" };
+                info!("VRRP_Script({name}) considered {word} on reload");
+            }
+        }
+    }
+
+    /// After a reload rebuilt the trackers: each script state carried over goes to every
+    /// instance tracking the script, so a new instance takes it at once (measured on 2.2.7:
+    /// `(VI_2) Changing effective priority from 150 to 90` before its `Entering BACKUP STATE
+    /// (init)`); an instance that already has it does not change.
+    pub fn replay(&self, router: &mut Router, now: Timestamp) {
+        for (i, users) in self.script_users.iter().enumerate() {
+            let Some(ok) = self.states.get(i).and_then(|s| s.state()) else {
+                continue;
+            };
+            let status = if ok {
+                TrackStatus::Up
+            } else {
+                TrackStatus::Down
+            };
+            for &inst in users {
+                router.handle(
+                    now,
+                    inst,
+                    Input::TrackerResult {
+                        id: TrackerId(SCRIPT_ID_BASE + idx(i)),
+                        status,
+                    },
+                );
+            }
+        }
+    }
+
     /// Stops the tickers and every script still running.
     pub async fn shutdown(self) {
         for t in &self.tickers {

@@ -80,6 +80,11 @@ impl AdvertTx {
         }
     }
 
+    /// The socket adverts leave from (kept by an instance a reload reconfigures).
+    pub fn socket(&self) -> Arc<VrrpSocket> {
+        self.sock.clone()
+    }
+
     /// Sends one advert with `priority` to every destination. `ah` is the instance's one AH
     /// sequence counter, shared with the receive side as keepalived does.
     pub async fn send(&mut self, priority: Priority, ah_seq: &mut AhReplay) -> Result<(), TxError> {

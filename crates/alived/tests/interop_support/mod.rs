@@ -185,7 +185,8 @@ pub fn assert_no_rx_errors(topo: &Topology) {
 /// the run (AH sequence numbers).
 pub fn normalise(line: &str) -> String {
     let mut s = line.trim().to_owned();
-    if let Some(i) = s.find(" (")
+    // The last " (": a line can start with `(VI_1)` after its time prefix.
+    if let Some(i) = s.rfind(" (")
         && s[i..].contains("more suppressed")
     {
         s.truncate(i);

@@ -159,7 +159,10 @@ impl GarpBurst {
                         self.gna_interval
                     }
                 };
-                if !pause.is_zero() {
+                if pause.is_zero() {
+                    // Back to back, but the VRRP loop runs between two frames.
+                    tokio::task::yield_now().await;
+                } else {
                     tokio::time::sleep(pause).await;
                 }
             }

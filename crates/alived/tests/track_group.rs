@@ -44,6 +44,19 @@ fn start_r1(t: &mut Topology, statics: &str) {
     expect_line(&t.routers[0], "(VI_1) Entering MASTER STATE", FAST);
 }
 
+/// r1 is still MASTER and went to FAULT at no point since `mark`.
+fn assert_master_without_fault(t: &Topology, mark: usize) {
+    assert!(
+        t.routers[0]
+            .log()
+            .find(mark, "Entering FAULT STATE")
+            .is_none(),
+        "{}",
+        t.routers[0].dump()
+    );
+    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+}
+
 /// Whether `r` logged exactly `text` after `mark`.
 fn logged_exactly(r: &Router, mark: usize, text: &str) -> bool {
     r.log().find_all(mark, text).iter().any(|l| l.text == text)
@@ -200,13 +213,7 @@ fn deleted_static_routes_are_restored_and_rules_only_when_watched() {
             .find(mark, "Restoring deleted static rule")
             .is_none()
     );
-    assert!(
-        t.routers[0]
-            .log()
-            .find(mark, "Entering FAULT STATE")
-            .is_none()
-    );
-    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    assert_master_without_fault(&t, mark);
     t.router(0).unwrap().stop().unwrap();
 }
 
@@ -288,13 +295,7 @@ fn a_track_group_defined_after_its_item_is_not_found_and_not_tracked() {
         &format!("Restoring deleted static address {STAT}/24 dev d0 scope global"),
         FAST,
     );
-    assert!(
-        t.routers[0]
-            .log()
-            .find(mark, "Entering FAULT STATE")
-            .is_none()
-    );
-    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    assert_master_without_fault(&t, mark);
     t.router(0).unwrap().stop().unwrap();
 }
 
@@ -330,13 +331,7 @@ fn a_failed_restore_on_an_up_interface_is_logged_and_is_not_fault() {
         FAST,
     );
     sysctl("0");
-    assert!(
-        t.routers[0]
-            .log()
-            .find(mark, "Entering FAULT STATE")
-            .is_none()
-    );
-    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    assert_master_without_fault(&t, mark);
     t.router(0).unwrap().stop().unwrap();
 }
 
@@ -536,12 +531,6 @@ fn a_static_route_that_cannot_be_restored_is_logged_and_is_not_fault() {
         t.routers[0].dump()
     );
     assert!(!route().contains("10.231.0.0/16"), "{}", route());
-    assert!(
-        t.routers[0]
-            .log()
-            .find(mark, "Entering FAULT STATE")
-            .is_none()
-    );
-    assert_eq!(t.routers[0].last_state().as_deref(), Some("MASTER"));
+    assert_master_without_fault(&t, mark);
     t.router(0).unwrap().stop().unwrap();
 }

@@ -12,9 +12,11 @@
 //! let eth0 = nl.link_by_name("eth0").await?;
 //! nl.remove_stale(&configured_vips).await?;                // VIPs a crashed run left behind
 //! let mut pool = SocketPool::new();
-//! let mut sub = pool.subscribe(SocketKey::multicast_v4(eth0.index), vrid, &[])?;
-//! sub.socket().send_v4(&ipv4_packet_bytes, VRRP_GROUP_V4).await?;   // adverts out
-//! let rx = sub.recv().await;                               // adverts in: bytes + RecvInfo
+//! let sock = pool.subscribe(SocketKey::multicast_v4(eth0.index), vrid, &[], token)?;
+//! sock.send_v4(&ipv4_packet_bytes, VRRP_GROUP_V4).await?;  // adverts out
+//! pool.readable().await;                                   // adverts in, in the loop:
+//! pool.drain(budget, |token, pkt| { /* bytes + RecvInfo */ });
+//! let mut deadline = timer::Deadline::new()?;              // the loop's one timer
 //! nl.add_address(&AddrSpec::new(eth0.index, vip, 32)).await?;       // become master
 //! PacketSocket::sender(eth0.index)?.send(&garp_frame).await?;       // GARP / NA
 //! let mut events = netlink::EventStream::new()?;           // link up/down, addresses

@@ -391,25 +391,8 @@ impl VrrpSocket {
         }
     }
 
-    /// Receives one packet into `buf`: the whole IPv4 packet (header included) or the IPv6
-    /// VRRP message. Returns what the kernel reported about it.
-    pub async fn recv(&self, buf: &mut [u8]) -> Result<RecvInfo, SocketError> {
-        loop {
-            let mut guard = self
-                .fd
-                .readable()
-                .await
-                .map_err(SocketError::io("poll readable"))?;
-            match guard.try_io(|fd| recv_once(fd.get_ref(), self.key.family, buf)) {
-                Ok(Ok(r)) => return r,
-                Ok(Err(e)) => return Err(SocketError::io("recvmsg")(e)),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    /// Receives one packet if one is queued, without waiting: `Ok(None)` when the socket is
-    /// empty. Reads the socket directly, whatever the reactor last saw, so that a caller can
+    /// Receives one packet into `buf` (the whole IPv4 packet, header included, or the IPv6
+    /// VRRP message) if one is queued, without waiting: `Ok(None)` when the socket is empty. Reads the socket directly, whatever the reactor last saw, so that a caller can
     /// take every packet the kernel holds before it acts on a timer.
     pub fn try_recv(&self, buf: &mut [u8]) -> Result<Option<RecvInfo>, SocketError> {
         match recv_once(self.fd.get_ref(), self.key.family, buf) {

@@ -78,13 +78,14 @@ enum Line {
 /// The lines go to a thread of their own through a bounded queue: a slow reader of stderr
 /// or a busy syslog daemon never holds up the VRRP loop (a full stderr pipe used to stop
 /// adverts, turning one late master into a cascade of takeovers). Lines that find the queue
-/// full are dropped, and the writer says how many before the next line it writes.
+/// full are dropped and counted; the next line logged is preceded by a warning saying how
+/// many.
 struct Writer {
     tx: std::sync::mpsc::Sender<Line>,
     /// Lines queued and not yet written (the bound; an unbounded channel allocates only what
     /// is queued, where a bounded one would hold all its slots for ever).
     pending: std::sync::Arc<AtomicUsize>,
-    dropped: std::sync::Arc<AtomicU64>,
+    dropped: AtomicU64,
 }
 
 static WRITER: OnceLock<Writer> = OnceLock::new();
@@ -92,9 +93,8 @@ static WRITER: OnceLock<Writer> = OnceLock::new();
 impl Writer {
     fn start(syslog: Option<UnixDatagram>) -> Writer {
         let (tx, rx) = std::sync::mpsc::channel::<Line>();
-        let dropped = std::sync::Arc::new(AtomicU64::new(0));
         let pending = std::sync::Arc::new(AtomicUsize::new(0));
-        let (lost, queued) = (dropped.clone(), pending.clone());
+        let queued = pending.clone();
         let spawned = std::thread::Builder::new()
             .name("log".into())
             .stack_size(64 * 1024)
@@ -108,16 +108,6 @@ impl Writer {
                             continue;
                         }
                     };
-                    let n = lost.swap(0, Ordering::Relaxed);
-                    if n > 0 {
-                        let note = format!("{n} log lines dropped: log output too slow");
-                        if console.is_some() {
-                            let _ = std::io::stderr().write_all(format!("{note}\n").as_bytes());
-                        }
-                        if let Some(s) = &syslog {
-                            let _ = s.send(note.as_bytes());
-                        }
-                    }
                     if let Some(c) = &console {
                         // One write per line so that lines of the parent and the children
                         // interleave whole.
@@ -135,7 +125,7 @@ impl Writer {
         Writer {
             tx,
             pending,
-            dropped,
+            dropped: AtomicU64::new(0),
         }
     }
 
@@ -202,15 +192,28 @@ impl<S: Subscriber> Layer<S> for KeepalivedLayer {
         let Some(w) = WRITER.get() else {
             return;
         };
+        let lost = w.dropped.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            let note = format!("{lost} log lines dropped: log output too slow");
+            w.send(self.line(&Level::WARN, &note));
+        }
+        w.send(self.line(level, &msg.0));
+    }
+}
+
+impl KeepalivedLayer {
+    /// `msg` as each destination wants it: keepalived's time prefix on the console, the
+    /// priority, ident and pid for syslog.
+    fn line(&self, level: &Level, msg: &str) -> Line {
         let console = self.opts.console.then(|| {
             let now = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
-            format!("{now}: {}\n", msg.0)
+            format!("{now}: {msg}\n")
         });
         let syslog = self.opts.syslog.then(|| {
             let pri = self.opts.facility * 8 + syslog_severity(level);
-            format!("<{pri}>{}[{}]: {}", self.opts.role.ident(), self.pid, msg.0)
+            format!("<{pri}>{}[{}]: {msg}", self.opts.role.ident(), self.pid)
         });
-        w.send(Line::Text { console, syslog });
+        Line::Text { console, syslog }
     }
 }
 

@@ -56,17 +56,21 @@ impl Clock {
 
 /// Packets read in one sweep of the sockets before the loop looks at its other inputs.
 const RX_BUDGET: usize = 1024;
-/// When a packet reached the kernel, on the instances' clock: `now` less its age by the
-/// kernel's timestamp (CLOCK_REALTIME, so the age is taken against the wall clock read now),
+/// When a packet reached the kernel, on the instances' clock: `now` (the instances' clock and
+/// the wall clock, read together) less the packet's age by the kernel's timestamp
+/// (CLOCK_REALTIME, hence the wall clock),
 /// never before `floor` (the last time already handed to the instances). However long the
 /// process was stopped, the adverts that kept arriving count from when they arrived; a
 /// wall-clock step in between can only move a packet later (to `floor`) or to `now`.
-fn arrival(received_at: Option<Duration>, now: Timestamp, floor: Timestamp) -> Timestamp {
+fn arrival(
+    received_at: Option<Duration>,
+    now: (Timestamp, Option<Duration>),
+    floor: Timestamp,
+) -> Timestamp {
+    let (now, wall) = now;
     let age = received_at
-        .and_then(|at| {
-            let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-            Some(wall.saturating_sub(at))
-        })
+        .zip(wall)
+        .map(|(at, wall)| wall.saturating_sub(at))
         .unwrap_or_default();
     let us = u64::try_from(age.as_micros()).unwrap_or(u64::MAX);
     let t = Timestamp::from_micros(now.as_micros().saturating_sub(us));
@@ -96,6 +100,9 @@ fn receive(
     now: Timestamp,
     floor: &mut Timestamp,
 ) -> bool {
+    // Both clocks read once for the whole sweep, so that every packet's age is taken
+    // against the same instant as `now`.
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
     let drained = pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
@@ -103,7 +110,7 @@ fn receive(
         let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt) else {
             return;
         };
-        let t = arrival(pkt.info.received_at, now, *floor);
+        let t = arrival(pkt.info.received_at, (now, wall), *floor);
         *floor = t;
         router.handle_timeout(t);
         ah_resync(router, InstanceId(idx), vr, &d);

@@ -30,6 +30,16 @@ def become_subreaper():
         pass
 
 
+def stop_group(proc, sig=signal.SIGTERM, wait=5):
+    """Signals the process group a watcher started (its own, by its leader's pid) and waits
+    for the leader; gone already is fine."""
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(wait)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+
+
 def sh(*args, check=True):
     """Runs a command, returning stdout; raises with stderr on failure when check."""
     p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -344,11 +354,7 @@ class ArpWatch:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+            stop_group(self.proc)
             self.proc = None
 
 
@@ -458,11 +464,7 @@ class PcapWatch:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+            stop_group(self.proc)
             self.proc = None
 
 
@@ -550,11 +552,7 @@ class AddrWatch:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
+            stop_group(self.proc, signal.SIGKILL)
             self.proc = None
 
 
@@ -591,11 +589,7 @@ class PcapFile:
     def stop(self):
         if self.proc is None:
             return None
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
+        stop_group(self.proc, wait=10)
         self.proc = None
         self.reader.join(2)
         for line in self.err:

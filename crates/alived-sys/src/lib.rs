@@ -69,4 +69,4 @@ pub fn release_free_memory() {
 }
 pub use packet_socket::PacketSocket;
 pub use pool::{Drained, Received, SocketPool, SocketStats};
-pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};
+pub use vrrp_socket::{Delivery, Family, RecvBuf, RecvInfo, SocketKey, VrrpSocket};

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use crate::error::SocketError;
-use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, vrid_of};
+use crate::vrrp_socket::{RecvBuf, RecvInfo, SocketKey, VrrpSocket, vrid_of};
 
 /// Largest packet we accept; VRRP adverts are far smaller (255 IPv6 addresses = 4 KiB).
 const RECV_BUF: usize = 9216;
@@ -84,7 +84,7 @@ pub struct Drained {
 /// The pool. Lives on the VRRP driver's runtime.
 pub struct SocketPool {
     sockets: Vec<Pooled>,
-    buf: Vec<u8>,
+    buf: RecvBuf,
 }
 
 impl Default for SocketPool {
@@ -98,7 +98,7 @@ impl SocketPool {
     pub fn new() -> Self {
         SocketPool {
             sockets: Vec::new(),
-            buf: vec![0; RECV_BUF],
+            buf: RecvBuf::new(RECV_BUF),
         }
     }
 
@@ -209,7 +209,7 @@ impl SocketPool {
                     SocketStats::bump(&p.stats.truncated);
                     continue;
                 }
-                let bytes = self.buf.get(..info.len).unwrap_or(&[]);
+                let bytes = self.buf.packet(&info);
                 let Some(vrid) = vrid_of(family, bytes) else {
                     SocketStats::bump(&p.stats.too_short);
                     continue;

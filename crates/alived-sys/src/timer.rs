@@ -95,6 +95,10 @@ impl Deadline {
             });
             match read {
                 Ok(Ok(_)) => {
+                    // The timer is one-shot and now disarmed: it cannot fire again before
+                    // `set`, whose expiry is a new edge. Clearing here spares the read that
+                    // would only learn EAGAIN on the next wait.
+                    guard.clear_ready();
                     self.armed = None;
                     return;
                 }

@@ -392,9 +392,10 @@ impl VrrpSocket {
     }
 
     /// Receives one packet into `buf` (the whole IPv4 packet, header included, or the IPv6
-    /// VRRP message) if one is queued, without waiting: `Ok(None)` when the socket is empty. Reads the socket directly, whatever the reactor last saw, so that a caller can
-    /// take every packet the kernel holds before it acts on a timer.
-    pub fn try_recv(&self, buf: &mut [u8]) -> Result<Option<RecvInfo>, SocketError> {
+    /// VRRP message) if one is queued, without waiting: `Ok(None)` when the socket is empty.
+    /// Reads the socket directly, whatever the reactor last saw, so that a caller can take
+    /// every packet the kernel holds before it acts on a timer.
+    pub fn try_recv(&self, buf: &mut RecvBuf) -> Result<Option<RecvInfo>, SocketError> {
         match recv_once(self.fd.get_ref(), self.key.family, buf) {
             Ok(r) => r.map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
@@ -418,24 +419,46 @@ impl VrrpSocket {
     }
 }
 
+/// A receive buffer with room for the control messages a VRRP socket asks for (packet info,
+/// hop limit, kernel timestamp), allocated once and reused for every packet.
+pub struct RecvBuf {
+    data: Vec<u8>,
+    cmsg: Vec<u8>,
+}
+
+impl RecvBuf {
+    /// Room for packets of up to `len` bytes (longer ones are reported truncated).
+    pub fn new(len: usize) -> Self {
+        RecvBuf {
+            data: vec![0; len],
+            cmsg: nix::cmsg_space!(
+                libc::in6_pktinfo,
+                libc::c_int,
+                libc::in_pktinfo,
+                libc::timespec
+            ),
+        }
+    }
+
+    /// The bytes of the last packet received, as far as `info.len`.
+    pub fn packet(&self, info: &RecvInfo) -> &[u8] {
+        self.data.get(..info.len).unwrap_or(&[])
+    }
+}
+
 /// One non-blocking `recvmsg`. `WouldBlock` is returned as an `io::Error` for `try_io`; any
 /// other failure is returned inside `Ok(Err(..))`.
 fn recv_once(
     sock: &Socket,
     family: Family,
-    buf: &mut [u8],
+    rb: &mut RecvBuf,
 ) -> std::io::Result<Result<RecvInfo, SocketError>> {
-    let mut cmsg_space = nix::cmsg_space!(
-        libc::in6_pktinfo,
-        libc::c_int,
-        libc::in_pktinfo,
-        libc::timespec
-    );
+    let RecvBuf { data: buf, cmsg } = rb;
     let mut iov = [IoSliceMut::new(buf)];
     let msg = match recvmsg::<SockaddrStorage>(
         sock.as_raw_fd(),
         &mut iov,
-        Some(&mut cmsg_space),
+        Some(cmsg),
         MsgFlags::MSG_TRUNC,
     ) {
         Ok(m) => m,

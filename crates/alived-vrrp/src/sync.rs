@@ -75,6 +75,11 @@ pub struct Router {
     /// Every armed deadline as (when, instance), and each instance's entry in it.
     deadlines: BTreeSet<(Timestamp, usize)>,
     deadline_of: Vec<Option<Timestamp>>,
+    /// The one action queue lent to whichever instance takes an input (see
+    /// [`Instance::lend_queue`]).
+    spare: VecDeque<Action>,
+    /// The due instances of one `handle_timeout`, kept to spare an allocation per timer.
+    due: Vec<usize>,
 }
 
 /// Capacity the drained action queue keeps (a start-up burst can need thousands).
@@ -149,6 +154,8 @@ impl Router {
             dirty: (0..n).collect(),
             deadlines: BTreeSet::new(),
             deadline_of: vec![None; n],
+            spare: VecDeque::new(),
+            due: Vec::new(),
         };
         router.refresh_dirty();
         Ok(router)
@@ -297,8 +304,11 @@ impl Router {
         self.instances.get(id.0)?.as_ref()
     }
 
+    /// The instance `id`, about to take an input: it is lent the spare action queue.
     fn instance_mut(&mut self, id: InstanceId) -> Option<&mut Instance> {
-        self.instances.get_mut(id.0)?.as_mut()
+        let inst = self.instances.get_mut(id.0)?.as_mut()?;
+        inst.lend_queue(&mut self.spare);
+        Some(inst)
     }
 
     /// The instance for an incoming advert's VRID and family.
@@ -310,7 +320,7 @@ impl Router {
 
     /// Feeds one input to one instance (an unknown id is ignored), then applies group rules.
     pub fn handle(&mut self, now: Timestamp, id: InstanceId, input: Input) {
-        if let Some(Some(inst)) = self.instances.get_mut(id.0) {
+        if let Some(inst) = self.instance_mut(id) {
             inst.handle(now, input);
             self.dirty.push(id.0);
         }
@@ -322,6 +332,7 @@ impl Router {
     /// Feeds the same input (Start, Stop) to every instance.
     pub fn handle_all(&mut self, now: Timestamp, input: Input) {
         for inst in self.instances.iter_mut().flatten() {
+            inst.lend_queue(&mut self.spare);
             inst.handle(now, input.clone());
         }
         self.dirty.extend(0..self.instances.len());
@@ -332,25 +343,29 @@ impl Router {
     /// after each, as keepalived's single thread does: with two members timing out together,
     /// the second one completes "every member wants MASTER".
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        let mut due: Vec<usize> = self
-            .deadlines
-            .iter()
-            .take_while(|(t, _)| *t <= now)
-            .map(|&(_, i)| i)
-            .collect();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        due.extend(
+            self.deadlines
+                .iter()
+                .take_while(|(t, _)| *t <= now)
+                .map(|&(_, i)| i),
+        );
         due.sort_unstable();
-        for i in due {
+        for &i in &due {
             let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
             // An earlier member's group move may have re-armed or cancelled this one.
             if inst.poll_timeout().is_some_and(|t| t <= now) {
+                inst.lend_queue(&mut self.spare);
                 inst.handle_timeout(now);
                 self.dirty.push(i);
                 self.last = Some(InstanceId(i));
                 self.settle(now);
             }
         }
+        self.due = due;
         self.last = None;
     }
 
@@ -434,6 +449,7 @@ impl Router {
                 }
                 self.actions.push_back((Target::Instance(InstanceId(i)), a));
             }
+            inst.reclaim_queue(&mut self.spare);
         }
         for id in rx_lower {
             let peers: Vec<InstanceId> = self
@@ -445,11 +461,13 @@ impl Router {
                 .collect();
             for p in peers {
                 if let Some(Some(inst)) = self.instances.get_mut(p.0) {
+                    inst.lend_queue(&mut self.spare);
                     inst.sync_lower_prio_garp(now);
                     self.dirty.push(p.0);
                     while let Some(a) = inst.poll_action() {
                         self.actions.push_back((Target::Instance(p), a));
                     }
+                    inst.reclaim_queue(&mut self.spare);
                 }
             }
         }

@@ -256,3 +256,30 @@ fn sync_group_peers_send_lower_priority_garps_too() {
         ]
     );
 }
+
+#[test]
+fn drained_instances_hold_no_action_queue_of_their_own() {
+    let configs: Vec<InstanceConfig> = (1..=20).map(|v| cfg(&format!("VI_{v}"), v)).collect();
+    let mut r = Router::new(configs, vec![]).unwrap();
+    r.handle_all(ms(0), Input::Start);
+    assert!(!drain(&mut r).is_empty());
+    // Through the down timers to MASTER, then a few advert intervals.
+    let mut t = 0;
+    while t < 10_000 {
+        t += 100;
+        r.handle_timeout(ms(t));
+        drain(&mut r);
+    }
+    assert!(states(&r).iter().all(|s| *s == State::Master));
+    let id = InstanceId(3);
+    let input = advert_for(&r, id, 255);
+    r.handle(ms(t), id, input);
+    assert!(
+        !drain(&mut r).is_empty(),
+        "a higher-priority advert makes VI_4 act"
+    );
+    for (id, inst) in r.instances() {
+        assert_eq!(inst.queue_capacity(), 0, "{id:?} kept its queue");
+    }
+    assert!(r.spare.capacity() > 0, "the router keeps the one queue");
+}

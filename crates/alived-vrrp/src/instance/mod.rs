@@ -166,13 +166,34 @@ impl Instance {
 
     /// The next effect to carry out, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        let a = self.actions.pop_front();
-        if a.is_none() && self.actions.capacity() > 0 {
-            // Drained: an idle instance keeps no queue (a thousand instances would keep
-            // half a megabyte of empty queues after their start-up burst).
-            self.actions = VecDeque::new();
+        self.actions.pop_front()
+    }
+
+    /// Lends the instance `spare`, an empty action queue, for the input it is about to take,
+    /// if it holds none of its own. With [`Instance::reclaim_queue`] after draining, a router
+    /// keeps one queue for all its instances: no queue per idle instance (a thousand of them
+    /// kept half a megabyte after their start-up burst) and no allocation per advert.
+    pub fn lend_queue(&mut self, spare: &mut VecDeque<Action>) {
+        if self.actions.capacity() == 0 && spare.is_empty() {
+            std::mem::swap(&mut self.actions, spare);
         }
-        a
+    }
+
+    /// Capacity of the instance's own action queue (tests of the lending).
+    #[cfg(test)]
+    pub(crate) fn queue_capacity(&self) -> usize {
+        self.actions.capacity()
+    }
+
+    /// Takes the drained action queue back into `spare` (keeping the larger of the two), so
+    /// that the instance holds none. Does nothing while actions are pending.
+    pub fn reclaim_queue(&mut self, spare: &mut VecDeque<Action>) {
+        if self.actions.is_empty() {
+            let q = std::mem::take(&mut self.actions);
+            if q.capacity() > spare.capacity() {
+                *spare = q;
+            }
+        }
     }
 
     /// When [`Instance::handle_timeout`] must be called next.

@@ -45,6 +45,7 @@ pub mod netlink;
 pub mod netns;
 pub mod packet_socket;
 pub mod pool;
+pub mod recv;
 pub mod script;
 pub mod security;
 pub mod smtp;
@@ -69,4 +70,5 @@ pub fn release_free_memory() {
 }
 pub use packet_socket::PacketSocket;
 pub use pool::{Drained, Received, SocketPool, SocketStats};
-pub use vrrp_socket::{Delivery, Family, RecvBuf, RecvInfo, SocketKey, VrrpSocket};
+pub use recv::RecvBatch;
+pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

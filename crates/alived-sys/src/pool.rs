@@ -18,10 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use crate::error::SocketError;
-use crate::vrrp_socket::{RecvBuf, RecvInfo, SocketKey, VrrpSocket, vrid_of};
-
-/// Largest packet we accept; VRRP adverts are far smaller (255 IPv6 addresses = 4 KiB).
-const RECV_BUF: usize = 9216;
+use crate::recv::{BATCH, RecvBatch};
+use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, vrid_of};
 
 /// One received packet, borrowed from the pool's buffer for the length of the callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +82,7 @@ pub struct Drained {
 /// The pool. Lives on the VRRP driver's runtime.
 pub struct SocketPool {
     sockets: Vec<Pooled>,
-    buf: RecvBuf,
+    batch: RecvBatch,
 }
 
 impl Default for SocketPool {
@@ -98,7 +96,7 @@ impl SocketPool {
     pub fn new() -> Self {
         SocketPool {
             sockets: Vec::new(),
-            buf: RecvBuf::new(RECV_BUF),
+            batch: RecvBatch::new(),
         }
     }
 
@@ -196,29 +194,33 @@ impl SocketPool {
                     out.more = true;
                     return out;
                 }
-                let info = match p.socket.try_recv(&mut self.buf) {
-                    Ok(Some(i)) => i,
-                    Ok(None) => break,
+                let got = p.socket.try_recv_batch(&mut self.batch, |r| {
+                    let (info, bytes) = match r {
+                        Ok(x) => x,
+                        Err(_) => return SocketStats::bump(&p.stats.recv_errors),
+                    };
+                    SocketStats::bump(&p.stats.received);
+                    if info.truncated {
+                        return SocketStats::bump(&p.stats.truncated);
+                    }
+                    let Some(vrid) = vrid_of(family, bytes) else {
+                        return SocketStats::bump(&p.stats.too_short);
+                    };
+                    match p.vrids.get(&vrid) {
+                        None => SocketStats::bump(&p.stats.unknown_vrid),
+                        Some(&token) => {
+                            out.delivered += 1;
+                            f(token, Received { bytes, info });
+                        }
+                    }
+                });
+                match got {
+                    // A short batch emptied the socket.
+                    Ok(n) if n < BATCH => break,
+                    Ok(_) => {}
                     Err(_) => {
                         SocketStats::bump(&p.stats.recv_errors);
                         break;
-                    }
-                };
-                SocketStats::bump(&p.stats.received);
-                if info.truncated {
-                    SocketStats::bump(&p.stats.truncated);
-                    continue;
-                }
-                let bytes = self.buf.packet(&info);
-                let Some(vrid) = vrid_of(family, bytes) else {
-                    SocketStats::bump(&p.stats.too_short);
-                    continue;
-                };
-                match p.vrids.get(&vrid) {
-                    None => SocketStats::bump(&p.stats.unknown_vrid),
-                    Some(&token) => {
-                        out.delivered += 1;
-                        f(token, Received { bytes, info });
                     }
                 }
             }

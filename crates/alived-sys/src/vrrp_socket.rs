@@ -8,20 +8,18 @@
 //!
 //! Sockets are shared between instances through [`crate::SocketPool`].
 
-use std::io::{IoSlice, IoSliceMut};
+use std::io::IoSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::num::NonZeroU32;
 use std::os::fd::{AsFd, AsRawFd};
 
-use nix::sys::socket::{
-    ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn6, SockaddrStorage, recvmsg, sendmsg,
-    setsockopt, sockopt,
-};
+use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrIn6, sendmsg, setsockopt, sockopt};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
 use crate::error::SocketError;
 use crate::ffi;
+use crate::recv::RecvBatch;
 
 /// IP protocol number of VRRP (RFC 5798 §5.1.1.4).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -391,20 +389,22 @@ impl VrrpSocket {
         }
     }
 
-    /// Receives one packet into `buf` (the whole IPv4 packet, header included, or the IPv6
-    /// VRRP message) if one is queued, without waiting: `Ok(None)` when the socket is empty.
-    /// Reads the socket directly, whatever the reactor last saw, so that a caller can take
-    /// every packet the kernel holds before it acts on a timer.
-    pub fn try_recv(&self, buf: &mut RecvBuf) -> Result<Option<RecvInfo>, SocketError> {
-        match recv_once(self.fd.get_ref(), self.key.family, buf) {
-            Ok(r) => r.map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(SocketError::io("recvmsg")(e)),
-        }
+    /// Receives the packets queued on the socket, up to [`RecvBatch`]'s size, in one
+    /// `recvmmsg` without waiting, and calls `f` with each (its bytes: the whole IPv4 packet,
+    /// header included, or the IPv6 VRRP message). Returns how many were received: 0 when the
+    /// socket is empty, fewer than the batch's size when it was emptied. Reads the socket
+    /// directly, whatever the reactor last saw, so that a caller can take every packet the
+    /// kernel holds before it acts on a timer.
+    pub fn try_recv_batch(
+        &self,
+        batch: &mut RecvBatch,
+        f: impl FnMut(Result<(RecvInfo, &[u8]), SocketError>),
+    ) -> Result<usize, SocketError> {
+        batch.receive(self.fd.get_ref().as_raw_fd(), self.key.family, f)
     }
 
     /// Ready when the reactor reports the socket readable. The readiness is consumed: the
-    /// caller must then read with [`VrrpSocket::try_recv`] until it returns `Ok(None)` (a
+    /// caller must then read with [`VrrpSocket::try_recv_batch`] until the socket is empty (a
     /// packet arriving after that wakes the reactor again).
     pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         match self.fd.poll_read_ready(cx) {
@@ -417,123 +417,6 @@ impl VrrpSocket {
             std::task::Poll::Pending => std::task::Poll::Pending,
         }
     }
-}
-
-/// A receive buffer with room for the control messages a VRRP socket asks for (packet info,
-/// hop limit, kernel timestamp), allocated once and reused for every packet.
-pub struct RecvBuf {
-    data: Vec<u8>,
-    cmsg: Vec<u8>,
-}
-
-impl RecvBuf {
-    /// Room for packets of up to `len` bytes (longer ones are reported truncated).
-    pub fn new(len: usize) -> Self {
-        RecvBuf {
-            data: vec![0; len],
-            cmsg: nix::cmsg_space!(
-                libc::in6_pktinfo,
-                libc::c_int,
-                libc::in_pktinfo,
-                libc::timespec
-            ),
-        }
-    }
-
-    /// The bytes of the last packet received, as far as `info.len`.
-    pub fn packet(&self, info: &RecvInfo) -> &[u8] {
-        self.data.get(..info.len).unwrap_or(&[])
-    }
-}
-
-/// One non-blocking `recvmsg`. `WouldBlock` is returned as an `io::Error` for `try_io`; any
-/// other failure is returned inside `Ok(Err(..))`.
-fn recv_once(
-    sock: &Socket,
-    family: Family,
-    rb: &mut RecvBuf,
-) -> std::io::Result<Result<RecvInfo, SocketError>> {
-    let RecvBuf { data: buf, cmsg } = rb;
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = match recvmsg::<SockaddrStorage>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(cmsg),
-        MsgFlags::MSG_TRUNC,
-    ) {
-        Ok(m) => m,
-        Err(nix::errno::Errno::EAGAIN) => return Err(std::io::ErrorKind::WouldBlock.into()),
-        Err(e) => return Ok(Err(SocketError::nix("recvmsg")(e))),
-    };
-    let mut ifindex = None;
-    let mut dst = None;
-    let mut hop_limit = None;
-    let mut received_at = None;
-    if let Ok(cmsgs) = msg.cmsgs() {
-        for c in cmsgs {
-            match c {
-                ControlMessageOwned::Ipv4PacketInfo(pi) => {
-                    ifindex = u32::try_from(pi.ipi_ifindex).ok();
-                }
-                ControlMessageOwned::Ipv6PacketInfo(pi) => {
-                    ifindex = Some(pi.ipi6_ifindex);
-                    dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
-                }
-                ControlMessageOwned::Ipv6HopLimit(h) => hop_limit = u8::try_from(h).ok(),
-                ControlMessageOwned::ScmTimestampns(ts) => {
-                    received_at = u64::try_from(ts.tv_sec()).ok().and_then(|secs| {
-                        let nanos = u32::try_from(ts.tv_nsec()).ok()?;
-                        Some(std::time::Duration::new(secs, nanos))
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    let truncated = msg.flags.contains(MsgFlags::MSG_TRUNC);
-    let full_len = msg.bytes;
-    let from = msg.address;
-    let len = full_len.min(buf.len());
-    let data = &buf[..len];
-    let info = match family {
-        Family::V4 => {
-            if len < 20 {
-                return Ok(Err(SocketError::Invalid(
-                    "IPv4 packet shorter than its header",
-                )));
-            }
-            let src = Ipv4Addr::new(data[12], data[13], data[14], data[15]);
-            let d = Ipv4Addr::new(data[16], data[17], data[18], data[19]);
-            RecvInfo {
-                len,
-                truncated,
-                src: IpAddr::V4(src),
-                dst: Some(IpAddr::V4(d)),
-                ifindex,
-                hop_limit: Some(data[8]),
-                vrrp_offset: vrrp_offset(family, data).unwrap_or(len),
-                received_at,
-            }
-        }
-        Family::V6 => {
-            let src = from
-                .as_ref()
-                .and_then(|a| a.as_sockaddr_in6())
-                .map(|a| IpAddr::V6(a.ip()))
-                .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-            RecvInfo {
-                len,
-                truncated,
-                src,
-                dst,
-                ifindex,
-                hop_limit,
-                vrrp_offset: 0,
-                received_at,
-            }
-        }
-    };
-    Ok(Ok(info))
 }
 
 fn is_link_local_v6(a: &Ipv6Addr) -> bool {

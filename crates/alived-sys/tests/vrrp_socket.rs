@@ -392,3 +392,88 @@ fn pool_shares_and_releases_sockets() {
     })
     .unwrap();
 }
+
+/// A burst queued while the receiver was not reading (more packets than one `recvmmsg`
+/// batch) is taken whole, in the order sent, each with its own addresses and timestamp.
+#[test]
+fn a_queued_burst_is_taken_whole_and_in_order() {
+    const N: u8 = 21; // more than two batches of 8
+    let (lab, a, b) = two_hosts("burst");
+    let if_b = lab.ifindex(&b, "eth0").unwrap();
+    let if_a = lab.ifindex(&a, "eth0").unwrap();
+    let src = Ipv4Addr::new(10, 9, 0, 1);
+    let (ready, sent) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (r, s) = (ready.clone(), sent.clone());
+    let receiver = lab
+        .spawn_async(&b, move || async move {
+            let mut pool = SocketPool::new();
+            let key = SocketKey::multicast_v4(if_b);
+            for vrid in 1..=N {
+                pool.subscribe(key, vrid, &[], usize::from(vrid) * 10)
+                    .unwrap();
+            }
+            r.store(true, Ordering::SeqCst);
+            // Read nothing until the whole burst has been sent.
+            for _ in 0..500 {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let mut got = Vec::new();
+            let collect = async {
+                while got.len() < usize::from(N) {
+                    pool.drain(1024, |t, p| {
+                        got.push((t, p.vrrp()[1], p.info.ifindex, p.info.received_at))
+                    });
+                    if got.len() < usize::from(N) {
+                        pool.readable().await;
+                    }
+                }
+            };
+            let done = tokio::time::timeout(WAIT, collect).await.is_ok();
+            (done, got)
+        })
+        .unwrap();
+    let tx = lab
+        .spawn_async(&a, move || async move {
+            let sock = VrrpSocket::open(SocketKey::multicast_v4(if_a)).unwrap();
+            for _ in 0..500 {
+                if ready.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            for vrid in 1..=N {
+                let p = ipv4_packet(
+                    src,
+                    VRRP_GROUP_V4,
+                    u16::from(vrid),
+                    &vrrp_v2(vrid, 100, &[Ipv4Addr::new(10, 9, 0, vrid)]),
+                );
+                sock.send_to(&p, IpAddr::V4(VRRP_GROUP_V4), None)
+                    .await
+                    .unwrap();
+            }
+            sent.store(true, Ordering::SeqCst);
+        })
+        .unwrap();
+    tx.join().unwrap().unwrap();
+    let (done, got) = receiver.join().unwrap().unwrap();
+    assert!(done, "only {} of {N} packets within the bound", got.len());
+    let vrids: Vec<u8> = got.iter().map(|g| g.1).collect();
+    assert_eq!(vrids, (1..=N).collect::<Vec<_>>(), "every packet, in order");
+    for (token, vrid, ifindex, at) in &got {
+        assert_eq!(*token, usize::from(*vrid) * 10, "token of VRID {vrid}");
+        assert_eq!(*ifindex, Some(if_b));
+        assert!(at.is_some(), "kernel timestamp of VRID {vrid}");
+    }
+    let stamps: Vec<_> = got.iter().map(|g| g.3).collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps in order"
+    );
+}

@@ -101,12 +101,13 @@ class Lab:
         self.namespaces = []
 
 
-def config(n, prio, version, advert_int, lab_ifaces):
+def config(n, prio, version, advert_int, lab_ifaces, globals_=()):
     """keepalived.conf text: n instances VI_1..VI_n, instance j on eth(j // 250) with VRID
     j % 250 + 1; VI_1's VIP is 10.50.0.100/24 (the one the observer watches), the others
-    10.(60 + iface).(vrid).1/32."""
+    10.(60 + iface).(vrid).1/32. globals_: extra global_defs lines."""
     assert n <= PER_IFACE * lab_ifaces
-    out = ["global_defs {\n    router_id bench\n}\n"]
+    extra = "".join(f"    {g}\n" for g in globals_)
+    out = [f"global_defs {{\n    router_id bench\n{extra}}}\n"]
     for j in range(n):
         k, vrid = divmod(j, PER_IFACE)
         vrid += 1

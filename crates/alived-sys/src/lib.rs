@@ -45,6 +45,7 @@ pub mod netlink;
 pub mod netns;
 pub mod packet_socket;
 pub mod pool;
+pub mod sched;
 pub mod script;
 pub mod security;
 pub mod smtp;

@@ -278,7 +278,13 @@ fn link_event(
 }
 
 /// Runs the VRRP process until TERM/INT; returns the exit code.
-pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartError> {
+pub async fn run(
+    loaded: super::Loaded,
+    opts: RunOptions,
+    rt_priority: Option<u8>,
+) -> Result<i32, StartError> {
+    let mut late =
+        crate::sched::LateTimers::new(crate::sched::Who::Vrrp, &loaded.sched, rt_priority);
     let super::Loaded {
         instances: specs,
         sync_groups: groups,
@@ -407,7 +413,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut floor = now;
     let mut more = false;
     while !stopping {
-        if let Err(e) = deadline.set(router.poll_timeout().map(|t| clock.monotonic(t))) {
+        let timeout = router.poll_timeout();
+        late.armed(timeout, clock.now());
+        if let Err(e) = deadline.set(timeout.map(|t| clock.monotonic(t))) {
             // Cannot happen with a valid timerfd; fall back to a short poll rather than stall.
             warn!("cannot arm the VRRP timer: {e}");
             deadline
@@ -431,6 +439,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         let now = clock.now();
+        late.woke(now);
         more = receive(&mut pool, &mut router, &mut vrs, now, &mut floor);
         let now = clock.now().max(floor);
         floor = now;

@@ -46,6 +46,11 @@ pub fn set_round_robin(tid: Tid, priority: u8) -> io::Result<()> {
     )
 }
 
+/// Back to the normal policy (SCHED_OTHER) for thread `tid`; its nice value is kept.
+pub fn set_normal(tid: Tid) -> io::Result<()> {
+    crate::ffi::set_scheduler(tid, libc::SCHED_OTHER, 0)
+}
+
 /// The real-time priority of thread `tid`: `Some(p)` under SCHED_RR or SCHED_FIFO, `None`
 /// under a normal policy.
 pub fn rt_priority(tid: Tid) -> io::Result<Option<u8>> {

@@ -212,6 +212,8 @@ pub fn checker_child(opts: &Options) -> i32 {
     drop(loaded);
     alived_sys::release_free_memory();
     crate::sched::apply(crate::sched::Who::Checker, &setup.process);
+    // Idle: nothing to start first.
+    crate::sched::enter_real_time(crate::sched::Who::Checker, &setup.process);
     let Some(rt) = current_thread_runtime() else {
         return 1;
     };

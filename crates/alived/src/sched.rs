@@ -20,11 +20,18 @@
 //! - Unset or 0, the parent logs `NOTICE: setting config option max_auto_priority should
 //!   result in better keepalived performance` at start; -1 silences it.
 //!
-//! alived applies the same settings in the same order. Linux schedules threads: the nice
-//! value and the affinity go to every thread the process has at that point (the log writer
-//! too, as keepalived's single-threaded child has it all); the real-time policy goes to the
-//! event-loop thread only, whose threads started later (tokio's blocking pool) run normally
-//! because of SCHED_RESET_ON_FORK. Errors are logged, never fatal.
+//! alived applies the same settings, with one difference in timing: the real-time policy
+//! (and its RLIMIT_RTTIME) takes effect when start-up is complete, and a reload runs under the
+//! normal policy. 2.2.7 goes real-time first and then reads and starts its instances within
+//! the 10 ms limit: measured with 250 instances and `vrrp_rt_priority 50`, its VRRP child was
+//! killed by SIGKILL (`pid … exited due to signal 9 (Killed) - has rlimit_rttime been
+//! exceeded?`) four times at start and again at each reload.
+//!
+//! Linux schedules threads: the nice value and the affinity go to every thread the process
+//! has at that point (the log writer too, as keepalived's single-threaded child has it all);
+//! the real-time policy goes to the event-loop thread only, whose threads started later
+//! (tokio's blocking pool) run normally because of SCHED_RESET_ON_FORK. Errors are logged,
+//! never fatal.
 
 use alived_config::model::GlobalDefs;
 use alived_config::model::process::ProcessSched;
@@ -113,19 +120,15 @@ fn go_real_time(who: Who, prio: u8, first: bool, rttime: Duration) -> bool {
     true
 }
 
-/// Applies `p` to this process (call from the thread that runs the event loop, before the
-/// runtime starts). Returns the real-time priority in force afterwards.
-pub fn apply(who: Who, p: &ProcessSched) -> Option<u8> {
+/// Applies `p` to this process but its real-time priority (see [`enter_real_time`]): call
+/// from the thread that will run the event loop, before the runtime starts.
+pub fn apply(who: Who, p: &ProcessSched) {
     let threads = sched::threads().unwrap_or_else(|e| {
         warn!("cannot list this process's threads: {e}");
         vec![sched::current_thread()]
     });
-    let mut rt = None;
-    if let Some(prio) = p.rt_priority {
-        if go_real_time(who, prio, true, p.rlimit_rttime.as_duration()) {
-            rt = Some(prio);
-        }
-    } else if let Some(nice) = p.nice {
+    // 2.2.7: no setpriority with a real-time priority.
+    if let (None, Some(nice)) = (p.rt_priority, p.nice) {
         for &tid in &threads {
             if let Err(e) = sched::set_nice(tid, nice) {
                 error!(
@@ -159,7 +162,48 @@ pub fn apply(who: Who, p: &ProcessSched) -> Option<u8> {
             }
         }
     }
-    rt
+}
+
+/// Switches the calling thread to `p.rt_priority` (if set) with its RLIMIT_RTTIME; returns
+/// the real-time priority in force afterwards.
+pub fn enter_real_time(who: Who, p: &ProcessSched) -> Option<u8> {
+    let prio = p.rt_priority?;
+    go_real_time(who, prio, true, p.rlimit_rttime.as_duration()).then_some(prio)
+}
+
+/// Runs the calling thread under the normal policy until dropped, if it was real-time: a
+/// reload reads and builds the whole configuration without blocking, past any sensible
+/// RLIMIT_RTTIME.
+#[must_use]
+pub struct NormalPriority {
+    restore: Option<u8>,
+}
+
+impl NormalPriority {
+    pub fn enter() -> NormalPriority {
+        let tid = sched::current_thread();
+        let restore = match sched::rt_priority(tid) {
+            Ok(Some(p)) => match sched::set_normal(tid) {
+                Ok(()) => Some(p),
+                Err(e) => {
+                    warn!("cannot leave real-time scheduling for the reload: {e}");
+                    None
+                }
+            },
+            _ => None,
+        };
+        NormalPriority { restore }
+    }
+}
+
+impl Drop for NormalPriority {
+    fn drop(&mut self) {
+        if let Some(p) = self.restore
+            && let Err(e) = sched::set_round_robin(sched::current_thread(), p)
+        {
+            error!("cannot return to real-time priority {p} after the reload: {e}");
+        }
+    }
 }
 
 /// Logs SIGXCPU (RLIMIT_RTTIME's soft limit) as 2.2.7 does, instead of dying of it. Call
@@ -200,26 +244,32 @@ pub struct LateTimers {
     rttime: Duration,
     /// The real-time priority in force (`None`: a normal policy).
     rt: Option<u8>,
+    /// `*_rt_priority`, entered when the loop first waits (start-up is over).
+    pending: Option<ProcessSched>,
     /// The deadline the loop waits for, never before the moment it was armed (time the loop
     /// spent working before it waited is not lateness of the scheduler).
     armed: Option<Timestamp>,
 }
 
 impl LateTimers {
-    /// `rt`: the real-time priority [`apply`] left in force.
-    pub fn new(who: Who, s: &Setup, rt: Option<u8>) -> LateTimers {
+    /// Also enters `s.process.rt_priority` at the first [`LateTimers::armed`].
+    pub fn new(who: Who, s: &Setup) -> LateTimers {
         LateTimers {
             who,
             min_delay: s.min_delay,
             max: s.auto_max,
             rttime: s.process.rlimit_rttime.as_duration(),
-            rt,
+            rt: None,
+            pending: s.process.rt_priority.map(|_| s.process.clone()),
             armed: None,
         }
     }
 
     /// The loop is about to wait for `deadline` (none: no timer), at `now`.
     pub fn armed(&mut self, deadline: Option<Timestamp>, now: Timestamp) {
+        if let Some(p) = self.pending.take() {
+            self.rt = enter_real_time(self.who, &p);
+        }
         self.armed = deadline.map(|d| d.max(now));
     }
 
@@ -279,7 +329,7 @@ mod tests {
             auto_max: max,
             min_delay: Duration::from_millis(100),
         };
-        LateTimers::new(Who::Vrrp, &s, None)
+        LateTimers::new(Who::Vrrp, &s)
     }
 
     // Lateness counts from the deadline, or from when it was armed if that was later; a

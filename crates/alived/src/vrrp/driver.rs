@@ -278,13 +278,9 @@ fn link_event(
 }
 
 /// Runs the VRRP process until TERM/INT; returns the exit code.
-pub async fn run(
-    loaded: super::Loaded,
-    opts: RunOptions,
-    rt_priority: Option<u8>,
-) -> Result<i32, StartError> {
-    let mut late =
-        crate::sched::LateTimers::new(crate::sched::Who::Vrrp, &loaded.sched, rt_priority);
+pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartError> {
+    // Timers running late (max_auto_priority); enters vrrp_rt_priority once start-up is over.
+    let mut late = crate::sched::LateTimers::new(crate::sched::Who::Vrrp, &loaded.sched);
     let super::Loaded {
         instances: specs,
         sync_groups: groups,

@@ -216,8 +216,9 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
     for what in &loaded.unsupported {
         tracing::warn!("{what} is not supported yet - ignored");
     }
-    // Scheduling first, on the thread that will run the loop, before the runtime exists.
-    let rt_priority = crate::sched::apply(crate::sched::Who::Vrrp, &loaded.sched.process);
+    // Scheduling first, on the thread that will run the loop, before the runtime exists (the
+    // real-time priority once start-up is over: driver.rs).
+    crate::sched::apply(crate::sched::Who::Vrrp, &loaded.sched.process);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -230,7 +231,7 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
     };
     match rt.block_on(async {
         crate::sched::watch_cpu_limit(crate::sched::Who::Vrrp);
-        driver::run(loaded, opts, rt_priority).await
+        driver::run(loaded, opts).await
     }) {
         Ok(code) => code,
         Err(e) => {

@@ -87,6 +87,7 @@ fn slot_names(vrs: &[Option<Vr>]) -> Vec<String> {
 /// Re-reads the configuration and applies it. `now` is the instances' clock.
 pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() -> Timestamp) {
     info!("Reloading");
+    let _normal = crate::sched::NormalPriority::enter();
     let loaded = match super::load_for_reload(cli) {
         Ok(l) => l,
         Err(why) => {

@@ -196,3 +196,14 @@ pub(crate) fn mlockall(flags: libc::c_int) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// `munlockall()`.
+pub(crate) fn munlockall() -> io::Result<()> {
+    // SAFETY: no arguments; unlocking pages changes no memory contents.
+    let rc = unsafe { libc::munlockall() };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

@@ -80,6 +80,11 @@ pub fn lock_memory() -> io::Result<()> {
     crate::ffi::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT)
 }
 
+/// Undoes [`lock_memory`].
+pub fn unlock_memory() -> io::Result<()> {
+    crate::ffi::munlockall()
+}
+
 /// Restricts thread `tid` to `cpus`.
 pub fn set_affinity(tid: Tid, cpus: &[u16]) -> io::Result<()> {
     let mut set = nix::sched::CpuSet::new();

@@ -120,47 +120,68 @@ fn go_real_time(who: Who, prio: u8, first: bool, rttime: Duration) -> bool {
     true
 }
 
-/// Applies `p` to this process but its real-time priority (see [`enter_real_time`]): call
-/// from the thread that will run the event loop, before the runtime starts.
-pub fn apply(who: Who, p: &ProcessSched) {
-    let threads = sched::threads().unwrap_or_else(|e| {
+/// Every thread of this process (the calling one if they cannot be listed).
+fn all_threads() -> Vec<sched::Tid> {
+    sched::threads().unwrap_or_else(|e| {
         warn!("cannot list this process's threads: {e}");
         vec![sched::current_thread()]
-    });
-    // 2.2.7: no setpriority with a real-time priority.
-    if let (None, Some(nice)) = (p.rt_priority, p.nice) {
-        for &tid in &threads {
-            if let Err(e) = sched::set_nice(tid, nice) {
-                error!(
-                    "{} process: cannot set {}_priority {nice}: {e}",
-                    who.title(),
-                    who.keyword()
-                );
-                break;
-            }
+    })
+}
+
+fn set_nice(who: Who, nice: i8) {
+    for tid in all_threads() {
+        if let Err(e) = sched::set_nice(tid, nice) {
+            error!(
+                "{} process: cannot set {}_priority {nice}: {e}",
+                who.title(),
+                who.keyword()
+            );
+            return;
         }
     }
-    if p.no_swap
-        && let Err(e) = sched::lock_memory()
-    {
+}
+
+fn lock_memory(who: Who, lock: bool) {
+    let r = if lock {
+        sched::lock_memory()
+    } else {
+        sched::unlock_memory()
+    };
+    if let Err(e) = r {
         error!(
-            "{} process: cannot lock its memory ({}_no_swap): {e}",
+            "{} process: cannot {} its memory ({}_no_swap): {e}",
             who.title(),
+            if lock { "lock" } else { "unlock" },
             who.keyword()
         );
     }
-    if !p.cpu_affinity.is_empty() {
-        for &tid in &threads {
-            if let Err(e) = sched::set_affinity(tid, &p.cpu_affinity) {
-                error!(
-                    "{} process: cannot set {}_cpu_affinity {:?}: {e}",
-                    who.title(),
-                    who.keyword(),
-                    p.cpu_affinity
-                );
-                break;
-            }
+}
+
+fn set_affinity(who: Who, cpus: &[u16]) {
+    for tid in all_threads() {
+        if let Err(e) = sched::set_affinity(tid, cpus) {
+            error!(
+                "{} process: cannot set {}_cpu_affinity {cpus:?}: {e}",
+                who.title(),
+                who.keyword()
+            );
+            return;
         }
+    }
+}
+
+/// Applies `p` to this process but its real-time priority (see [`enter_real_time`]): call
+/// from the thread that will run the event loop, before the runtime starts.
+pub fn apply(who: Who, p: &ProcessSched) {
+    // 2.2.7: no setpriority with a real-time priority.
+    if let (None, Some(nice)) = (p.rt_priority, p.nice) {
+        set_nice(who, nice);
+    }
+    if p.no_swap {
+        lock_memory(who, true);
+    }
+    if !p.cpu_affinity.is_empty() {
+        set_affinity(who, &p.cpu_affinity);
     }
 }
 
@@ -173,10 +194,14 @@ pub fn enter_real_time(who: Who, p: &ProcessSched) -> Option<u8> {
 
 /// Runs the calling thread under the normal policy until dropped, if it was real-time: a
 /// reload reads and builds the whole configuration without blocking, past any sensible
-/// RLIMIT_RTTIME.
+/// RLIMIT_RTTIME. [`NormalPriority::reconfigure`] applies a reload's new settings, the
+/// real-time priority among them when the guard drops.
 #[must_use]
 pub struct NormalPriority {
+    /// The real-time priority to return to.
     restore: Option<u8>,
+    /// Set RLIMIT_RTTIME to this when returning.
+    rttime: Option<Duration>,
 }
 
 impl NormalPriority {
@@ -192,16 +217,52 @@ impl NormalPriority {
             },
             _ => None,
         };
-        NormalPriority { restore }
+        NormalPriority {
+            restore,
+            rttime: None,
+        }
+    }
+
+    /// A reload changed the settings from `old` to `new`: applies what changed, as 2.2.7
+    /// does on reload (measured: an added `vrrp_rt_priority`, `vrrp_no_swap` or
+    /// `vrrp_cpu_affinity` takes effect; a removed real-time priority or `vrrp_no_swap` is
+    /// undone; a removed affinity is left in place). A priority raised by
+    /// `max_auto_priority` is kept while `vrrp_rt_priority` does not change.
+    pub fn reconfigure(&mut self, who: Who, old: &ProcessSched, new: &ProcessSched) {
+        if new.rt_priority != old.rt_priority {
+            self.restore = new.rt_priority;
+        }
+        if new.rt_priority.is_some()
+            && (new.rt_priority != old.rt_priority || new.rlimit_rttime != old.rlimit_rttime)
+        {
+            self.rttime = Some(new.rlimit_rttime.as_duration());
+        }
+        let nice = |p: &ProcessSched| p.nice.filter(|_| p.rt_priority.is_none());
+        if nice(new) != nice(old) {
+            set_nice(who, nice(new).unwrap_or(0));
+        }
+        if new.no_swap != old.no_swap {
+            lock_memory(who, new.no_swap);
+        }
+        if !new.cpu_affinity.is_empty() && new.cpu_affinity != old.cpu_affinity {
+            set_affinity(who, &new.cpu_affinity);
+        }
     }
 }
 
 impl Drop for NormalPriority {
     fn drop(&mut self) {
-        if let Some(p) = self.restore
-            && let Err(e) = sched::set_round_robin(sched::current_thread(), p)
-        {
-            error!("cannot return to real-time priority {p} after the reload: {e}");
+        if let Some(p) = self.restore {
+            if let Err(e) = sched::set_round_robin(sched::current_thread(), p) {
+                error!("cannot return to real-time priority {p} after the reload: {e}");
+                return;
+            }
+            if let Some(hard) = self.rttime {
+                let (soft, hard) = rttime_limits(hard);
+                if let Err(e) = sched::set_rttime_limit(soft, hard) {
+                    error!("cannot set the real-time limit after the reload: {e}");
+                }
+            }
         }
     }
 }
@@ -242,10 +303,11 @@ pub struct LateTimers {
     min_delay: Duration,
     max: Option<u8>,
     rttime: Duration,
-    /// The real-time priority in force (`None`: a normal policy).
-    rt: Option<u8>,
-    /// `*_rt_priority`, entered when the loop first waits (start-up is over).
-    pending: Option<ProcessSched>,
+    /// The settings in force at start.
+    process: ProcessSched,
+    /// Whether `process.rt_priority` is still to be entered (when the loop first waits:
+    /// start-up is over).
+    pending: bool,
     /// The deadline the loop waits for, never before the moment it was armed (time the loop
     /// spent working before it waited is not lateness of the scheduler).
     armed: Option<Timestamp>,
@@ -259,16 +321,21 @@ impl LateTimers {
             min_delay: s.min_delay,
             max: s.auto_max,
             rttime: s.process.rlimit_rttime.as_duration(),
-            rt: None,
-            pending: s.process.rt_priority.map(|_| s.process.clone()),
+            process: s.process.clone(),
+            pending: true,
             armed: None,
         }
     }
 
+    /// The settings in force at start.
+    pub fn process(&self) -> &ProcessSched {
+        &self.process
+    }
+
     /// The loop is about to wait for `deadline` (none: no timer), at `now`.
     pub fn armed(&mut self, deadline: Option<Timestamp>, now: Timestamp) {
-        if let Some(p) = self.pending.take() {
-            self.rt = enter_real_time(self.who, &p);
+        if std::mem::take(&mut self.pending) {
+            enter_real_time(self.who, &self.process);
         }
         self.armed = deadline.map(|d| d.max(now));
     }
@@ -291,11 +358,18 @@ impl LateTimers {
     }
 
     fn raise(&mut self) {
-        let Some(next) = next_priority(self.rt, self.max) else {
+        // The kernel's word: a reload may have changed it.
+        let current = match sched::rt_priority(sched::current_thread()) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!("cannot read the scheduling policy: {e}");
+                return;
+            }
+        };
+        let Some(next) = next_priority(current, self.max) else {
             return;
         };
-        if go_real_time(self.who, next, self.rt.is_none(), self.rttime) {
-            self.rt = Some(next);
+        if go_real_time(self.who, next, current.is_none(), self.rttime) {
             info!("Set realtime priority {next}");
         } else {
             // Not permitted here: say so once, not at every late timer.
@@ -352,7 +426,6 @@ mod tests {
         assert_eq!(w.woke(t(5_200_000)), Some(Duration::from_millis(200)));
         w.armed(None, t(0));
         assert_eq!(w.woke(t(99_000_000)), None);
-        assert_eq!(w.rt, None);
     }
 
     // 2.2.7: from a normal policy to 1, then one at a time up to max_auto_priority; from a

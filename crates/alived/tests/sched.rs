@@ -272,3 +272,39 @@ fn late_timers_raise_the_vrrp_child_to_real_time_up_to_max_auto_priority() {
     // Generous bounds: the wait was 1.5 s, the timer fell due inside it.
     assert!((0.1..10.0).contains(&secs), "{line}");
 }
+
+#[test]
+fn a_reload_applies_added_settings_and_undoes_removed_ones() {
+    let cpu = last_cpu();
+    let plain = globals(&["max_auto_priority -1"]);
+    let (n, pid) = one_router("schrl", 125, &plain);
+    let r = &n.routers[0];
+    let vip = "10.125.0.100/24";
+    let hup = |round: usize| {
+        kill(Pid::from_raw(parent_pid(r)), Signal::SIGHUP).unwrap();
+        assert!(r.wait_log("Reload complete", round, T), "{}", r.log_text());
+    };
+    let s = sched_of(pid);
+    assert_eq!((s.policy, s.vm_lck_kb), (0, 0), "{s:?}");
+    let tuned = globals(&[
+        "max_auto_priority -1",
+        "vrrp_rt_priority 20",
+        "vrrp_no_swap",
+        &format!("vrrp_cpu_affinity {cpu}"),
+    ]);
+    r.configure(&format!("{tuned}{}", v3_conf(100, 51, vip, "")));
+    hup(1);
+    // The same process (2.2.7 keeps its VRRP child through a reload).
+    assert_eq!(r.vrrp_pid(), Some(pid));
+    let s = sched_of(pid);
+    assert_eq!((s.policy, s.rt_priority), (2, 20), "{s:?}");
+    assert_eq!(s.rttime, (Some(5_000), Some(10_000)), "{s:?}");
+    assert!(s.vm_lck_kb > 0, "{s:?}");
+    assert_eq!(s.cpus, cpu.to_string(), "{s:?}");
+    r.configure(&format!("{plain}{}", v3_conf(100, 51, vip, "")));
+    hup(2);
+    let s = sched_of(pid);
+    assert_eq!((s.policy, s.rt_priority, s.vm_lck_kb), (0, 0, 0), "{s:?}");
+    // 2.2.7 leaves a removed affinity in place.
+    assert_eq!(s.cpus, cpu.to_string(), "{s:?}");
+}

@@ -368,6 +368,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         track: track_setup.clone(),
         notify: notify_setup.clone(),
         groups,
+        sched: late.process().clone(),
     };
     // Every script prepared (and security-checked) in one pass.
     let prepared = Prepared::new(

@@ -102,7 +102,7 @@ pub struct GlobalDefs {
     pub enable_dbus: bool,
     pub startup_script: Option<Script>,
     pub shutdown_script: Option<Script>,
-    /// Keywords kept as written (process tuning, SNMP, netlink buffers...).
+    /// Keywords kept as written (SNMP, netlink buffers...).
     pub other: Vec<RawSetting>,
 }
 

@@ -27,6 +27,10 @@
 //! only what changed is applied; a configuration with errors is refused and the running one
 //! stays.
 //!
+//! Process scheduling (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
+//! `vrrp_no_swap`, `vrrp_cpu_affinity`, `max_auto_priority`): `crate::sched`, applied at
+//! start (the real-time priority once start-up is over) and on reload.
+//!
 //! Not yet (reported at start as "not supported yet"):
 //! `track_bfd`, `track_src_ip`; the USR1/USR2 dumps are logged and ignored.
 

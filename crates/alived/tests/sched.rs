@@ -308,3 +308,44 @@ fn a_reload_applies_added_settings_and_undoes_removed_ones() {
     // 2.2.7 leaves a removed affinity in place.
     assert_eq!(s.cpus, cpu.to_string(), "{s:?}");
 }
+
+#[test]
+fn the_checker_child_takes_the_checker_settings() {
+    if daemon() != BIN {
+        // 2.2.7's checker process exits at start on this kernel (no IPVS), before it applies
+        // any of them (measured: `IPVS: Can't initialize ipvs`, no sched_setscheduler call).
+        eprintln!("NOTICE: alived-only test (keepalived's checker needs IPVS)");
+        return;
+    }
+    let cpu = last_cpu();
+    let g = globals(&[
+        "checker_rt_priority 40",
+        "checker_rlimit_rttime 8000",
+        "checker_no_swap",
+        &format!("checker_cpu_affinity {cpu}"),
+        "vrrp_priority 5",
+    ]);
+    let vs = "virtual_server 10.126.0.100 80 {\n  delay_loop 5\n  lb_algo rr\n  lb_kind NAT\n  \
+              protocol TCP\n  real_server 10.126.0.2 80 {\n    TCP_CHECK {\n      connect_timeout 1\n    }\n  }\n}\n";
+    let (n, vrrp_pid) = one_router("schchk", 126, &format!("{g}{vs}"));
+    let r = &n.routers[0];
+    let path = r.dir.path().join("checkers.pid");
+    let pid = || -> Option<i32> { std::fs::read_to_string(&path).ok()?.trim().parse().ok() };
+    assert!(wait_until(T, || pid().is_some()), "{}", r.log_text());
+    let pid = pid().unwrap();
+    // Applied before its runtime starts, so shortly after its pid file.
+    assert!(
+        wait_until(T, || sched_of(pid).policy == 2),
+        "{:?}\n{}",
+        sched_of(pid),
+        r.log_text()
+    );
+    let s = sched_of(pid);
+    assert_eq!(s.rt_priority, 40, "{s:?}");
+    assert_eq!(s.rttime, (Some(4_000), Some(8_000)), "{s:?}");
+    assert!(s.vm_lck_kb > 0, "{s:?}");
+    assert_eq!(s.cpus, cpu.to_string(), "{s:?}");
+    // Each child its own settings.
+    let v = sched_of(vrrp_pid);
+    assert_eq!((v.policy, v.nice, v.vm_lck_kb), (0, 5, 0), "{v:?}");
+}

@@ -29,7 +29,11 @@ fn host_options() -> LoadOptions {
         })
         .collect();
     let mut o = LoadOptions {
-        host: HostFacts { interfaces, mtus },
+        host: HostFacts {
+            interfaces,
+            mtus,
+            cpus: None,
+        },
         ..Default::default()
     };
     o.parse.config_id = std::fs::read_to_string("/proc/sys/kernel/hostname")

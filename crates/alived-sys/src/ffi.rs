@@ -136,3 +136,74 @@ pub(crate) fn single_malloc_arena() {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
+
+/// `setpriority(PRIO_PROCESS, tid, nice)`: on Linux it sets the nice value of one thread.
+pub(crate) fn set_nice(tid: libc::pid_t, nice: libc::c_int) -> io::Result<()> {
+    let who =
+        libc::id_t::try_from(tid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: plain integer arguments; no memory is passed.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, who, nice) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `sched_setscheduler(tid, policy, {priority})`.
+pub(crate) fn set_scheduler(
+    tid: libc::pid_t,
+    policy: libc::c_int,
+    priority: libc::c_int,
+) -> io::Result<()> {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: `param` is a fully initialised sched_param that the kernel only reads for the
+    // duration of the call.
+    let rc = unsafe { libc::sched_setscheduler(tid, policy, &param) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `sched_getscheduler(tid)` and `sched_getparam(tid)`: the policy (without the
+/// reset-on-fork flag) and the real-time priority.
+pub(crate) fn get_scheduler(tid: libc::pid_t) -> io::Result<(libc::c_int, libc::c_int)> {
+    // SAFETY: plain integer argument.
+    let policy = unsafe { libc::sched_getscheduler(tid) };
+    if policy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` is a valid, writable sched_param for the duration of the call.
+    let rc = unsafe { libc::sched_getparam(tid, &mut param) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((policy & !libc::SCHED_RESET_ON_FORK, param.sched_priority))
+}
+
+/// `mlockall(flags)`.
+pub(crate) fn mlockall(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: plain integer argument; locking pages changes no memory contents.
+    let rc = unsafe { libc::mlockall(flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `munlockall()`.
+pub(crate) fn munlockall() -> io::Result<()> {
+    // SAFETY: no arguments; unlocking pages changes no memory contents.
+    let rc = unsafe { libc::munlockall() };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

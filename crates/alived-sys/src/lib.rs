@@ -46,6 +46,7 @@ pub mod netns;
 pub mod packet_socket;
 pub mod pool;
 pub mod recv;
+pub mod sched;
 pub mod script;
 pub mod security;
 pub mod smtp;

@@ -21,10 +21,28 @@ pub fn load_options(opts: &Options) -> alived_config::LoadOptions {
     }
 }
 
+/// The number of CPUs in a kernel CPU list such as `0-3,6` (`/sys/devices/system/cpu/online`).
+fn count_cpus(list: &str) -> Option<u32> {
+    let mut n = 0u32;
+    for part in list.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+        n = n.checked_add(b.checked_sub(a)?.checked_add(1)?)?;
+    }
+    (n > 0).then_some(n)
+}
+
 /// The interfaces of the current network namespace and their MTUs, as keepalived checks them
-/// (`interface X for vrrp_instance V doesn't exist`; VIPs per advert limited by the MTU).
+/// (`interface X for vrrp_instance V doesn't exist`; VIPs per advert limited by the MTU), and
+/// the CPUs online (`*_cpu_affinity` ids: keepalived's range is the CPU count, not the
+/// caller's affinity, measured under `taskset`).
 pub fn host_facts() -> alived_config::model::HostFacts {
-    let mut facts = alived_config::model::HostFacts::default();
+    let mut facts = alived_config::model::HostFacts {
+        cpus: std::fs::read_to_string("/sys/devices/system/cpu/online")
+            .ok()
+            .and_then(|l| count_cpus(&l)),
+        ..Default::default()
+    };
     let Ok(dir) = std::fs::read_dir("/sys/class/net") else {
         return facts;
     };
@@ -69,5 +87,18 @@ pub fn run(opts: &Options, log_file: &str) -> i32 {
     match loaded.diags.exit_code() {
         code @ (0 | 5) => code.max(script_code),
         code => code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_lists_are_counted() {
+        assert_eq!(super::count_cpus("0-1\n"), Some(2));
+        assert_eq!(super::count_cpus("0"), Some(1));
+        assert_eq!(super::count_cpus("0-3,6,8-9"), Some(7));
+        assert_eq!(super::count_cpus(""), None);
+        assert_eq!(super::count_cpus("3-1"), None);
+        assert_eq!(super::count_cpus("x"), None);
     }
 }

@@ -122,6 +122,9 @@ pub fn parent(opts: &Options) -> i32 {
     for line in &loaded.report {
         warn!("{line}");
     }
+    if loaded.auto_priority_notice {
+        info!("{}", crate::sched::AUTO_PRIORITY_NOTICE);
+    }
     let path = opts
         .pid
         .clone()
@@ -202,10 +205,20 @@ pub fn checker_child(opts: &Options) -> i32 {
         Err(code) => return code,
     };
     warn!("Health checking is not implemented yet - checker process idle");
+    // `checker_priority`, `checker_rt_priority`...: the configuration read for them only
+    // (the parent has reported its problems).
+    let loaded = alived_config::load_file(&opts.use_file, &crate::check::load_options(opts));
+    let setup = crate::sched::Setup::from_config(&loaded.config.global, crate::sched::Who::Checker);
+    drop(loaded);
+    alived_sys::release_free_memory();
+    crate::sched::apply(crate::sched::Who::Checker, &setup.process);
+    // Idle: nothing to start first.
+    crate::sched::enter_real_time(crate::sched::Who::Checker, &setup.process);
     let Some(rt) = current_thread_runtime() else {
         return 1;
     };
     rt.block_on(async {
+        crate::sched::watch_cpu_limit(crate::sched::Who::Checker);
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),

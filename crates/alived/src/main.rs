@@ -11,6 +11,7 @@ mod daemon;
 mod demo;
 mod logging;
 mod pidfile;
+mod sched;
 mod supervisor;
 mod vrrp;
 

@@ -79,6 +79,47 @@ pub fn permanent_error(status: &ExitStatus) -> Option<&'static str> {
     }
 }
 
+/// keepalived 2.2.7's line for a child killed by a signal (measured): `pid 10621 exited due to
+/// signal 9 (Killed) - has rlimit_rttime been exceeded?` (SIGKILL is how the kernel enforces
+/// `vrrp_rlimit_rttime`), `pid 10702 exited due to segmentation fault (SIGSEGV).`, `pid 10904
+/// exited due to signal 7 (Bus error)`.
+pub fn killed_by_signal(pid: nix::unistd::Pid, status: &ExitStatus) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt as _;
+    let sig = status.signal()?;
+    // strsignal(3)'s glibc texts for the signals that end a process by default.
+    let text = match sig {
+        1 => "Hangup",
+        2 => "Interrupt",
+        3 => "Quit",
+        4 => "Illegal instruction",
+        5 => "Trace/breakpoint trap",
+        6 => "Aborted",
+        7 => "Bus error",
+        8 => "Floating point exception",
+        9 => "Killed",
+        11 => {
+            return Some(format!(
+                "pid {pid} exited due to segmentation fault (SIGSEGV)."
+            ));
+        }
+        13 => "Broken pipe",
+        14 => "Alarm clock",
+        15 => "Terminated",
+        24 => "CPU time limit exceeded",
+        25 => "File size limit exceeded",
+        31 => "Bad system call",
+        _ => "Unknown signal",
+    };
+    let hint = if sig == 9 {
+        " - has rlimit_rttime been exceeded?"
+    } else {
+        ""
+    };
+    Some(format!(
+        "pid {pid} exited due to signal {sig} ({text}){hint}"
+    ))
+}
+
 struct Running {
     kind: ChildKind,
     pid: nix::unistd::Pid,
@@ -213,6 +254,9 @@ pub async fn run(
             Some((slot, status)) = exits.recv() => {
                 let Some(r) = children.get_mut(slot) else { continue };
                 let status = status?;
+                if let Some(line) = killed_by_signal(r.pid, &status) {
+                    warn!("{line}");
+                }
                 if let Some(what) = permanent_error(&status) {
                     warn!("{} exited with permanent error {what}. Terminating", r.kind.died_name());
                     code = status.code().unwrap_or(1);
@@ -287,5 +331,27 @@ mod tests {
         // A stable run resets the sequence.
         assert_eq!(p.delay_after(Duration::from_secs(120)), Duration::ZERO);
         assert_eq!(p.delay_after(Duration::from_secs(1)), Duration::ZERO);
+    }
+
+    #[test]
+    fn deaths_by_signal_are_worded_as_2_2_7_words_them() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let pid = nix::unistd::Pid::from_raw(10621);
+        // Raw wait statuses: a signal number alone is "killed by that signal".
+        let line = |raw| killed_by_signal(pid, &ExitStatus::from_raw(raw));
+        assert_eq!(
+            line(9).as_deref(),
+            Some("pid 10621 exited due to signal 9 (Killed) - has rlimit_rttime been exceeded?")
+        );
+        assert_eq!(
+            line(11).as_deref(),
+            Some("pid 10621 exited due to segmentation fault (SIGSEGV).")
+        );
+        assert_eq!(
+            line(7).as_deref(),
+            Some("pid 10621 exited due to signal 7 (Bus error)")
+        );
+        // An exit code is not a signal.
+        assert_eq!(line(1 << 8), None);
     }
 }

@@ -1,5 +1,6 @@
 //! `global_defs` (behaviour spec 2.1), with keepalived 2.2.7's defaults.
 
+use super::process::{self, ProcessSched};
 use super::values::{Cx, Interval, RawSetting, Script};
 use crate::ast::{Body, Node};
 use crate::span::Span;
@@ -86,11 +87,22 @@ pub struct GlobalDefs {
     pub lvs_notify_fifo: Option<Fifo>,
     pub vrrp_notify_priority_changes: bool,
     pub lvs_flush: bool,
+    /// `max_auto_priority [N]`: -1 (no NOTICE, no raising), 0 (the default: no raising),
+    /// 1..99 (raise to real-time, up to N, when timers run late). No value = 99.
     pub max_auto_priority: Option<i32>,
+    /// `min_auto_priority_delay`: how late a timer must be to count. Default 1 s.
+    pub min_auto_priority_delay: Interval,
+    /// `vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`, `vrrp_no_swap`,
+    /// `vrrp_cpu_affinity`.
+    pub vrrp_process: ProcessSched,
+    /// The same for the checker process (`checker_*`).
+    pub checker_process: ProcessSched,
+    /// The same for a BFD process (`bfd_*`); alived has none.
+    pub bfd_process: ProcessSched,
     pub enable_dbus: bool,
     pub startup_script: Option<Script>,
     pub shutdown_script: Option<Script>,
-    /// Keywords kept as written (process tuning, SNMP, netlink buffers...).
+    /// Keywords kept as written (SNMP, netlink buffers...).
     pub other: Vec<RawSetting>,
 }
 
@@ -136,6 +148,10 @@ impl Default for GlobalDefs {
             vrrp_notify_priority_changes: false,
             lvs_flush: false,
             max_auto_priority: None,
+            min_auto_priority_delay: Interval::from_secs(1),
+            vrrp_process: ProcessSched::default(),
+            checker_process: ProcessSched::default(),
+            bfd_process: ProcessSched::default(),
             enable_dbus: false,
             startup_script: None,
             shutdown_script: None,
@@ -160,6 +176,38 @@ fn fifo(node: &Node) -> Option<Fifo> {
 fn fifo_script(slot: &mut Option<Fifo>, node: &Node) {
     if let (Some(f), Some(s)) = (slot.as_mut(), Script::from_node(node)) {
         f.script = Some(s);
+    }
+}
+
+/// `{vrrp,checker,bfd}_{priority,rt_priority,rlimit_rttime,no_swap,cpu_affinity}`.
+fn sched_keyword(cx: &mut Cx<'_>, g: &mut GlobalDefs, kw: &str, n: &Node) -> bool {
+    let Some((who, rest)) = kw.split_once('_') else {
+        return false;
+    };
+    let slot = match who {
+        "vrrp" => &mut g.vrrp_process,
+        "checker" => &mut g.checker_process,
+        "bfd" => &mut g.bfd_process,
+        _ => return false,
+    };
+    process::apply(cx, slot, who, rest, n)
+}
+
+impl GlobalDefs {
+    /// The highest real-time priority the VRRP and checker processes may raise themselves
+    /// to when their timers run late; `None` when they do not (`max_auto_priority` unset, 0
+    /// or -1).
+    pub fn auto_priority_max(&self) -> Option<u8> {
+        self.max_auto_priority
+            .filter(|&p| p > 0)
+            .and_then(|p| u8::try_from(p).ok())
+    }
+
+    /// Whether keepalived 2.2.7 would log `NOTICE: setting config option max_auto_priority
+    /// should result in better keepalived performance` at start: when the option is unset
+    /// or 0 (measured; -1 silences it).
+    pub fn auto_priority_notice(&self) -> bool {
+        matches!(self.max_auto_priority, None | Some(0))
     }
 }
 
@@ -473,6 +521,12 @@ pub(crate) fn apply(cx: &mut Cx<'_>, g: &mut GlobalDefs, body: &[Node]) {
                 };
                 g.max_auto_priority = v.map(|v| v as i32);
             }
+            "min_auto_priority_delay" => {
+                if let Some(v) = process::min_auto_priority_delay(cx, n) {
+                    g.min_auto_priority_delay = v;
+                }
+            }
+            _ if sched_keyword(cx, g, kw, n) => {}
             "enable_dbus" => g.enable_dbus = true,
             "startup_script" => g.startup_script = Script::from_node(n),
             "shutdown_script" => g.shutdown_script = Script::from_node(n),

@@ -14,7 +14,7 @@
 //!   or ignores that line and goes on, so it reports every problem (exit code 5).
 //! - A duplicate VIP is dropped with a note (2.2.7 says nothing at load time).
 //! - Not modelled here: script security and user/group existence (exit 6, host-dependent),
-//!   `*_cpu_affinity` validity, `smtp_server` name resolution, `umask` and `init_file`
+//!   `smtp_server` name resolution, `umask` and `init_file`
 //!   syntax, DNS_CHECK name labels.
 //! - Keywords without a typed field are kept as written in `other` lists, with their value
 //!   checked against keepalived's range and message where one was measured (`rules`).
@@ -25,6 +25,7 @@ pub mod global;
 pub mod lvs;
 mod lvs_check;
 mod lvs_server;
+pub mod process;
 pub mod route;
 mod rules;
 mod rules_data;
@@ -120,6 +121,9 @@ pub struct HostFacts {
     pub interfaces: Option<BTreeSet<String>>,
     /// Interface MTUs, for the number of VIPs an advert can carry. Missing: 1500.
     pub mtus: std::collections::BTreeMap<String, u32>,
+    /// CPUs online, for `*_cpu_affinity` ids (keepalived's range is `[0, cpus - 1]`).
+    /// `None`: not checked against the host.
+    pub cpus: Option<u32>,
 }
 
 fn body(n: &Node) -> &[Node] {
@@ -150,6 +154,7 @@ pub(crate) fn build_from(
 ) -> Config {
     let mut cx = Cx::new(diags);
     let mut c = Config::default();
+    cx.host_cpus = host.cpus;
     // global_defs is applied first: its values are defaults for everything else.
     for n in globals {
         global::apply(&mut cx, &mut c.global, body(n));
@@ -493,6 +498,8 @@ fn sync_group(cx: &mut Cx<'_>, n: &Node, instances: &HashSet<String>) -> SyncGro
 mod tests;
 #[cfg(test)]
 mod tests_lvs;
+#[cfg(test)]
+mod tests_process;
 #[cfg(test)]
 pub(crate) mod testutil;
 

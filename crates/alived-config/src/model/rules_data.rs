@@ -51,14 +51,10 @@ use Kind::{Decimal, Signed, Unsigned};
 
 #[rustfmt::skip]
 pub(crate) static RULES: &[Rule] = &[
-    r("global_defs", "bfd_priority", Signed, -2147483648, 2147483647, ("", ""), "Invalid bfd process priority specified", &["No bfd process priority specified"]),
     r("global_defs", "bfd_rlimit_rtime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid bfd real-time limit - {}", &["*** Configuration line starting `bfd_rlimit_rtime` is missing a parameter after keyword `bfd_rlimit_rtime` at word position 2"]),
     r("global_defs", "bfd_rlimit_rttime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid bfd real-time limit - {}", &["*** Configuration line starting `bfd_rlimit_rttime` is missing a parameter after keyword `bfd_rlimit_rttime` at word position 2"]),
-    r("global_defs", "bfd_rt_priority", Unsigned, 1, 4294967295, ("", ""), "bfd process real-time priority '{}' invalid", &["No bfd process real-time priority specified"]),
-    r("global_defs", "checker_priority", Signed, -2147483648, 2147483647, ("", ""), "Invalid checker process priority specified", &["No checker process priority specified"]),
     r("global_defs", "checker_rlimit_rtime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid checker real-time limit - {}", &["*** Configuration line starting `checker_rlimit_rtime` is missing a parameter after keyword `checker_rlimit_rtime` at word position 2"]),
     r("global_defs", "checker_rlimit_rttime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid checker real-time limit - {}", &["*** Configuration line starting `checker_rlimit_rttime` is missing a parameter after keyword `checker_rlimit_rttime` at word position 2"]),
-    r("global_defs", "checker_rt_priority", Unsigned, 1, 4294967295, ("", ""), "checker process real-time priority '{}' invalid", &["No checker process real-time priority specified"]),
     r("global_defs", "lvs_netlink_cmd_rcv_bufs", Unsigned, 0, 4294967295, ("", ""), "lvs_netlink_cmd_rcv_bufs size ({}) invalid", &["lvs_netlink_cmd_rcv_bufs size missing"]),
     r("global_defs", "lvs_netlink_monitor_rcv_bufs", Unsigned, 0, 4294967295, ("", ""), "lvs_netlink_monitor_rcv_bufs size ({}) invalid", &["lvs_netlink_monitor_rcv_bufs size missing"]),
     r("global_defs", "max_auto_priority", Signed, -1, 99, ("-1", "99"), "max_auto_priority '{}' must be in [0, 99] (or -1 to disable) - ignoring", &[]),
@@ -83,10 +79,8 @@ pub(crate) static RULES: &[Rule] = &[
     r("global_defs", "vrrp_gna_interval", Decimal, 1, 4294967295, ("0.000001", "4294.967295"), "vrrp_gna_interval '{}' is invalid", &["*** Configuration line starting `vrrp_gna_interval` is missing a parameter after keyword `vrrp_gna_interval` at word position 2"]),
     r("global_defs", "vrrp_netlink_cmd_rcv_bufs", Unsigned, 0, 4294967295, ("", ""), "vrrp_netlink_cmd_rcv_bufs size ({}) invalid", &["vrrp_netlink_cmd_rcv_bufs size missing"]),
     r("global_defs", "vrrp_netlink_monitor_rcv_bufs", Unsigned, 0, 4294967295, ("", ""), "vrrp_netlink_monitor_rcv_bufs size ({}) invalid", &["vrrp_netlink_monitor_rcv_bufs size missing"]),
-    r("global_defs", "vrrp_priority", Signed, -2147483648, 2147483647, ("", ""), "Invalid vrrp process priority specified", &["No vrrp process priority specified"]),
     r("global_defs", "vrrp_rlimit_rtime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid vrrp real-time limit - {}", &["*** Configuration line starting `vrrp_rlimit_rtime` is missing a parameter after keyword `vrrp_rlimit_rtime` at word position 2"]),
     r("global_defs", "vrrp_rlimit_rttime", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid vrrp real-time limit - {}", &["*** Configuration line starting `vrrp_rlimit_rttime` is missing a parameter after keyword `vrrp_rlimit_rttime` at word position 2"]),
-    r("global_defs", "vrrp_rt_priority", Unsigned, 1, 4294967295, ("", ""), "vrrp process real-time priority '{}' invalid", &["No vrrp process real-time priority specified"]),
     r("global_defs", "vrrp_rx_bufs_multiplier", Unsigned, 1, 4294967295, ("1", "4294967295"), "Invalid vrrp_rx_bufs_multiplier {}", &["Invalid vrrp_rx_bufs_multiplier"]),
     r("global_defs", "vrrp_rx_bufs_policy", Unsigned, 0, 4294967295, ("", ""), "Invalid vrrp_rx_bufs_policy {}", &["vrrp_rx_bufs_policy missing"]),
     r("global_defs", "vrrp_startup_delay", Decimal, 1000, 4294967295, ("0.001000", "4294.967295"), "vrrp_startup_delay '{}' is invalid", &["*** Configuration line starting `vrrp_startup_delay` is missing a parameter after keyword `vrrp_startup_delay` at word position 2"]),

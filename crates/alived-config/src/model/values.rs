@@ -49,6 +49,8 @@ pub(crate) struct Cx<'d> {
     /// Each `track_group X not found` so far: the name and the diagnostic's index (a help
     /// is added at the end if the group is defined further down).
     pub missing_track_groups: Vec<(String, usize)>,
+    /// The host's CPU count, for `*_cpu_affinity` (`None`: ids up to 1023 accepted).
+    pub host_cpus: Option<u32>,
 }
 
 impl<'d> Cx<'d> {
@@ -64,6 +66,7 @@ impl<'d> Cx<'d> {
             known_processes: Default::default(),
             known_track_groups: Default::default(),
             missing_track_groups: Vec::new(),
+            host_cpus: None,
         }
     }
 

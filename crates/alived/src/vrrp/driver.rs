@@ -279,6 +279,8 @@ fn link_event(
 
 /// Runs the VRRP process until TERM/INT; returns the exit code.
 pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartError> {
+    // Timers running late (max_auto_priority); enters vrrp_rt_priority once start-up is over.
+    let mut late = crate::sched::LateTimers::new(crate::sched::Who::Vrrp, &loaded.sched);
     let super::Loaded {
         instances: specs,
         sync_groups: groups,
@@ -366,6 +368,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         track: track_setup.clone(),
         notify: notify_setup.clone(),
         groups,
+        sched: late.process().clone(),
     };
     // Every script prepared (and security-checked) in one pass.
     let prepared = Prepared::new(
@@ -407,7 +410,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut floor = now;
     let mut more = false;
     while !stopping {
-        if let Err(e) = deadline.set(router.poll_timeout().map(|t| clock.monotonic(t))) {
+        let timeout = router.poll_timeout();
+        late.armed(timeout, clock.now());
+        if let Err(e) = deadline.set(timeout.map(|t| clock.monotonic(t))) {
             // Cannot happen with a valid timerfd; fall back to a short poll rather than stall.
             warn!("cannot arm the VRRP timer: {e}");
             deadline
@@ -431,6 +436,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         let now = clock.now();
+        late.woke(now);
         more = receive(&mut pool, &mut router, &mut vrs, now, &mut floor);
         let now = clock.now().max(floor);
         floor = now;

@@ -27,6 +27,10 @@
 //! only what changed is applied; a configuration with errors is refused and the running one
 //! stays.
 //!
+//! Process scheduling (`vrrp_priority`, `vrrp_rt_priority`, `vrrp_rlimit_rttime`,
+//! `vrrp_no_swap`, `vrrp_cpu_affinity`, `max_auto_priority`): `crate::sched`, applied at
+//! start (the real-time priority once start-up is over) and on reload.
+//!
 //! Not yet (reported at start as "not supported yet"):
 //! `track_bfd`, `track_src_ip`; the USR1/USR2 dumps are logged and ignored.
 
@@ -64,6 +68,10 @@ pub struct Loaded {
     pub track: track::TrackSetup,
     /// Notify scripts, FIFOs and mail (notify.rs).
     pub notify: notify::NotifySetup,
+    /// `vrrp_priority`, `vrrp_rt_priority`... and `max_auto_priority` (crate::sched).
+    pub sched: crate::sched::Setup,
+    /// Whether the parent logs keepalived's `max_auto_priority` NOTICE at start.
+    pub auto_priority_notice: bool,
     /// The configuration's diagnostics, one line each.
     pub report: Vec<String>,
     /// Why a reload must not use this configuration although a start would (an instance
@@ -98,6 +106,8 @@ pub fn load(opts: &crate::cli::Options) -> Result<Loaded, LoadError> {
         startup_delay: build::startup_delay(&loaded.config),
         track: track::TrackSetup::from_config(&loaded.config),
         notify: notify::NotifySetup::from_config(&loaded.config),
+        sched: crate::sched::Setup::from_config(&loaded.config.global, crate::sched::Who::Vrrp),
+        auto_priority_notice: loaded.config.global.auto_priority_notice(),
         // One log line per problem (`FILE:LINE:COL: severity: message`), as keepalived logs.
         report: loaded
             .diags
@@ -183,6 +193,14 @@ fn unsupported(config: &alived_config::model::Config) -> Vec<String> {
             "bfd_instance ({} instances)",
             config.bfd_instances.len()
         ));
+        // No BFD process to schedule (keepalived says nothing without a bfd_instance: it
+        // starts no BFD process then).
+        if config.global.bfd_process.is_set() {
+            out.push(
+                "bfd_priority/bfd_rt_priority/bfd_no_swap/bfd_cpu_affinity (there is no BFD process)"
+                    .to_owned(),
+            );
+        }
     }
     out
 }
@@ -202,6 +220,9 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
     for what in &loaded.unsupported {
         tracing::warn!("{what} is not supported yet - ignored");
     }
+    // Scheduling first, on the thread that will run the loop, before the runtime exists (the
+    // real-time priority once start-up is over: driver.rs).
+    crate::sched::apply(crate::sched::Who::Vrrp, &loaded.sched.process);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -212,7 +233,10 @@ pub fn run(cli: &crate::cli::Options, opts: driver::RunOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(driver::run(loaded, opts)) {
+    match rt.block_on(async {
+        crate::sched::watch_cpu_limit(crate::sched::Who::Vrrp);
+        driver::run(loaded, opts).await
+    }) {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e}");

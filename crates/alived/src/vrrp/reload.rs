@@ -54,6 +54,8 @@ pub struct Running {
     pub track: TrackSetup,
     pub notify: NotifySetup,
     pub groups: Vec<SyncGroupConfig>,
+    /// `vrrp_priority`, `vrrp_rt_priority`... in force.
+    pub sched: alived_config::model::process::ProcessSched,
 }
 
 /// The VRRP process's state a reload changes.
@@ -87,6 +89,7 @@ fn slot_names(vrs: &[Option<Vr>]) -> Vec<String> {
 /// Re-reads the configuration and applies it. `now` is the instances' clock.
 pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() -> Timestamp) {
     info!("Reloading");
+    let mut normal = crate::sched::NormalPriority::enter();
     let loaded = match super::load_for_reload(cli) {
         Ok(l) => l,
         Err(why) => {
@@ -100,6 +103,11 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
     for why in &loaded.disabled {
         error!("{why} - instance disabled");
     }
+    normal.reconfigure(
+        crate::sched::Who::Vrrp,
+        &w.running.sched,
+        &loaded.sched.process,
+    );
     // Static items first (virtual routes may need them), as at start-up.
     if loaded.statics != w.running.statics {
         w.statics.reload(w.nl, &loaded.statics).await;
@@ -225,6 +233,7 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
         track: loaded.track,
         notify: loaded.notify,
         groups,
+        sched: loaded.sched.process,
     };
     info!("Reload complete");
 }

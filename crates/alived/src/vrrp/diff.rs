@@ -34,11 +34,11 @@ impl MatchKey {
             ipv6: s.is_ipv6(),
             interface: s.interface.clone(),
             unicast: s.is_unicast(),
-            src_ip: s.src_ip,
-            vmac: s.use_vmac.as_ref().map(|v| v.name.clone()),
-            vmac_xmit_base: s.vmac_xmit_base,
-            mcast_group: s.mcast_group,
-            ah: matches!(s.auth, Some(AuthSpec::Ah(_))),
+            src_ip: s.extra.src_ip,
+            vmac: s.extra.use_vmac.as_ref().map(|v| v.name.clone()),
+            vmac_xmit_base: s.extra.vmac_xmit_base,
+            mcast_group: s.extra.mcast_group,
+            ah: matches!(s.extra.auth, Some(AuthSpec::Ah(_))),
         }
     }
 }

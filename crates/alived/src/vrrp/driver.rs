@@ -107,7 +107,7 @@ fn receive(
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
-        let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt) else {
+        let Some(d) = rx::decode(&vr.spec, vr.tx.vips(), &mut vr.rx, &pkt) else {
             return;
         };
         let t = arrival(pkt.info.received_at, (now, wall), *floor);
@@ -147,12 +147,12 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
         }
         Action::AddVips => {
             iface::add_vips(nl, name, &vr.vips).await;
-            iface::add_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
+            iface::add_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
         }
         Action::RemoveVips => {
             // `-V`: a stopping process leaves its VIPs, routes and rules in place.
             if release_vips || state != State::Stop {
-                iface::remove_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
+                iface::remove_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
                 iface::remove_vips(nl, name, &vr.vips).await;
             }
         }
@@ -160,13 +160,13 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             if let Some(sock) = &vr.garp_sock {
                 let burst = tx::GarpBurst {
                     sock: sock.clone(),
-                    ifname: vr.res.vip_link().name.clone(),
+                    ifname: vr.res.vip_link_name(&vr.spec).to_owned(),
                     mac: vr.res.mac(),
-                    vips: vr.garp_list.clone(),
+                    vips: vr.garp_list(),
                     count,
                     router: vr.router,
-                    garp_interval: vr.spec.garp_interval,
-                    gna_interval: vr.spec.gna_interval,
+                    garp_interval: vr.spec.extra.garp_interval,
+                    gna_interval: vr.spec.extra.gna_interval,
                 };
                 // In the background, yielding between frames: a thousand instances entering
                 // MASTER together send five thousand frames, and the adverts due meanwhile
@@ -246,7 +246,13 @@ fn link_event(
     now: Timestamp,
 ) {
     let relevant = vrs.iter().flatten().any(|vr| {
-        vr.res.base.index == index || vr.spec.track_interfaces.iter().any(|t| t.name == name)
+        vr.res.base.index == index
+            || vr
+                .spec
+                .extra
+                .track_interfaces
+                .iter()
+                .any(|t| t.name == name)
     });
     // A link first seen down (made again after a delete, or created for a tracker) changes
     // nothing: keepalived 2.2.7 reports only its coming up (measured).
@@ -261,7 +267,7 @@ fn link_event(
         if vr.res.base.index == index {
             links.push(Link::Own);
         }
-        for (t_i, t) in vr.spec.track_interfaces.iter().enumerate() {
+        for (t_i, t) in vr.spec.extra.track_interfaces.iter().enumerate() {
             if t.name == name {
                 links.push(Link::Tracked(InstanceSpec::track_if_id(t_i)));
             }
@@ -378,6 +384,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     );
     let mut trackers = Trackers::start(track_setup, &names, &prepared).await;
     let mut notifier = Notifier::start(notify_setup, &names, &prepared);
+    // Start-up lists go before the loop (a thousand names, and the spare room of `vrs`).
+    drop((names, prepared));
+    vrs.shrink_to_fit();
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(

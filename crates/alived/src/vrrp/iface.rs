@@ -39,14 +39,36 @@ pub enum IfaceError {
     },
 }
 
+/// One link of an instance, as much as it needs while running: its name is in the spec (the
+/// configured interface, or the VMAC's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkRef {
+    pub index: u32,
+    /// The Ethernet address (zeros if the link has none of 6 bytes).
+    pub mac: [u8; 6],
+}
+
+impl LinkRef {
+    pub fn of(l: &Link) -> LinkRef {
+        let mut mac = [0u8; 6];
+        if l.mac.len() == 6 {
+            mac.copy_from_slice(&l.mac);
+        }
+        LinkRef {
+            index: l.index,
+            mac,
+        }
+    }
+}
+
 /// An instance's interface, resolved.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// The configured interface (link state of this one is the instance's own link).
-    pub base: Link,
+    pub base: LinkRef,
     /// The VMAC, when `use_vmac` (VIPs and GARPs go there; adverts too unless
     /// `vmac_xmit_base`).
-    pub vmac: Option<Link>,
+    pub vmac: Option<LinkRef>,
     /// Our advert source and tie-break address.
     pub our_addr: IpAddr,
 }
@@ -55,22 +77,24 @@ impl Resolved {
     /// Where adverts are sent and received.
     pub fn xmit_ifindex(&self, spec: &InstanceSpec) -> u32 {
         match &self.vmac {
-            Some(v) if !spec.vmac_xmit_base => v.index,
+            Some(v) if !spec.extra.vmac_xmit_base => v.index,
             _ => self.base.index,
         }
     }
     /// Where VIPs without `dev` go, and GARPs leave from.
-    pub fn vip_link(&self) -> &Link {
-        self.vmac.as_ref().unwrap_or(&self.base)
+    pub fn vip_link(&self) -> LinkRef {
+        self.vmac.unwrap_or(self.base)
+    }
+    /// The name of [`Resolved::vip_link`]: the VMAC's, else the configured interface.
+    pub fn vip_link_name<'a>(&self, spec: &'a InstanceSpec) -> &'a str {
+        match (&self.vmac, &spec.extra.use_vmac) {
+            (Some(_), Some(v)) => &v.name,
+            _ => &spec.interface,
+        }
     }
     /// The Ethernet source of GARPs / NAs.
     pub fn mac(&self) -> [u8; 6] {
-        let m = &self.vip_link().mac;
-        let mut out = [0u8; 6];
-        if m.len() == 6 {
-            out.copy_from_slice(m);
-        }
-        out
+        self.vip_link().mac
     }
 }
 
@@ -81,10 +105,15 @@ fn is_link_local_v6(a: &Ipv6Addr) -> bool {
 /// The address keepalived uses as ours (spec 5.4): the configured source, else the
 /// interface's primary IPv4 address, or its IPv6 link-local address. VIPs are never ours.
 pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Option<IpAddr> {
-    if let Some(a) = spec.src_ip {
+    if let Some(a) = spec.extra.src_ip {
         return Some(a);
     }
-    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.addr == *a);
+    let is_vip = |a: &IpAddr| {
+        spec.vips
+            .iter()
+            .chain(&spec.extra.evips)
+            .any(|v| v.addr == *a)
+    };
     let mine = addrs
         .iter()
         .filter(|a| a.ifindex == ifindex && !is_vip(&a.addr));
@@ -101,8 +130,9 @@ pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Optio
     }
 }
 
-/// Looks the interface up, creates the VMAC if configured, and finds our address.
-pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<Resolved, IfaceError> {
+/// Looks the interface up, creates the VMAC if configured, and finds our address; with
+/// whether the interface is running now.
+pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<(Resolved, bool), IfaceError> {
     let link_err = |source| IfaceError::Link {
         instance: spec.name.clone(),
         interface: spec.interface.clone(),
@@ -120,15 +150,16 @@ pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<Resolved, Ifac
                 "IPv4"
             },
         })?;
-    let vmac = match &spec.use_vmac {
+    let vmac = match &spec.extra.use_vmac {
         None => None,
         Some(v) => Some(vmac(nl, spec, &base, &v.name, our_addr).await?),
     };
-    Ok(Resolved {
-        base,
-        vmac,
+    let res = Resolved {
+        base: LinkRef::of(&base),
+        vmac: vmac.as_ref().map(LinkRef::of),
         our_addr,
-    })
+    };
+    Ok((res, base.is_running()))
 }
 
 /// Creates (or, after a restart, adopts) the instance's VMAC: macvlan private mode, MAC
@@ -194,21 +225,24 @@ async fn vmac_link_local(nl: &Netlink, link: &Link, ll: Ipv6Addr) -> Result<(), 
 /// Deletes the VMAC at stop.
 pub async fn remove_vmac(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) {
     if let Some(v) = &r.vmac {
+        let vname = r.vip_link_name(spec);
         match nl.delete_link(v.index).await {
-            Ok(()) => info!(
-                "({}): Success removing VMAC interface {}",
-                spec.name, v.name
-            ),
-            Err(e) => warn!("({}) cannot remove VMAC {}: {e}", spec.name, v.name),
+            Ok(()) => info!("({}): Success removing VMAC interface {vname}", spec.name),
+            Err(e) => warn!("({}) cannot remove VMAC {vname}: {e}", spec.name),
         }
     }
 }
 
 /// The netlink address of a VIP (keepalived defaults: /32 or /128, global scope, IPv6
 /// without DAD and, for /128, preferred_lft 0).
-pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpec, NetlinkError> {
+pub async fn vip_addr(
+    nl: &Netlink,
+    spec: &InstanceSpec,
+    r: &Resolved,
+    v: &VipSpec,
+) -> Result<AddrSpec, NetlinkError> {
     let ifindex = match &v.dev {
-        Some(dev) if *dev != r.base.name => nl.link_by_name(dev).await?.index,
+        Some(dev) if *dev != spec.interface => nl.link_by_name(dev).await?.index,
         _ => r.vip_link().index,
     };
     let mut a = AddrSpec::new(ifindex, v.addr, v.prefix);
@@ -221,15 +255,15 @@ pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpe
 }
 
 /// The netlink addresses of every VIP of an instance (those that can be resolved).
-pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Vec<AddrSpec> {
+pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Box<[AddrSpec]> {
     let mut out = Vec::new();
-    for v in spec.vips.iter().chain(&spec.evips) {
-        match vip_addr(nl, r, v).await {
+    for v in spec.vips.iter().chain(&spec.extra.evips) {
+        match vip_addr(nl, spec, r, v).await {
             Ok(a) => out.push(a),
             Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),
         }
     }
-    out
+    out.into_boxed_slice()
 }
 
 /// Adds the VIPs (present ones are kept: a restart or a repeat is not an error).
@@ -256,9 +290,9 @@ pub async fn remove_vips(nl: &Netlink, name: &str, vips: &[AddrSpec]) {
 
 /// The instance's `virtual_routes` with their `dev` resolved (default: none, the kernel picks
 /// the interface from the gateway).
-pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Vec<RouteSpec> {
+pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Box<[RouteSpec]> {
     let mut out = Vec::new();
-    for v in &spec.vroutes {
+    for v in &spec.extra.vroutes {
         let mut r = v.route.clone();
         if let Some(dev) = &v.dev {
             match nl.link_by_name(dev).await {
@@ -271,7 +305,7 @@ pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Vec<RouteSpec> {
         }
         out.push(r);
     }
-    out
+    out.into_boxed_slice()
 }
 
 /// Adds `virtual_routes` then `virtual_rules` (present ones are fine).

@@ -18,7 +18,6 @@ use alived_sys::script::{KEEPALIVED_KILL_GRACE, Script, ScriptRunner};
 use alived_sys::smtp::{self, Alert, MailState, SmtpConfig};
 use alived_vrrp::instance::{Action, Reason, State};
 use alived_vrrp::sync::{Router, Target};
-use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,6 +134,9 @@ impl NotifySetup {
                 priority_changes: i.notify_priority_changes.unwrap_or(default_prio),
                 members: Vec::new(),
             })
+            // An instance with nothing to notify is left out (the notifier gives it an
+            // empty owner): a thousand plain instances cost nothing here.
+            .filter(|o| !o.scripts.is_empty() || o.smtp_alert || o.priority_changes)
             .collect();
         let groups = config
             .sync_groups
@@ -186,15 +188,23 @@ impl NotifySetup {
     }
 }
 
-/// Prepared scripts of one instance or group.
+/// Prepared scripts of one instance or group (one per instance of a thousand: kept small).
 #[derive(Default)]
 struct Owner {
-    name: String,
-    scripts: HashMap<NotifyKindKey, Script>,
+    name: Box<str>,
+    /// At most one per kind; usually none.
+    scripts: Box<[(NotifyKindKey, Script)]>,
     smtp_alert: bool,
     priority_changes: bool,
     /// Last state notified.
     state: Option<State>,
+}
+
+impl Owner {
+    fn script(&self, k: NotifyKind) -> Option<&Script> {
+        let k = key(k);
+        self.scripts.iter().find(|(x, _)| *x == k).map(|(_, s)| s)
+    }
 }
 
 /// `NotifyKind` as a map key.
@@ -287,7 +297,7 @@ impl Notifier {
             .collect::<Vec<_>>()
             .into_iter();
         let mut owner = |o: &OwnerSetup| Owner {
-            name: o.name.clone(),
+            name: o.name.as_str().into(),
             scripts: o
                 .scripts
                 .iter()
@@ -304,7 +314,7 @@ impl Notifier {
                     .find(|o| &o.name == n)
                     .map(|o| owner(o))
                     .unwrap_or_else(|| Owner {
-                        name: n.clone(),
+                        name: n.as_str().into(),
                         ..Owner::default()
                     })
             })
@@ -395,11 +405,11 @@ impl Notifier {
             }
             Action::NotifyMasterRxLowerPri { .. } => {
                 if let Some(o) = self.instances.get(i) {
-                    if let Some(s) = o.scripts.get(&key(NotifyKind::MasterRxLowerPri)) {
+                    if let Some(s) = o.script(NotifyKind::MasterRxLowerPri) {
                         spawn(&self.runner, s, &[]);
                     }
                     self.fifo(FifoLine::Instance {
-                        name: o.name.clone(),
+                        name: o.name.to_string(),
                         state: FifoState::MasterRxLowerPri,
                         priority: prio,
                     });
@@ -415,7 +425,7 @@ impl Notifier {
                         _ => return,
                     };
                     self.fifo(FifoLine::Instance {
-                        name: o.name.clone(),
+                        name: o.name.to_string(),
                         state,
                         priority: *to,
                     });
@@ -434,19 +444,19 @@ impl Notifier {
             return;
         };
         o.state = Some(State::Stop);
-        let (word, fifo_state) = match o.scripts.get(&key(NotifyKind::Deleted)) {
+        let (word, fifo_state) = match o.script(NotifyKind::Deleted) {
             Some(s) => {
                 spawn(&self.runner, s, &[]);
                 ("DELETED", FifoState::Deleted)
             }
             None => ("FAULT", FifoState::Fault),
         };
-        if let Some(s) = o.scripts.get(&key(NotifyKind::Any)) {
+        if let Some(s) = o.script(NotifyKind::Any) {
             let p = prio.to_string();
             spawn(&self.runner, s, &["INSTANCE", &o.name, word, &p]);
         }
         let line = FifoLine::Instance {
-            name: o.name.clone(),
+            name: o.name.to_string(),
             state: fifo_state,
             priority: prio,
         };
@@ -493,21 +503,21 @@ impl Notifier {
         let (Some(o), Some((state_word, fifo_state, mail, kind))) = (o, word(to)) else {
             return;
         };
-        if let Some(s) = o.scripts.get(&key(kind)) {
+        if let Some(s) = o.script(kind) {
             spawn(&self.runner, s, &[]);
         }
-        if let Some(s) = o.scripts.get(&key(NotifyKind::Any)) {
+        if let Some(s) = o.script(NotifyKind::Any) {
             let p = prio.to_string();
             spawn(&self.runner, s, &[kind_word, &o.name, state_word, &p]);
         }
         self.fifo(match who {
             Who::Instance(_) => FifoLine::Instance {
-                name: o.name.clone(),
+                name: o.name.to_string(),
                 state: fifo_state,
                 priority: prio,
             },
             Who::Group(_) => FifoLine::Group {
-                name: o.name.clone(),
+                name: o.name.to_string(),
                 state: fifo_state,
             },
         });

@@ -282,7 +282,7 @@ async fn change(
         return;
     };
     let mut config = spec.instance_config(vr.res.our_addr);
-    config.interface = vr.res.vip_link().name.clone();
+    config.interface = vr.res.vip_link_name(&spec).to_owned();
     config.trackers.extend(trackers);
     // Checked before anything is touched: a refused one leaves the instance as it was.
     if let Err(e) = config.validate() {
@@ -300,9 +300,10 @@ async fn change(
             .collect();
         let gone_rules: Vec<_> = vr
             .spec
+            .extra
             .vrules
             .iter()
-            .filter(|r| !spec.vrules.contains(r))
+            .filter(|r| !spec.extra.vrules.contains(r))
             .cloned()
             .collect();
         iface::remove_routes(w.nl, &spec.name, &gone_routes, &gone_rules).await;
@@ -326,21 +327,15 @@ async fn change(
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
     vr.tx = AdvertTx::new(vr.tx.socket(), &spec, vr.res.our_addr);
-    vr.vip_list = spec.vips.iter().map(|v| v.addr).collect();
-    vr.garp_list = spec
-        .vips
-        .iter()
-        .chain(&spec.evips)
-        .map(|v| v.addr)
-        .collect();
     vr.vips = vips;
     vr.routes = routes;
     // Tracked interfaces new at their position (tracker ids are positions): their state
     // now, as at start-up.
     let mut link_inputs = Vec::new();
-    for (i, t) in spec.track_interfaces.iter().enumerate() {
+    for (i, t) in spec.extra.track_interfaces.iter().enumerate() {
         if vr
             .spec
+            .extra
             .track_interfaces
             .get(i)
             .is_some_and(|o| o.name == t.name)

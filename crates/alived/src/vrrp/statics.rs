@@ -140,8 +140,8 @@ impl StaticSpec {
                     weight: 0,
                     reverse: false,
                 };
-                if !i.track_interfaces.contains(&t) {
-                    i.track_interfaces.push(t);
+                if !i.extra.track_interfaces.contains(&t) {
+                    i.extra.track_interfaces.push(t);
                 }
             }
         }

@@ -223,6 +223,9 @@ impl TrackSetup {
                 uses.entry(m.clone()).or_default().extend(v.iter().cloned());
             }
         }
+        // Instances that track nothing have no entry: a thousand plain instances cost nothing.
+        uses.retain(|_, v| !v.is_empty());
+        uses.shrink_to_fit();
         TrackSetup {
             scripts,
             files,
@@ -353,7 +356,8 @@ pub struct Trackers {
     tickers: Vec<JoinHandle<()>>,
     _files: Option<FileTracker>,
     /// For each instance: the unweighted scripts whose first result it waits for.
-    waits_for: Vec<Vec<usize>>,
+    /// (Only instances that wait have an entry.)
+    waits_for: HashMap<InstanceId, Vec<usize>>,
     /// Start inputs held until then.
     held: Vec<(InstanceId, Input)>,
     /// For each script: prepared and running (a disabled one never reports).
@@ -391,15 +395,14 @@ impl Trackers {
         let mut script_users = vec![Vec::new(); setup.scripts.len()];
         let mut file_users = vec![Vec::new(); setup.files.len()];
         let mut process_users = vec![Vec::new(); setup.processes.len()];
-        let mut waits_for = vec![Vec::new(); names.len()];
+        let mut waits_for: HashMap<InstanceId, Vec<usize>> = HashMap::new();
         for (i, name) in names.iter().enumerate() {
             for u in setup.uses.get(name).into_iter().flatten() {
                 if let Object::Script(s) = u.object
                     && u.weight == 0
                     && setup.scripts.get(s).is_some_and(|d| !d.init_fail)
-                    && let Some(w) = waits_for.get_mut(i)
                 {
-                    w.push(s);
+                    waits_for.entry(InstanceId(i)).or_default().push(s);
                 }
                 let list = match u.object {
                     Object::Script(s) => script_users.get_mut(s),
@@ -536,7 +539,7 @@ impl Trackers {
     /// Whether `id` still waits for a first script result. A disabled script never reports:
     /// it is not waited for.
     fn waiting(&self, id: InstanceId) -> bool {
-        self.waits_for.get(id.0).is_some_and(|w| {
+        self.waits_for.get(&id).is_some_and(|w| {
             w.iter().any(|&s| {
                 self.states.get(s).is_some_and(|st| st.state().is_none())
                     && self.enabled.get(s).copied().unwrap_or(false)

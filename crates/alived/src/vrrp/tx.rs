@@ -24,28 +24,26 @@ pub enum TxError {
     Socket(#[from] SocketError),
 }
 
+/// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
+const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
+
 /// The advert sender of one instance.
 pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
-    /// The group, or each unicast peer in turn.
-    dests: Vec<IpAddr>,
+    /// Unicast: each peer in turn; empty: `group`.
+    peers: Box<[IpAddr]>,
+    group: IpAddr,
     src: IpAddr,
     ttl: u8,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
     template: Advert,
     ah_key: Option<[u8; 8]>,
-    buf: Vec<u8>,
 }
 
 impl AdvertTx {
     pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
-        let dests = if spec.is_unicast() {
-            spec.unicast_peers.clone()
-        } else {
-            vec![spec.mcast_group]
-        };
-        let (auth, ah_key) = match spec.auth {
+        let (auth, ah_key) = match spec.extra.auth {
             None => (Auth::None, None),
             Some(AuthSpec::Pass(p)) => (Auth::Pass(p), None),
             Some(AuthSpec::Ah(k)) => (Auth::Ah, Some(k)),
@@ -58,26 +56,25 @@ impl AdvertTx {
             auth,
             addrs: spec.vips.iter().map(|v| v.addr).collect(),
         };
-        // Room for the IPv4 header, AH and the message: about 60 bytes, not a jumbo frame per
-        // instance (IPv6 messages are built by `to_bytes`).
-        let buf_len = match src {
-            IpAddr::V4(_) => IPV4_HEADER + AH_HEADER + template.buffer_len(Family::V4),
-            IpAddr::V6(_) => 0,
-        };
         AdvertTx {
             sock,
-            dests,
+            peers: spec.extra.unicast_peers.clone().into_boxed_slice(),
+            group: spec.extra.mcast_group,
             src,
             ttl: if spec.is_unicast() {
-                spec.unicast_ttl
+                spec.extra.unicast_ttl
             } else {
                 VRRP_TTL
             },
             ident: 0,
             template,
             ah_key,
-            buf: vec![0; buf_len],
         }
+    }
+
+    /// The advertised VIPs, in advert order (what received adverts are checked against).
+    pub fn vips(&self) -> &[IpAddr] {
+        &self.template.addrs
     }
 
     /// The socket adverts leave from (kept by an instance a reload reconfigures).
@@ -89,8 +86,15 @@ impl AdvertTx {
     /// sequence counter, shared with the receive side as keepalived does.
     pub async fn send(&mut self, priority: Priority, ah_seq: &mut AhReplay) -> Result<(), TxError> {
         self.template.priority = priority;
-        for i in 0..self.dests.len() {
-            let dst = self.dests[i];
+        let group = [self.group];
+        let dests = if self.peers.is_empty() {
+            &group[..]
+        } else {
+            &self.peers[..]
+        };
+        // Built on the stack: a thousand instances keep no send buffer each.
+        let mut buf = [0u8; MAX_V4_PACKET];
+        for &dst in dests {
             match (self.src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(d)) => {
                     self.ident = ipv4::next_ident(self.ident);
@@ -105,9 +109,9 @@ impl AdvertTx {
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut self.buf, &tx, &self.template, ah)
+                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &self.template, ah)
                         .map_err(TxError::Emit)?;
-                    self.sock.send_v4(&self.buf[..n], d).await?;
+                    self.sock.send_v4(&buf[..n], d).await?;
                 }
                 (IpAddr::V6(src), IpAddr::V6(d)) => {
                     let pseudo = PseudoHeader::for_advert(self.template.version, src.into(), dst);

@@ -306,9 +306,10 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         sig(SignalKind::user_defined1())?,
     );
     let mut usr2 = sig(SignalKind::user_defined2())?;
-    let mut vrs = Vec::new();
-    let mut configs = Vec::new();
-    let mut firsts = Vec::new();
+    // Sized once: a growing vector would leave its earlier copies as holes in the heap.
+    let mut vrs = Vec::with_capacity(specs.len());
+    let mut configs = Vec::with_capacity(specs.len());
+    let mut firsts = Vec::with_capacity(specs.len());
     let mut known: HashMap<u32, bool> = HashMap::new();
     // Static addresses, routes and rules first: virtual routes may need them.
     let mut statics = Statics::apply(&nl, &static_spec).await;

@@ -564,7 +564,7 @@ impl Router {
         self.actions.push_back((
             Target::Group(GroupId(g)),
             Action::Log(LogLine {
-                name: name.to_owned(),
+                name: name.into(),
                 event: LogEvent::SyncGroupSyncing { state },
             }),
         ));

@@ -1,7 +1,7 @@
 //! The runtime configuration of one VRRP instance: what the config crate's typed model is
 //! turned into (behaviour spec 2.1, 2.2, 2.5). Defaults are keepalived 2.2.7's.
 
-use crate::types::{Centisecs, Priority, Version, Vrid};
+use crate::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 use thiserror::Error;
@@ -79,7 +79,7 @@ impl Default for GarpConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceConfig {
     /// The instance name, as it appears in log lines: `(VI_1) ...`.
-    pub name: String,
+    pub name: Name,
     pub vrid: Vrid,
     pub version: Version,
     /// The configured (base) priority, 1..=255; 255 = address owner.
@@ -91,7 +91,7 @@ pub struct InstanceConfig {
     /// `preempt_delay`: 0 = none.
     pub preempt_delay: Duration,
     /// The instance's interface name, for log lines (`Sending/queueing ... on eth0`).
-    pub interface: String,
+    pub interface: Name,
     /// Our address for the equal-priority tie-break: `unicast_src_ip`/`mcast_src_ip` if set,
     /// else the interface's primary IPv4 address or IPv6 link-local (behaviour spec 5.4).
     /// Its family is the instance's family.
@@ -131,7 +131,7 @@ pub enum ConfigError {
 
 impl InstanceConfig {
     /// A config with keepalived's defaults: v2, priority 100, 1 s, preempt, no trackers.
-    pub fn new(name: impl Into<String>, vrid: Vrid, our_addr: IpAddr) -> InstanceConfig {
+    pub fn new(name: impl Into<Name>, vrid: Vrid, our_addr: IpAddr) -> InstanceConfig {
         InstanceConfig {
             name: name.into(),
             vrid,
@@ -144,7 +144,7 @@ impl InstanceConfig {
             adver_int: Centisecs(100),
             preempt: true,
             preempt_delay: Duration::ZERO,
-            interface: "eth0".to_owned(),
+            interface: "eth0".into(),
             our_addr,
             vips: Vec::new(),
             garp: GarpConfig::default(),
@@ -159,7 +159,7 @@ impl InstanceConfig {
 
     /// Checks the invariants the state machine relies on.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let name = || self.name.clone();
+        let name = || self.name.to_string();
         if self.priority.0 == 0 {
             return Err(ConfigError::PriorityZero(name()));
         }

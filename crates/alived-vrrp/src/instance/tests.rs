@@ -514,3 +514,22 @@ fn status_snapshot_reports_master_and_counters() {
     assert_eq!(s.stats.adverts_rcvd, 1);
     assert_eq!(s.fault, None);
 }
+
+/// What one instance costs inline (issue 6: a thousand run in one process). The bound fails
+/// loudly on a regression; `--nocapture` prints where the bytes are.
+#[test]
+fn an_instance_stays_small() {
+    use std::mem::size_of;
+    let sizes = [
+        ("Instance", size_of::<Instance>(), 480),
+        ("InstanceConfig", size_of::<InstanceConfig>(), 200),
+        ("Timers", size_of::<super::timers::Timers>(), 104),
+        ("Stats", size_of::<Stats>(), 72),
+    ];
+    for (name, size, bound) in sizes {
+        eprintln!("{name}: {size} bytes (bound {bound})");
+    }
+    for (name, size, bound) in sizes {
+        assert!(size <= bound, "{name} is {size} bytes, more than {bound}");
+    }
+}

@@ -103,10 +103,42 @@ pub(crate) struct Timers {
     /// MASTER: the repeats of lower-priority GARP bursts (`garp_lower_prio_delay`), one per
     /// lower-priority advert received (observed 2.2.7: four such adverts, four delayed
     /// bursts), oldest first, at most [`MAX_LOWER_PRIO_REPEATS`].
-    pub lower_prio_garp: std::collections::VecDeque<Timestamp>,
+    pub lower_prio_garp: RepeatQueue,
     /// BACKUP: end of the preempt delay, started on entering BACKUP from start-up or FAULT.
     /// Not a wake-up: it only changes how the next lower-priority advert is treated.
     pub preempt_until: Option<Timestamp>,
+}
+
+/// The queued lower-priority GARP repeats, on the heap only while one is queued: most
+/// instances never queue one, and a thousand run in one process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[expect(
+    clippy::box_collection,
+    reason = "8 bytes inline while empty instead of a 32-byte VecDeque"
+)]
+pub(crate) struct RepeatQueue(Option<Box<std::collections::VecDeque<Timestamp>>>);
+
+impl RepeatQueue {
+    pub fn front(&self) -> Option<&Timestamp> {
+        self.0.as_ref().and_then(|q| q.front())
+    }
+    pub fn pop_front(&mut self) -> Option<Timestamp> {
+        let q = self.0.as_mut()?;
+        let t = q.pop_front();
+        if q.is_empty() {
+            self.0 = None;
+        }
+        t
+    }
+    pub fn push_back(&mut self, t: Timestamp) {
+        self.0.get_or_insert_default().push_back(t);
+    }
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |q| q.len())
+    }
+    pub fn clear(&mut self) {
+        self.0 = None;
+    }
 }
 
 /// The down timer remembers how it was armed, so that a priority change can re-compute it

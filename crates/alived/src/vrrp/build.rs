@@ -13,7 +13,7 @@ use alived_config::model::{Config, GlobalDefs, VrrpInstance};
 use alived_config::model::{Route, Rule};
 use alived_sys::netlink::{RouteSpec, RuleSpec};
 use alived_vrrp::instance::GarpConfig;
-use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
+use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -37,6 +37,14 @@ pub fn instances(config: &Config) -> (Vec<InstanceSpec>, Vec<BuildError>) {
         match instance(&config.global, i) {
             Ok(s) => ok.push(s),
             Err(e) => bad.push(e),
+        }
+    }
+    // One allocation per interface name, shared by the instances on it.
+    let mut seen: Vec<Name> = Vec::new();
+    for s in &mut ok {
+        match seen.iter().find(|n| **n == s.interface) {
+            Some(n) => s.interface = n.clone(),
+            None => seen.push(s.interface.clone()),
         }
     }
     (ok, bad)
@@ -269,7 +277,11 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             .map(|d| d.as_duration())
             .unwrap_or_default(),
         use_vmac: i.use_vmac.as_ref().map(|v| VmacSpec {
-            name: v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")),
+            name: v
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("vrrp.{vrid}"))
+                .into(),
         }),
         vmac_xmit_base: i.vmac_xmit_base,
         dont_track_primary: i.dont_track_primary,
@@ -285,8 +297,8 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         not_applied,
     };
     Ok(InstanceSpec {
-        name: i.name.clone(),
-        interface,
+        name: i.name.as_str().into(),
+        interface: interface.into(),
         vrid,
         version,
         priority: Priority(i.priority.0),

@@ -11,6 +11,7 @@
 //! socket, IP protocol 51), so a kept instance always keeps its socket.
 
 use super::spec::{AuthSpec, InstanceSpec};
+use alived_vrrp::types::Name;
 use std::net::IpAddr;
 
 /// What a running instance is recognised by across a reload.
@@ -18,10 +19,10 @@ use std::net::IpAddr;
 pub struct MatchKey {
     pub vrid: u8,
     pub ipv6: bool,
-    pub interface: String,
+    pub interface: Name,
     pub unicast: bool,
     pub src_ip: Option<IpAddr>,
-    pub vmac: Option<String>,
+    pub vmac: Option<Name>,
     pub vmac_xmit_base: bool,
     pub mcast_group: IpAddr,
     pub ah: bool,

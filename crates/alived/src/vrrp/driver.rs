@@ -17,6 +17,7 @@ use alived_sys::timer::Deadline;
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::signal::unix::{SignalKind, signal};
@@ -160,7 +161,7 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             if let Some(sock) = &vr.garp_sock {
                 let burst = tx::GarpBurst {
                     sock: sock.clone(),
-                    ifname: vr.res.vip_link_name(&vr.spec).to_owned(),
+                    ifname: vr.res.vip_link_name(&vr.spec).clone(),
                     mac: vr.res.mac(),
                     vips: vr.garp_list(),
                     count,
@@ -363,7 +364,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         c.trackers.extend(track_setup.trackers_for(&c.name));
     }
     let mut router = Router::new(configs, groups.clone())?;
-    let names: Vec<String> = vrs
+    let names: Vec<Name> = vrs
         .iter()
         .flatten()
         .map(|vr| vr.spec.name.clone())

@@ -6,6 +6,7 @@ use alived_sys::NetlinkError;
 use alived_sys::netlink::{
     Addr, AddrSpec, Link, Netlink, RouteSpec, RuleSpec, set_vmac_sysctls, vmac_mac,
 };
+use alived_vrrp::types::Name;
 use std::net::{IpAddr, Ipv6Addr};
 use tracing::{debug, info, warn};
 
@@ -86,7 +87,7 @@ impl Resolved {
         self.vmac.unwrap_or(self.base)
     }
     /// The name of [`Resolved::vip_link`]: the VMAC's, else the configured interface.
-    pub fn vip_link_name<'a>(&self, spec: &'a InstanceSpec) -> &'a str {
+    pub fn vip_link_name<'a>(&self, spec: &'a InstanceSpec) -> &'a Name {
         match (&self.vmac, &spec.extra.use_vmac) {
             (Some(_), Some(v)) => &v.name,
             _ => &spec.interface,
@@ -134,16 +135,16 @@ pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Optio
 /// whether the interface is running now.
 pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<(Resolved, bool), IfaceError> {
     let link_err = |source| IfaceError::Link {
-        instance: spec.name.clone(),
-        interface: spec.interface.clone(),
+        instance: spec.name.to_string(),
+        interface: spec.interface.to_string(),
         source,
     };
     let base = nl.link_by_name(&spec.interface).await.map_err(link_err)?;
     let addrs = nl.addresses(Some(base.index)).await.map_err(link_err)?;
     let our_addr =
         pick_our_addr(spec, &addrs, base.index).ok_or_else(|| IfaceError::NoAddress {
-            instance: spec.name.clone(),
-            interface: spec.interface.clone(),
+            instance: spec.name.to_string(),
+            interface: spec.interface.to_string(),
             family: if spec.is_ipv6() {
                 "IPv6 link-local"
             } else {
@@ -172,7 +173,7 @@ async fn vmac(
     our_addr: IpAddr,
 ) -> Result<Link, IfaceError> {
     let err = |source| IfaceError::Vmac {
-        instance: spec.name.clone(),
+        instance: spec.name.to_string(),
         name: name.to_owned(),
         source,
     };

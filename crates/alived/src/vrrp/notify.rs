@@ -18,6 +18,7 @@ use alived_sys::script::{KEEPALIVED_KILL_GRACE, Script, ScriptRunner};
 use alived_sys::smtp::{self, Alert, MailState, SmtpConfig};
 use alived_vrrp::instance::{Action, Reason, State};
 use alived_vrrp::sync::{Router, Target};
+use alived_vrrp::types::Name;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -175,7 +176,7 @@ impl NotifySetup {
 impl NotifySetup {
     /// Every notify and FIFO script for the instances `names` (in the order [`Notifier::start`]
     /// takes them: instances, groups, FIFOs).
-    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+    pub fn script_specs_for(&self, names: &[Name]) -> Vec<ScriptSpec> {
         let inst = names
             .iter()
             .filter_map(|n| self.instances.iter().find(|o| &o.name == n));
@@ -191,7 +192,7 @@ impl NotifySetup {
 /// Prepared scripts of one instance or group (one per instance of a thousand: kept small).
 #[derive(Default)]
 struct Owner {
-    name: Box<str>,
+    name: Name,
     /// At most one per kind; usually none.
     scripts: Box<[(NotifyKindKey, Script)]>,
     smtp_alert: bool,
@@ -261,14 +262,14 @@ fn word(s: State) -> Option<(&'static str, FifoState, Option<MailState>, NotifyK
 impl Notifier {
     /// Prepares the scripts (logging and disabling bad ones), opens the FIFOs and starts their
     /// scripts. `names[i]` is the name of `InstanceId(i)`.
-    pub fn start(setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+    pub fn start(setup: NotifySetup, names: &[Name], pool: &Prepared) -> Notifier {
         Notifier::start_on(ScriptRunner::new(KEEPALIVED_KILL_GRACE), setup, names, pool)
     }
 
     /// The notifier for a reloaded configuration: the same script runner (scripts already
     /// running carry on undisturbed) and the mails in flight; the FIFOs are closed and opened
     /// again, as keepalived 2.2.7 does on every reload (measured: its FIFO reader sees EOF).
-    pub fn reloaded(self, setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+    pub fn reloaded(self, setup: NotifySetup, names: &[Name], pool: &Prepared) -> Notifier {
         let mut fresh = Notifier::start_on(self.runner.clone(), setup, names, pool);
         fresh.mails = self.mails;
         let fifos = self.fifos;
@@ -283,7 +284,7 @@ impl Notifier {
     fn start_on(
         runner: ScriptRunner,
         setup: NotifySetup,
-        names: &[String],
+        names: &[Name],
         pool: &Prepared,
     ) -> Notifier {
         let inst: Vec<&OwnerSetup> = names
@@ -312,9 +313,12 @@ impl Notifier {
             .map(|n| {
                 inst.iter()
                     .find(|o| &o.name == n)
-                    .map(|o| owner(o))
+                    .map(|o| Owner {
+                        name: n.clone(),
+                        ..owner(o)
+                    })
                     .unwrap_or_else(|| Owner {
-                        name: n.as_str().into(),
+                        name: n.clone(),
                         ..Owner::default()
                     })
             })

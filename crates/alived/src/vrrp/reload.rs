@@ -45,6 +45,7 @@ use alived_sys::SocketPool;
 use alived_sys::netlink::Netlink;
 use alived_vrrp::instance::{Input, Link, State, Timestamp, TrackerConfig};
 use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use tracing::{debug, error, info};
 
@@ -74,7 +75,7 @@ pub struct World<'a> {
 
 /// The name of each instance slot ("" for a removed one): what the trackers and the
 /// notifier are built over.
-fn slot_names(vrs: &[Option<Vr>]) -> Vec<String> {
+fn slot_names(vrs: &[Option<Vr>]) -> Vec<Name> {
     vrs.iter()
         .map(|v| {
             v.as_ref()
@@ -171,7 +172,7 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
     let groups: Vec<SyncGroupConfig> = loaded
         .sync_groups
         .iter()
-        .filter(|g| g.members.iter().all(|m| names.contains(m)))
+        .filter(|g| g.members.iter().all(|m| names.iter().any(|n| n == m)))
         .cloned()
         .collect();
     if groups != w.running.groups
@@ -282,7 +283,7 @@ async fn change(
         return;
     };
     let mut config = spec.instance_config(vr.res.our_addr);
-    config.interface = vr.res.vip_link_name(&spec).to_owned();
+    config.interface = vr.res.vip_link_name(&spec).clone();
     config.trackers.extend(trackers);
     // Checked before anything is touched: a refused one leaves the instance as it was.
     if let Err(e) = config.validate() {

@@ -166,7 +166,7 @@ pub async fn start_one(
     };
     let sock = pool
         .subscribe(key, spec.vrid.get(), &groups, idx)
-        .map_err(|e| StartError::Socket(spec.name.clone(), e))?;
+        .map_err(|e| StartError::Socket(spec.name.to_string(), e))?;
     let tx = AdvertTx::new(sock, &spec, res.our_addr);
     let garp_sock = garp_socket(garp_socks, res.vip_link().index, &spec.name);
     let router = alived_sys::netlink::read_sysctl(&format!(
@@ -199,7 +199,7 @@ pub async fn start_one(
         config: {
             let mut c = spec.instance_config(res.our_addr);
             // GARP log lines name the interface they leave from (the VMAC, if any).
-            c.interface = res.vip_link_name(&spec).to_owned();
+            c.interface = res.vip_link_name(&spec).clone();
             c
         },
         initial,

@@ -4,7 +4,7 @@
 
 use alived_vrrp::instance::TrackerId;
 use alived_vrrp::instance::{GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig};
-use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
+use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -32,7 +32,7 @@ pub enum AuthSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmacSpec {
     /// Default `vrrp.<VRID>`.
-    pub name: String,
+    pub name: Name,
 }
 
 /// `track_interface { IF [weight W [reverse]] }`.
@@ -54,8 +54,10 @@ pub struct VrouteSpec {
 /// One instance, as configured: what every instance has inline, the rest in [`Extra`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
-    pub name: String,
-    pub interface: String,
+    /// Shared with the state machine's configuration, the notifier and the log lines.
+    pub name: Name,
+    /// Shared by every instance on the interface.
+    pub interface: Name,
     pub vrid: Vrid,
     pub version: Version,
     pub priority: Priority,

@@ -28,6 +28,7 @@ use alived_vrrp::instance::{
     Contribution, Input, TrackKind, TrackStatus, TrackerConfig, TrackerId, contribution,
 };
 use alived_vrrp::sync::{InstanceId, Router};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -237,14 +238,14 @@ impl TrackSetup {
 
     /// The scripts the instances `names` track (only those are prepared and run: keepalived
     /// ignores the others).
-    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+    pub fn script_specs_for(&self, names: &[Name]) -> Vec<ScriptSpec> {
         self.scripts
             .iter()
             .enumerate()
             .filter(|(i, _)| {
                 names.iter().any(|n| {
                     self.uses
-                        .get(n)
+                        .get(n.as_str())
                         .is_some_and(|u| u.iter().any(|u| u.object == Object::Script(*i)))
                 })
             })
@@ -387,7 +388,7 @@ impl Trackers {
     /// Process tracking is started first, before anything else is spawned: its socket is
     /// opened in the initial network namespace (the only one the kernel's process events
     /// reach), on this thread, which then returns to its own namespace.
-    pub async fn start(setup: TrackSetup, names: &[String], pool: &Prepared) -> Trackers {
+    pub async fn start(setup: TrackSetup, names: &[Name], pool: &Prepared) -> Trackers {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
@@ -397,7 +398,7 @@ impl Trackers {
         let mut process_users = vec![Vec::new(); setup.processes.len()];
         let mut waits_for: HashMap<InstanceId, Vec<usize>> = HashMap::new();
         for (i, name) in names.iter().enumerate() {
-            for u in setup.uses.get(name).into_iter().flatten() {
+            for u in setup.uses.get(name.as_str()).into_iter().flatten() {
                 if let Object::Script(s) = u.object
                     && u.weight == 0
                     && setup.scripts.get(s).is_some_and(|d| !d.init_fail)

@@ -132,7 +132,7 @@ impl AdvertTx {
 /// `vrrp_garp_interval` / `vrrp_gna_interval` (0: back to back, keepalived's default).
 pub struct GarpBurst {
     pub sock: Arc<PacketSocket>,
-    pub ifname: String,
+    pub ifname: alived_vrrp::types::Name,
     pub mac: [u8; 6],
     pub vips: Vec<IpAddr>,
     pub count: u32,

@@ -413,8 +413,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         }
     }
     info!("Startup complete");
-    alived_sys::release_free_memory();
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
+    // After the start-up burst of actions and log lines too.
+    alived_sys::release_free_memory();
     let mut floor = now;
     let mut more = false;
     while !stopping {

@@ -3,7 +3,9 @@
 //! configuration by `build.rs`, the only file that knows the configuration's shape.
 
 use alived_vrrp::instance::TrackerId;
-use alived_vrrp::instance::{GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig};
+use alived_vrrp::instance::{
+    Garp, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig,
+};
 use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -125,14 +127,7 @@ impl SpecExtra {
         skip_check_adv_addr: false,
         auth: None,
         track_interfaces: Vec::new(),
-        garp: GarpConfig {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 5,
-            master_refresh: Duration::ZERO,
-            master_refresh_repeat: 1,
-            lower_prio_delay: Duration::from_secs(5),
-            lower_prio_repeat: 5,
-        },
+        garp: GarpConfig::DEFAULT,
         garp_interval: Duration::ZERO,
         gna_interval: Duration::ZERO,
         use_vmac: None,
@@ -230,7 +225,7 @@ impl InstanceSpec {
         c.preempt_delay = self.extra.preempt_delay;
         c.interface = self.interface.clone();
         c.vips = self.vips.iter().map(|v| v.addr).collect();
-        c.garp = self.extra.garp.clone();
+        c.garp = Garp::new(self.extra.garp.clone());
         c.down_timer_adverts = self.extra.down_timer_adverts;
         c.lower_prio_no_advert = self.extra.lower_prio_no_advert;
         c.higher_prio_send_advert = self.extra.higher_prio_send_advert;

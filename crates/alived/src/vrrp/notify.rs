@@ -358,9 +358,14 @@ impl Notifier {
                     .collect()
             })
             .collect();
-        let group_of = (0..names.len())
-            .map(|i| group_members.iter().position(|m| m.contains(&i)))
-            .collect();
+        // Without sync groups, no entry per instance (a missing entry reads as no group).
+        let group_of = if group_members.is_empty() {
+            Vec::new()
+        } else {
+            (0..names.len())
+                .map(|i| group_members.iter().position(|m| m.contains(&i)))
+                .collect()
+        };
         Notifier {
             runner,
             instances,

@@ -141,7 +141,8 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     let name = vr.spec.name.as_str();
     match a {
         Action::SendAdvert { priority } => {
-            if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
+            let (spec, src) = (&vr.spec, vr.res.our_addr);
+            if let Err(e) = vr.tx.send(priority, spec, src, &mut vr.rx.ah_replay).await {
                 let msg = format!("({name}) cannot send advert: {e}");
                 vr.rx.log_limited("send advert", &msg, true);
             }
@@ -509,7 +510,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in vrs.iter().flatten() {
         // Sockets closed before their VMAC interface goes.
-        pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
+        pool.unsubscribe(vr.sock_key(), vr.spec.vrid.get());
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }
     if opts.release_vips {

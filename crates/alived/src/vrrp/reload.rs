@@ -254,7 +254,7 @@ async fn remove(
         if let Some(vr) = w.vrs.get_mut(id.0).and_then(Option::take) {
             // Sockets first, then its VMAC interface (as at stop). The GARP socket of its
             // interface goes with the last instance that uses it.
-            w.pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
+            w.pool.unsubscribe(vr.sock_key(), vr.spec.vrid.get());
             let link = vr.res.vip_link().index;
             if !w
                 .vrs
@@ -327,7 +327,7 @@ async fn change(
         }
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
-    vr.tx = AdvertTx::new(vr.tx.socket(), &spec, vr.res.our_addr);
+    vr.tx = AdvertTx::new(vr.tx.socket(), &spec);
     vr.vips = vips;
     vr.routes = routes;
     // Tracked interfaces new at their position (tracker ids are positions): their state

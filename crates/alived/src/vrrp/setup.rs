@@ -51,8 +51,6 @@ pub struct Vr {
     pub vips: Box<[AddrSpec]>,
     pub garp_sock: Option<Arc<PacketSocket>>,
     pub routes: Box<[RouteSpec]>,
-    /// The pooled socket this instance's VRID is subscribed on (to unsubscribe).
-    pub sock_key: SocketKey,
     pub tx: AdvertTx,
     /// IPv6 forwarding on: the NA router flag.
     pub router: bool,
@@ -60,6 +58,11 @@ pub struct Vr {
 }
 
 impl Vr {
+    /// The pooled socket this instance's VRID is subscribed on (to unsubscribe).
+    pub fn sock_key(&self) -> SocketKey {
+        socket_key(&self.spec, &self.res)
+    }
+
     /// VIPs and eVIPs: what GARPs / NAs announce.
     pub fn garp_list(&self) -> Vec<IpAddr> {
         let s = &self.spec;
@@ -103,6 +106,29 @@ fn garp_socket(socks: &mut GarpSockets, ifindex: u32, name: &str) -> Option<Arc<
     }
 }
 
+/// The pooled socket an instance's adverts arrive on: by interface, family, addressing and
+/// protocol (the same for an instance a reload keeps: those are what it is matched by).
+fn socket_key(spec: &InstanceSpec, res: &Resolved) -> SocketKey {
+    let ifindex = res.xmit_ifindex(&spec);
+    let mut key = match (spec.is_unicast(), spec.is_ipv6()) {
+        (false, false) => SocketKey::multicast_v4(ifindex),
+        (false, true) => SocketKey::multicast_v6(ifindex),
+        (true, v6) => {
+            let fam = if v6 {
+                alived_sys::Family::V6
+            } else {
+                alived_sys::Family::V4
+            };
+            SocketKey::unicast(ifindex, fam, spec.extra.src_ip)
+        }
+    };
+    // `auth_type AH` adverts are IP protocol 51 (spec 5.8): they arrive on an AH socket.
+    if matches!(spec.extra.auth, Some(super::spec::AuthSpec::Ah(_))) && !spec.is_ipv6() {
+        key.proto = alived_sys::vrrp_socket::IPPROTO_AH;
+    }
+    key
+}
+
 /// How an instance comes to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartKind {
@@ -137,23 +163,7 @@ pub async fn start_one(
             info!("({}) removed stale VIP {}/{}", spec.name, a.addr, a.prefix);
         }
     }
-    let ifindex = res.xmit_ifindex(&spec);
-    let mut key = match (spec.is_unicast(), spec.is_ipv6()) {
-        (false, false) => SocketKey::multicast_v4(ifindex),
-        (false, true) => SocketKey::multicast_v6(ifindex),
-        (true, v6) => {
-            let fam = if v6 {
-                alived_sys::Family::V6
-            } else {
-                alived_sys::Family::V4
-            };
-            SocketKey::unicast(ifindex, fam, spec.extra.src_ip)
-        }
-    };
-    // `auth_type AH` adverts are IP protocol 51 (spec 5.8): they arrive on an AH socket.
-    if matches!(spec.extra.auth, Some(super::spec::AuthSpec::Ah(_))) && !spec.is_ipv6() {
-        key.proto = alived_sys::vrrp_socket::IPPROTO_AH;
-    }
+    let key = socket_key(&spec, &res);
     // A group other than the VRRP one (`mcast_dst_ip`, `vrrp_mcast_group4/6`) is joined too.
     let default_group = match spec.extra.mcast_group {
         IpAddr::V4(g) => g == std::net::Ipv4Addr::new(224, 0, 0, 18),
@@ -167,7 +177,7 @@ pub async fn start_one(
     let sock = pool
         .subscribe(key, spec.vrid.get(), &groups, idx)
         .map_err(|e| StartError::Socket(spec.name.to_string(), e))?;
-    let tx = AdvertTx::new(sock, &spec, res.our_addr);
+    let tx = AdvertTx::new(sock, &spec);
     let garp_sock = garp_socket(garp_socks, res.vip_link().index, &spec.name);
     let router = alived_sys::netlink::read_sysctl(&format!(
         "net/ipv6/conf/{}/forwarding",
@@ -214,7 +224,6 @@ pub async fn start_one(
             res,
             vips,
             routes,
-            sock_key: key,
             tx,
             garp_sock,
             router,
@@ -234,10 +243,10 @@ mod tests {
     #[test]
     fn per_instance_structures_stay_small() {
         let sizes = [
-            ("Vr", size_of::<Vr>(), 400),
-            ("InstanceSpec", size_of::<InstanceSpec>(), 96),
+            ("Vr", size_of::<Vr>(), 256),
+            ("InstanceSpec", size_of::<InstanceSpec>(), 80),
             ("Resolved", size_of::<Resolved>(), 48),
-            ("AdvertTx", size_of::<AdvertTx>(), 120),
+            ("AdvertTx", size_of::<AdvertTx>(), 64),
             ("RxState", size_of::<RxState>(), 16),
             ("VipSpec", size_of::<super::super::spec::VipSpec>(), 72),
         ];

@@ -27,26 +27,21 @@ pub enum TxError {
 /// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
 const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
 
-/// The advert sender of one instance.
+/// The advert sender of one instance: its socket, IPv4 ID and message; destinations, TTL
+/// and key are read from the spec at each send rather than kept twice.
 pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
-    /// Unicast: each peer in turn; empty: `group`.
-    peers: Box<[IpAddr]>,
-    group: IpAddr,
-    src: IpAddr,
-    ttl: u8,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
     template: Advert,
-    ah_key: Option<[u8; 8]>,
 }
 
 impl AdvertTx {
-    pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
-        let (auth, ah_key) = match spec.extra.auth {
-            None => (Auth::None, None),
-            Some(AuthSpec::Pass(p)) => (Auth::Pass(p), None),
-            Some(AuthSpec::Ah(k)) => (Auth::Ah, Some(k)),
+    pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec) -> AdvertTx {
+        let auth = match spec.extra.auth {
+            None => Auth::None,
+            Some(AuthSpec::Pass(p)) => Auth::Pass(p),
+            Some(AuthSpec::Ah(_)) => Auth::Ah,
         };
         let template = Advert {
             version: spec.version,
@@ -58,17 +53,8 @@ impl AdvertTx {
         };
         AdvertTx {
             sock,
-            peers: spec.extra.unicast_peers.clone().into_boxed_slice(),
-            group: spec.extra.mcast_group,
-            src,
-            ttl: if spec.is_unicast() {
-                spec.extra.unicast_ttl
-            } else {
-                VRRP_TTL
-            },
             ident: 0,
             template,
-            ah_key,
         }
     }
 
@@ -82,29 +68,45 @@ impl AdvertTx {
         self.sock.clone()
     }
 
-    /// Sends one advert with `priority` to every destination. `ah` is the instance's one AH
-    /// sequence counter, shared with the receive side as keepalived does.
-    pub async fn send(&mut self, priority: Priority, ah_seq: &mut AhReplay) -> Result<(), TxError> {
+    /// Sends one advert with `priority` from `src` to every destination of `spec` (the spec
+    /// this sender was made from). `ah` is the instance's one AH sequence counter, shared with
+    /// the receive side as keepalived does.
+    pub async fn send(
+        &mut self,
+        priority: Priority,
+        spec: &InstanceSpec,
+        src: IpAddr,
+        ah_seq: &mut AhReplay,
+    ) -> Result<(), TxError> {
         self.template.priority = priority;
-        let group = [self.group];
-        let dests = if self.peers.is_empty() {
-            &group[..]
+        let ah_key = match spec.extra.auth {
+            Some(AuthSpec::Ah(k)) => Some(k),
+            _ => None,
+        };
+        let ttl = if spec.is_unicast() {
+            spec.extra.unicast_ttl
         } else {
-            &self.peers[..]
+            VRRP_TTL
+        };
+        let group = [spec.extra.mcast_group];
+        let dests = if spec.is_unicast() {
+            &spec.extra.unicast_peers[..]
+        } else {
+            &group[..]
         };
         // Built on the stack: a thousand instances keep no send buffer each.
         let mut buf = [0u8; MAX_V4_PACKET];
         for &dst in dests {
-            match (self.src, dst) {
+            match (src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(d)) => {
                     self.ident = ipv4::next_ident(self.ident);
                     let tx = Ipv4Tx {
                         src,
                         dst: d,
-                        ttl: self.ttl,
+                        ttl,
                         ident: self.ident,
                     };
-                    let ah = self.ah_key.map(|key| AhTx {
+                    let ah = ah_key.map(|key| AhTx {
                         seq: ah_seq.next_tx(),
                         key,
                         unicast: !d.is_multicast(),

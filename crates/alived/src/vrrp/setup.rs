@@ -109,7 +109,7 @@ fn garp_socket(socks: &mut GarpSockets, ifindex: u32, name: &str) -> Option<Arc<
 /// The pooled socket an instance's adverts arrive on: by interface, family, addressing and
 /// protocol (the same for an instance a reload keeps: those are what it is matched by).
 fn socket_key(spec: &InstanceSpec, res: &Resolved) -> SocketKey {
-    let ifindex = res.xmit_ifindex(&spec);
+    let ifindex = res.xmit_ifindex(spec);
     let mut key = match (spec.is_unicast(), spec.is_ipv6()) {
         (false, false) => SocketKey::multicast_v4(ifindex),
         (false, true) => SocketKey::multicast_v6(ifindex),

@@ -416,7 +416,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     info!("Startup complete");
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     // After the start-up burst of actions and log lines too.
-    alived_sys::release_free_memory();
+    crate::logging::release_memory_after_backlog();
     let mut floor = now;
     let mut more = false;
     while !stopping {

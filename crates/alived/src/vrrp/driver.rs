@@ -108,7 +108,11 @@ fn receive(
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
-        let Some(d) = rx::decode(&vr.spec, vr.tx.vips(), &mut vr.rx, &pkt) else {
+        // The VIPs adverts are checked against: the state machine's (one copy of them).
+        let vips = router
+            .instance(InstanceId(idx))
+            .map_or(&[][..], |i| &i.config().vips);
+        let Some(d) = rx::decode(&vr.spec, vips, &mut vr.rx, &pkt) else {
             return;
         };
         let t = arrival(pkt.info.received_at, (now, wall), *floor);

@@ -327,7 +327,7 @@ async fn change(
         }
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
-    vr.tx = AdvertTx::new(vr.tx.socket(), &spec);
+    vr.tx = AdvertTx::new(vr.tx.socket());
     vr.vips = vips;
     vr.routes = routes;
     // Tracked interfaces new at their position (tracker ids are positions): their state

@@ -177,7 +177,7 @@ pub async fn start_one(
     let sock = pool
         .subscribe(key, spec.vrid.get(), &groups, idx)
         .map_err(|e| StartError::Socket(spec.name.to_string(), e))?;
-    let tx = AdvertTx::new(sock, &spec);
+    let tx = AdvertTx::new(sock);
     let garp_sock = garp_socket(garp_socks, res.vip_link().index, &spec.name);
     let router = alived_sys::netlink::read_sysctl(&format!(
         "net/ipv6/conf/{}/forwarding",
@@ -243,10 +243,10 @@ mod tests {
     #[test]
     fn per_instance_structures_stay_small() {
         let sizes = [
-            ("Vr", size_of::<Vr>(), 256),
+            ("Vr", size_of::<Vr>(), 200),
             ("InstanceSpec", size_of::<InstanceSpec>(), 80),
             ("Resolved", size_of::<Resolved>(), 48),
-            ("AdvertTx", size_of::<AdvertTx>(), 64),
+            ("AdvertTx", size_of::<AdvertTx>(), 16),
             ("RxState", size_of::<RxState>(), 16),
             ("VipSpec", size_of::<super::super::spec::VipSpec>(), 72),
         ];

@@ -27,40 +27,17 @@ pub enum TxError {
 /// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
 const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
 
-/// The advert sender of one instance: its socket, IPv4 ID and message; destinations, TTL
-/// and key are read from the spec at each send rather than kept twice.
+/// The advert sender of one instance: its socket and IPv4 ID. The message, destinations,
+/// TTL and key are read from the spec at each send rather than kept twice.
 pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
-    template: Advert,
 }
 
 impl AdvertTx {
-    pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec) -> AdvertTx {
-        let auth = match spec.extra.auth {
-            None => Auth::None,
-            Some(AuthSpec::Pass(p)) => Auth::Pass(p),
-            Some(AuthSpec::Ah(_)) => Auth::Ah,
-        };
-        let template = Advert {
-            version: spec.version,
-            vrid: spec.vrid,
-            priority: spec.priority,
-            adver_int: spec.adver_int,
-            auth,
-            addrs: spec.vips.iter().map(|v| v.addr).collect(),
-        };
-        AdvertTx {
-            sock,
-            ident: 0,
-            template,
-        }
-    }
-
-    /// The advertised VIPs, in advert order (what received adverts are checked against).
-    pub fn vips(&self) -> &[IpAddr] {
-        &self.template.addrs
+    pub fn new(sock: Arc<VrrpSocket>) -> AdvertTx {
+        AdvertTx { sock, ident: 0 }
     }
 
     /// The socket adverts leave from (kept by an instance a reload reconfigures).
@@ -68,9 +45,9 @@ impl AdvertTx {
         self.sock.clone()
     }
 
-    /// Sends one advert with `priority` from `src` to every destination of `spec` (the spec
-    /// this sender was made from). `ah` is the instance's one AH sequence counter, shared with
-    /// the receive side as keepalived does.
+    /// Sends one advert of `spec` with `priority` from `src` to every destination. `ah` is
+    /// the instance's one AH sequence counter, shared with the receive side as keepalived
+    /// does.
     pub async fn send(
         &mut self,
         priority: Priority,
@@ -78,7 +55,18 @@ impl AdvertTx {
         src: IpAddr,
         ah_seq: &mut AhReplay,
     ) -> Result<(), TxError> {
-        self.template.priority = priority;
+        let template = Advert {
+            version: spec.version,
+            vrid: spec.vrid,
+            priority,
+            adver_int: spec.adver_int,
+            auth: match spec.extra.auth {
+                None => Auth::None,
+                Some(AuthSpec::Pass(p)) => Auth::Pass(p),
+                Some(AuthSpec::Ah(_)) => Auth::Ah,
+            },
+            addrs: spec.vips.iter().map(|v| v.addr).collect(),
+        };
         let ah_key = match spec.extra.auth {
             Some(AuthSpec::Ah(k)) => Some(k),
             _ => None,
@@ -111,14 +99,13 @@ impl AdvertTx {
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &self.template, ah)
+                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &template, ah)
                         .map_err(TxError::Emit)?;
                     self.sock.send_v4(&buf[..n], d).await?;
                 }
                 (IpAddr::V6(src), IpAddr::V6(d)) => {
-                    let pseudo = PseudoHeader::for_advert(self.template.version, src.into(), dst);
-                    let bytes = self
-                        .template
+                    let pseudo = PseudoHeader::for_advert(template.version, src.into(), dst);
+                    let bytes = template
                         .to_bytes(Family::V6, pseudo)
                         .map_err(TxError::Emit)?;
                     self.sock.send_v6(&bytes, Some(src), d).await?;

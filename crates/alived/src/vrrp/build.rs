@@ -234,8 +234,8 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
     let vip = |v: &alived_config::model::IpAddress| VipSpec {
         addr: v.addr,
         prefix: v.prefix,
-        dev: v.dev.clone(),
-        label: v.label.clone(),
+        dev: v.dev.as_deref().map(Name::from),
+        label: v.label.as_deref().map(Name::from),
         broadcast: v.brd.as_ref().and_then(|b| broadcast(v.addr, v.prefix, b)),
     };
     let vips = i.vips.iter().map(vip).collect();

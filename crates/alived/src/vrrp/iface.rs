@@ -247,7 +247,7 @@ pub async fn vip_addr(
         _ => r.vip_link().index,
     };
     let mut a = AddrSpec::new(ifindex, v.addr, v.prefix);
-    a.label = v.label.clone();
+    a.label = v.label.as_deref().map(Into::into);
     a.broadcast = v.broadcast;
     if v.addr.is_ipv6() && v.prefix == 128 {
         a.preferred_lft = Some(0);

@@ -248,7 +248,8 @@ mod tests {
             ("Resolved", size_of::<Resolved>(), 48),
             ("AdvertTx", size_of::<AdvertTx>(), 16),
             ("RxState", size_of::<RxState>(), 16),
-            ("VipSpec", size_of::<super::super::spec::VipSpec>(), 72),
+            ("VipSpec", size_of::<super::super::spec::VipSpec>(), 56),
+            ("AddrSpec", size_of::<AddrSpec>(), 56),
         ];
         for (name, size, bound) in sizes {
             eprintln!("{name}: {size} bytes (bound {bound})");

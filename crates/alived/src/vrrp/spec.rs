@@ -17,8 +17,8 @@ pub struct VipSpec {
     /// Default /32 (IPv4) or /128 (IPv6).
     pub prefix: u8,
     /// `dev`: defaults to the instance interface (or its VMAC).
-    pub dev: Option<String>,
-    pub label: Option<String>,
+    pub dev: Option<Name>,
+    pub label: Option<Name>,
     pub broadcast: Option<std::net::Ipv4Addr>,
 }
 

@@ -124,6 +124,8 @@ impl Router {
             .into_iter()
             .map(|c| Instance::new(c).map(Some))
             .collect::<Result<Vec<_>, _>>()?;
+        // Collected through `Result`, the vector grew by doubling: no spare room kept.
+        instances.shrink_to_fit();
         for g in &out {
             for m in &g.members {
                 if let Some(Some(inst)) = instances.get_mut(m.0) {

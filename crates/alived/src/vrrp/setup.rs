@@ -243,8 +243,8 @@ mod tests {
     #[test]
     fn per_instance_structures_stay_small() {
         let sizes = [
-            ("Vr", size_of::<Vr>(), 200),
-            ("InstanceSpec", size_of::<InstanceSpec>(), 80),
+            ("Vr", size_of::<Vr>(), 192),
+            ("InstanceSpec", size_of::<InstanceSpec>(), 64),
             ("Resolved", size_of::<Resolved>(), 48),
             ("AdvertTx", size_of::<AdvertTx>(), 16),
             ("RxState", size_of::<RxState>(), 16),

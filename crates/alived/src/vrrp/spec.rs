@@ -65,7 +65,7 @@ pub struct InstanceSpec {
     pub priority: Priority,
     pub preempt: bool,
     pub adver_int: Centisecs,
-    pub vips: Vec<VipSpec>,
+    pub vips: Box<[VipSpec]>,
     /// Everything else, allocated only when some of it differs from the defaults.
     pub extra: Extra,
 }

@@ -521,9 +521,9 @@ fn status_snapshot_reports_master_and_counters() {
 fn an_instance_stays_small() {
     use std::mem::size_of;
     let sizes = [
-        ("Instance", size_of::<Instance>(), 400),
+        ("Instance", size_of::<Instance>(), 368),
         ("InstanceConfig", size_of::<InstanceConfig>(), 144),
-        ("Timers", size_of::<super::timers::Timers>(), 104),
+        ("Timers", size_of::<super::timers::Timers>(), 64),
         ("Stats", size_of::<Stats>(), 72),
     ];
     for (name, size, bound) in sizes {

@@ -152,14 +152,14 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
             }
         }
         Action::AddVips => {
-            iface::add_vips(nl, name, &vr.vips).await;
+            iface::add_vips(nl, name, &vr.vip_addrs()).await;
             iface::add_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
         }
         Action::RemoveVips => {
             // `-V`: a stopping process leaves its VIPs, routes and rules in place.
             if release_vips || state != State::Stop {
                 iface::remove_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
-                iface::remove_vips(nl, name, &vr.vips).await;
+                iface::remove_vips(nl, name, &vr.vip_addrs()).await;
             }
         }
         Action::SendGarps { count, .. } => {

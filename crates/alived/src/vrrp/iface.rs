@@ -234,37 +234,60 @@ pub async fn remove_vmac(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) {
     }
 }
 
-/// The netlink address of a VIP (keepalived defaults: /32 or /128, global scope, IPv6
-/// without DAD and, for /128, preferred_lft 0).
-pub async fn vip_addr(
-    nl: &Netlink,
-    spec: &InstanceSpec,
-    r: &Resolved,
-    v: &VipSpec,
-) -> Result<AddrSpec, NetlinkError> {
-    let ifindex = match &v.dev {
-        Some(dev) if *dev != spec.interface => nl.link_by_name(dev).await?.index,
-        _ => r.vip_link().index,
-    };
+/// Where each VIP and eVIP with a `dev` of its own lives, resolved once, at start: by
+/// position in the VIPs then eVIPs, 0 for a device not found (that VIP is left out, with a
+/// warning). `None` when no VIP names a `dev` other than the instance's interface: each one
+/// is on [`Resolved::vip_link`] (a plain instance keeps no list).
+pub async fn vip_devs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Option<Box<[u32]>> {
+    let all = || spec.vips.iter().chain(&spec.extra.evips);
+    let own_dev = |v: &VipSpec| v.dev.as_ref().filter(|d| **d != spec.interface).cloned();
+    if !all().any(|v| own_dev(v).is_some()) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for v in all() {
+        let index = match own_dev(v) {
+            Some(dev) => match nl.link_by_name(&dev).await {
+                Ok(l) => l.index,
+                Err(e) => {
+                    warn!("({}) VIP {}: {e}", spec.name, v.addr);
+                    0
+                }
+            },
+            None => r.vip_link().index,
+        };
+        out.push(index);
+    }
+    Some(out.into_boxed_slice())
+}
+
+/// The netlink address of a VIP on link `ifindex` (keepalived defaults: /32 or /128, global
+/// scope, IPv6 without DAD and, for /128, preferred_lft 0).
+pub fn vip_addr(v: &VipSpec, ifindex: u32) -> AddrSpec {
     let mut a = AddrSpec::new(ifindex, v.addr, v.prefix);
     a.label = v.label.as_deref().map(Into::into);
     a.broadcast = v.broadcast;
     if v.addr.is_ipv6() && v.prefix == 128 {
         a.preferred_lft = Some(0);
     }
-    Ok(a)
+    a
 }
 
-/// The netlink addresses of every VIP of an instance (those that can be resolved).
-pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Box<[AddrSpec]> {
-    let mut out = Vec::new();
-    for v in spec.vips.iter().chain(&spec.extra.evips) {
-        match vip_addr(nl, spec, r, v).await {
-            Ok(a) => out.push(a),
-            Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),
-        }
-    }
-    out.into_boxed_slice()
+/// The netlink addresses of every VIP and eVIP of an instance whose device was found, with
+/// the devices [`vip_devs`] resolved.
+pub fn vip_addrs(spec: &InstanceSpec, r: &Resolved, devs: Option<&[u32]>) -> Vec<AddrSpec> {
+    spec.vips
+        .iter()
+        .chain(&spec.extra.evips)
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let index = match devs {
+                None => r.vip_link().index,
+                Some(d) => d.get(i).copied().unwrap_or(0),
+            };
+            (index != 0).then(|| vip_addr(v, index))
+        })
+        .collect()
 }
 
 /// Adds the VIPs (present ones are kept: a restart or a repeat is not an error).
@@ -414,5 +437,35 @@ mod tests {
             Some("fe80::2".parse().unwrap())
         );
         assert_eq!(pick_our_addr(&s, &addrs[..1], 3), None);
+    }
+
+    #[test]
+    fn vip_addresses_are_made_from_the_spec_on_the_resolved_links() {
+        let s = spec("10.0.0.100/24 label e:1\n 10.0.2.1\n 10.0.1.1 dev x");
+        let r = Resolved {
+            base: LinkRef {
+                index: 3,
+                mac: [0; 6],
+            },
+            vmac: Some(LinkRef {
+                index: 9,
+                mac: [0; 6],
+            }),
+            our_addr: "10.0.0.2".parse().unwrap(),
+        };
+        // Without devices of their own, every VIP goes on the VIP link (here a VMAC).
+        let all = vip_addrs(&s, &r, None);
+        assert_eq!(all.len(), 3);
+        assert!(all.iter().all(|a| a.ifindex == 9));
+        assert_eq!((all[0].prefix, all[0].label.as_deref()), (24, Some("e:1")));
+        assert_eq!((all[1].prefix, all[1].preferred_lft), (32, None));
+        let v6 = vip_addrs(&spec("2001:db8::1/128"), &r, None);
+        assert_eq!(v6[0].preferred_lft, Some(0));
+        // With them: by position; a device not found (0) leaves its VIP out.
+        let placed = vip_addrs(&s, &r, Some(&[9, 9, 5]));
+        assert_eq!(placed[2].ifindex, 5);
+        let missing = vip_addrs(&s, &r, Some(&[9, 0, 5]));
+        assert_eq!(missing.len(), 2);
+        assert_eq!(missing[1].addr, "10.0.1.1".parse::<IpAddr>().unwrap());
     }
 }

@@ -290,7 +290,8 @@ async fn change(
         error!("({}) {e} - keeping its previous settings", spec.name);
         return;
     }
-    let vips = iface::vip_addrs(w.nl, &spec, &vr.res).await;
+    let vip_devs = iface::vip_devs(w.nl, &spec, &vr.res).await;
+    let vips = iface::vip_addrs(&spec, &vr.res, vip_devs.as_deref());
     let routes = iface::vroutes(w.nl, &spec).await;
     if master {
         let gone_routes: Vec<_> = vr
@@ -309,10 +310,9 @@ async fn change(
             .collect();
         iface::remove_routes(w.nl, &spec.name, &gone_routes, &gone_rules).await;
         let gone: Vec<_> = vr
-            .vips
-            .iter()
+            .vip_addrs()
+            .into_iter()
             .filter(|a| !vips.contains(a))
-            .cloned()
             .collect();
         for a in &gone {
             let dev =
@@ -328,7 +328,7 @@ async fn change(
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
     vr.tx = AdvertTx::new(vr.tx.socket());
-    vr.vips = vips;
+    vr.vip_devs = vip_devs;
     vr.routes = routes;
     // Tracked interfaces new at their position (tracker ids are positions): their state
     // now, as at start-up.

@@ -47,8 +47,8 @@ impl From<iface::IfaceError> for StartError {
 pub struct Vr {
     pub spec: InstanceSpec,
     pub res: Resolved,
-    /// The VIPs and eVIPs as netlink addresses.
-    pub vips: Box<[AddrSpec]>,
+    /// The devices of VIPs with a `dev` of their own (see [`iface::vip_devs`]).
+    pub vip_devs: Option<Box<[u32]>>,
     pub garp_sock: Option<Arc<PacketSocket>>,
     pub routes: Box<[RouteSpec]>,
     pub tx: AdvertTx,
@@ -58,6 +58,12 @@ pub struct Vr {
 }
 
 impl Vr {
+    /// The VIPs and eVIPs as netlink addresses (made when needed: a thousand instances keep
+    /// only their spec).
+    pub fn vip_addrs(&self) -> Vec<AddrSpec> {
+        iface::vip_addrs(&self.spec, &self.res, self.vip_devs.as_deref())
+    }
+
     /// The pooled socket this instance's VRID is subscribed on (to unsubscribe).
     pub fn sock_key(&self) -> SocketKey {
         socket_key(&self.spec, &self.res)
@@ -154,7 +160,8 @@ pub async fn start_one(
         warn!("({}) {item} is not supported yet - ignored", spec.name);
     }
     let (res, base_up) = iface::resolve(nl, &spec).await?;
-    let vips = iface::vip_addrs(nl, &spec, &res).await;
+    let vip_devs = iface::vip_devs(nl, &spec, &res).await;
+    let vips = iface::vip_addrs(&spec, &res, vip_devs.as_deref());
     let routes = iface::vroutes(nl, &spec).await;
     let resume = kind == StartKind::Respawned && iface::all_present(nl, &vips).await;
     if !resume && kind != StartKind::Added {
@@ -222,7 +229,7 @@ pub async fn start_one(
         vr: Vr {
             spec,
             res,
-            vips,
+            vip_devs,
             routes,
             tx,
             garp_sock,

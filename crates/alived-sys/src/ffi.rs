@@ -129,11 +129,15 @@ pub(crate) fn malloc_trim() {
 
 /// One malloc arena for the whole process (`mallopt(M_ARENA_MAX, 1)`): our few helper
 /// threads (the log writer) allocate little, and a per-thread arena would keep free pages of
-/// its own.
+/// its own. And a fixed mmap threshold (`M_MMAP_THRESHOLD`, 64 KiB): glibc otherwise raises
+/// it to the size of each large block freed (a growing vector of instances), and from then
+/// on large transient buffers land in the heap, among long-lived small blocks, and leave
+/// holes there that stay resident.
 pub(crate) fn single_malloc_arena() {
-    // SAFETY: mallopt only sets a glibc tunable; called before any helper thread exists.
+    // SAFETY: mallopt only sets glibc tunables; called before any helper thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
     }
 }
 

@@ -129,6 +129,8 @@ impl Router {
             .into_iter()
             .map(|c| Instance::new(c).map(Some))
             .collect::<Result<Vec<_>, _>>()?;
+        // Collected through `Result`, the vector grew by doubling: no spare room kept.
+        instances.shrink_to_fit();
         for g in &out {
             for m in &g.members {
                 if let Some(Some(inst)) = instances.get_mut(m.0) {
@@ -582,7 +584,7 @@ impl Router {
         self.actions.push_back((
             Target::Group(GroupId(g)),
             Action::Log(LogLine {
-                name: name.to_owned(),
+                name: name.into(),
                 event: LogEvent::SyncGroupSyncing { state },
             }),
         ));

@@ -73,6 +73,8 @@ enum Line {
     },
     /// Everything queued before this is written: acknowledge.
     Flush(std::sync::mpsc::SyncSender<()>),
+    /// Everything queued before this is written and freed: hand the heap's free pages back.
+    ReleaseMemory,
 }
 
 /// The lines go to a thread of their own through a bounded queue: a slow reader of stderr
@@ -105,6 +107,10 @@ impl Writer {
                         Line::Text { console, syslog } => (console, syslog),
                         Line::Flush(ack) => {
                             let _ = ack.try_send(());
+                            continue;
+                        }
+                        Line::ReleaseMemory => {
+                            alived_sys::release_free_memory();
                             continue;
                         }
                     };
@@ -153,6 +159,22 @@ pub fn flush() {
     w.pending.fetch_add(1, Ordering::Relaxed);
     if w.tx.send(Line::Flush(ack_tx)).is_ok() {
         let _ = ack_rx.recv_timeout(std::time::Duration::from_secs(2));
+    }
+}
+
+/// Returns the heap's free pages to the kernel once every line logged so far is written (a
+/// start-up burst of thousands of lines is freed only then), from the writer thread, without
+/// waiting for it here.
+pub fn release_memory_after_backlog() {
+    match WRITER.get() {
+        Some(w) => {
+            w.pending.fetch_add(1, Ordering::Relaxed);
+            if w.tx.send(Line::ReleaseMemory).is_err() {
+                w.pending.fetch_sub(1, Ordering::Relaxed);
+                alived_sys::release_free_memory();
+            }
+        }
+        None => alived_sys::release_free_memory(),
     }
 }
 

@@ -107,8 +107,8 @@ pub struct AddrSpec {
     pub broadcast: Option<Ipv4Addr>,
     /// `scope` (see [`scope`]); IPv6 VIPs use global.
     pub scope: u8,
-    /// `label` (IPv4 only, < IFNAMSIZ).
-    pub label: Option<String>,
+    /// `label` (IPv4 only, < IFNAMSIZ). A boxed str: every VIP of every instance has one.
+    pub label: Option<Box<str>>,
     /// IFA_F_NODAD: keepalived adds IPv6 VIPs without DAD unless told otherwise.
     pub nodad: bool,
     /// IFA_F_NOPREFIXROUTE.
@@ -178,7 +178,7 @@ impl AddrSpec {
             m.attributes.push(AddressAttribute::Broadcast(b));
         }
         if let Some(l) = &self.label {
-            m.attributes.push(AddressAttribute::Label(l.clone()));
+            m.attributes.push(AddressAttribute::Label(l.to_string()));
         }
         if !flags.is_empty() {
             m.attributes.push(AddressAttribute::Flags(flags));

@@ -35,7 +35,9 @@ mod tests {
     }
 }
 
-pub use runner::{ScriptDone, ScriptRunner, TrackStart, already_running_message};
+pub use runner::{
+    ORIGINAL_TUNABLES_ENV, ScriptDone, ScriptRunner, TrackStart, already_running_message,
+};
 pub use track::{TrackScriptState, TrackUpdate};
 
 /// How a script run ended.

@@ -25,6 +25,11 @@ use super::{ExecMode, Outcome, Script};
 /// The variables keepalived removes before `execve()`.
 const UNSAFE_ENV: [&str; 3] = ["IFS", "LD_PRELOAD", "LD_LIBRARY_PATH"];
 
+/// Set by alived's parent in its children's environment: the `GLIBC_TUNABLES` alived was
+/// started with (empty if none). The children run with malloc tunables of their own; the
+/// scripts they start get this value back, and not this variable.
+pub const ORIGINAL_TUNABLES_ENV: &str = "ALIVED_ORIGINAL_GLIBC_TUNABLES";
+
 /// A finished track script run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptDone {
@@ -285,6 +290,16 @@ fn build_command(script: &Script, extra: &[&str]) -> tokio::process::Command {
     for var in UNSAFE_ENV {
         cmd.env_remove(var);
     }
+    match std::env::var_os(ORIGINAL_TUNABLES_ENV) {
+        Some(v) if v.is_empty() => {
+            cmd.env_remove("GLIBC_TUNABLES");
+        }
+        Some(v) => {
+            cmd.env("GLIBC_TUNABLES", v);
+        }
+        None => {}
+    }
+    cmd.env_remove(ORIGINAL_TUNABLES_ENV);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

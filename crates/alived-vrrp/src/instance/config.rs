@@ -1,7 +1,7 @@
 //! The runtime configuration of one VRRP instance: what the config crate's typed model is
 //! turned into (behaviour spec 2.1, 2.2, 2.5). Defaults are keepalived 2.2.7's.
 
-use crate::types::{Centisecs, Priority, Version, Vrid};
+use crate::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 use thiserror::Error;
@@ -62,16 +62,80 @@ pub struct GarpConfig {
     pub lower_prio_repeat: u32,
 }
 
+impl GarpConfig {
+    /// keepalived 2.2.7's defaults.
+    pub const DEFAULT: GarpConfig = GarpConfig {
+        master_delay: Duration::from_secs(5),
+        master_repeat: 5,
+        master_refresh: Duration::ZERO,
+        master_refresh_repeat: 1,
+        lower_prio_delay: Duration::from_secs(5),
+        lower_prio_repeat: 5,
+    };
+}
+
 impl Default for GarpConfig {
     fn default() -> Self {
-        GarpConfig {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 5,
-            master_refresh: Duration::ZERO,
-            master_refresh_repeat: 1,
-            lower_prio_delay: Duration::from_secs(5),
-            lower_prio_repeat: 5,
+        GarpConfig::DEFAULT
+    }
+}
+
+/// What [`Garp`] reads as while nothing is stored.
+static DEFAULT_GARP: GarpConfig = GarpConfig::DEFAULT;
+
+/// A [`GarpConfig`] behind one pointer that is null while it is the default: 8 bytes in
+/// each instance instead of 64 (a thousand instances run in one process). Reads see the
+/// defaults; a write allocates.
+#[derive(Clone, Default)]
+pub struct Garp(Option<Box<GarpConfig>>);
+
+impl Garp {
+    /// Stores `g`, or nothing if it is the default.
+    pub fn new(g: GarpConfig) -> Garp {
+        if g == GarpConfig::DEFAULT {
+            Garp(None)
+        } else {
+            Garp(Some(Box::new(g)))
         }
+    }
+}
+
+impl From<GarpConfig> for Garp {
+    fn from(g: GarpConfig) -> Garp {
+        Garp::new(g)
+    }
+}
+
+impl std::ops::Deref for Garp {
+    type Target = GarpConfig;
+    fn deref(&self) -> &GarpConfig {
+        self.0.as_deref().unwrap_or(&DEFAULT_GARP)
+    }
+}
+
+impl std::ops::DerefMut for Garp {
+    fn deref_mut(&mut self) -> &mut GarpConfig {
+        self.0.get_or_insert_with(|| Box::new(GarpConfig::DEFAULT))
+    }
+}
+
+impl PartialEq for Garp {
+    fn eq(&self, other: &Garp) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Garp {}
+
+impl PartialEq<GarpConfig> for Garp {
+    fn eq(&self, other: &GarpConfig) -> bool {
+        **self == *other
+    }
+}
+
+impl std::fmt::Debug for Garp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
     }
 }
 
@@ -79,7 +143,7 @@ impl Default for GarpConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceConfig {
     /// The instance name, as it appears in log lines: `(VI_1) ...`.
-    pub name: String,
+    pub name: Name,
     pub vrid: Vrid,
     pub version: Version,
     /// The configured (base) priority, 1..=255; 255 = address owner.
@@ -91,14 +155,14 @@ pub struct InstanceConfig {
     /// `preempt_delay`: 0 = none.
     pub preempt_delay: Duration,
     /// The instance's interface name, for log lines (`Sending/queueing ... on eth0`).
-    pub interface: String,
+    pub interface: Name,
     /// Our address for the equal-priority tie-break: `unicast_src_ip`/`mcast_src_ip` if set,
     /// else the interface's primary IPv4 address or IPv6 link-local (behaviour spec 5.4).
     /// Its family is the instance's family.
     pub our_addr: IpAddr,
     /// The virtual addresses carried in adverts, in config order.
     pub vips: Vec<IpAddr>,
-    pub garp: GarpConfig,
+    pub garp: Garp,
     /// `down_timer_adverts`: adverts in Master_Down_Interval, 1..=100. 3 (the RFC value).
     pub down_timer_adverts: u32,
     /// `lower_prio_no_advert`: a master does not answer a lower-priority advert.
@@ -131,7 +195,7 @@ pub enum ConfigError {
 
 impl InstanceConfig {
     /// A config with keepalived's defaults: v2, priority 100, 1 s, preempt, no trackers.
-    pub fn new(name: impl Into<String>, vrid: Vrid, our_addr: IpAddr) -> InstanceConfig {
+    pub fn new(name: impl Into<Name>, vrid: Vrid, our_addr: IpAddr) -> InstanceConfig {
         InstanceConfig {
             name: name.into(),
             vrid,
@@ -144,10 +208,10 @@ impl InstanceConfig {
             adver_int: Centisecs(100),
             preempt: true,
             preempt_delay: Duration::ZERO,
-            interface: "eth0".to_owned(),
+            interface: "eth0".into(),
             our_addr,
             vips: Vec::new(),
-            garp: GarpConfig::default(),
+            garp: Garp::default(),
             down_timer_adverts: 3,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
@@ -159,7 +223,7 @@ impl InstanceConfig {
 
     /// Checks the invariants the state machine relies on.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let name = || self.name.clone();
+        let name = || self.name.to_string();
         if self.priority.0 == 0 {
             return Err(ConfigError::PriorityZero(name()));
         }

@@ -16,7 +16,7 @@ pub enum LogLevel {
 /// One log line of an instance or a sync group. `name` is the instance or group name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
-    pub name: String,
+    pub name: crate::types::Name,
     pub event: LogEvent,
 }
 
@@ -34,7 +34,7 @@ pub enum LogEvent {
         script: String,
     },
     FaultInterfaceDown {
-        interface: String,
+        interface: crate::types::Name,
     },
     /// `(VI_1): tracked file tf now FAULT state` / `... leaving FAULT state` (observed).
     TrackedFileFault {
@@ -46,7 +46,7 @@ pub enum LogEvent {
     SentZeroPriority,
     /// One per VIP per burst.
     SendingGarps {
-        interface: String,
+        interface: crate::types::Name,
         vip: IpAddr,
     },
     DiscardLowerPriority {

@@ -21,7 +21,7 @@ mod tests_master;
 mod tests_reload;
 
 pub use config::{
-    ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
+    ConfigError, Garp, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
 };
 pub use events::{Action, FaultReason, GarpKind, Input, Link, Reason, State, Stats};
 pub use log::{LogEvent, LogLevel, LogLine};
@@ -131,7 +131,7 @@ impl Instance {
     /// A snapshot for the status API, JSON dumps and metrics.
     pub fn status(&self) -> InstanceStatus {
         InstanceStatus {
-            name: self.cfg.name.clone(),
+            name: self.cfg.name.to_string(),
             vrid: self.cfg.vrid.get(),
             state: self.state,
             wantstate: self.wantstate,
@@ -499,7 +499,7 @@ impl Instance {
             let script = name.to_owned();
             self.log(LogEvent::FaultDueToScript { script });
         } else if let Some((_, TrackKind::Interface, name)) = self.tracking.first_fault() {
-            let interface = name.to_owned();
+            let interface = name.into();
             self.log(LogEvent::FaultInterfaceDown { interface });
         }
     }

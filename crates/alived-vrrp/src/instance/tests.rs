@@ -514,3 +514,35 @@ fn status_snapshot_reports_master_and_counters() {
     assert_eq!(s.stats.adverts_rcvd, 1);
     assert_eq!(s.fault, None);
 }
+
+/// What one instance costs inline (issue 6: a thousand run in one process). The bound fails
+/// loudly on a regression; `--nocapture` prints where the bytes are.
+#[test]
+fn an_instance_stays_small() {
+    use std::mem::size_of;
+    let sizes = [
+        ("Instance", size_of::<Instance>(), 368),
+        ("InstanceConfig", size_of::<InstanceConfig>(), 144),
+        ("Timers", size_of::<super::timers::Timers>(), 64),
+        ("Stats", size_of::<Stats>(), 72),
+    ];
+    for (name, size, bound) in sizes {
+        eprintln!("{name}: {size} bytes (bound {bound})");
+    }
+    for (name, size, bound) in sizes {
+        assert!(size <= bound, "{name} is {size} bytes, more than {bound}");
+    }
+}
+
+#[test]
+fn garp_settings_compare_by_value_however_stored() {
+    let mut g = Garp::default();
+    assert_eq!(g, GarpConfig::default());
+    g.master_repeat = 2;
+    assert_eq!(g.master_repeat, 2);
+    assert_ne!(g, Garp::default());
+    g.master_repeat = GarpConfig::DEFAULT.master_repeat;
+    // Stored after a write, yet equal to the unstored default.
+    assert_eq!(g, Garp::default());
+    assert_eq!(Garp::new(GarpConfig::DEFAULT), Garp::default());
+}

@@ -449,7 +449,7 @@ impl Lan {
                     self.trace.push(TraceEvent {
                         at: now,
                         node,
-                        instance,
+                        instance: instance.to_string(),
                         vrid,
                         from,
                         to,

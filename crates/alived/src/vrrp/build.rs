@@ -3,7 +3,9 @@
 //! completion rules (priority 255 for `state MASTER` without a priority, v3 for IPv6, v2
 //! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
-use super::spec::{AuthSpec, InstanceSpec, TrackIf, VipSpec, VmacSpec, VrouteSpec};
+use super::spec::{
+    AuthSpec, Extra, InstanceSpec, SpecExtra, TrackIf, VipSpec, VmacSpec, VrouteSpec,
+};
 use alived_config::model::addr::Broadcast;
 use alived_config::model::route::RouteType;
 use alived_config::model::vrrp::AuthType;
@@ -11,7 +13,7 @@ use alived_config::model::{Config, GlobalDefs, VrrpInstance};
 use alived_config::model::{Route, Rule};
 use alived_sys::netlink::{RouteSpec, RuleSpec};
 use alived_vrrp::instance::GarpConfig;
-use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
+use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -35,6 +37,14 @@ pub fn instances(config: &Config) -> (Vec<InstanceSpec>, Vec<BuildError>) {
         match instance(&config.global, i) {
             Ok(s) => ok.push(s),
             Err(e) => bad.push(e),
+        }
+    }
+    // One allocation per interface name, shared by the instances on it.
+    let mut seen: Vec<Name> = Vec::new();
+    for s in &mut ok {
+        match seen.iter().find(|n| **n == s.interface) {
+            Some(n) => s.interface = n.clone(),
+            None => seen.push(s.interface.clone()),
         }
     }
     (ok, bad)
@@ -224,8 +234,8 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
     let vip = |v: &alived_config::model::IpAddress| VipSpec {
         addr: v.addr,
         prefix: v.prefix,
-        dev: v.dev.clone(),
-        label: v.label.clone(),
+        dev: v.dev.as_deref().map(Name::from),
+        label: v.label.as_deref().map(Name::from),
         broadcast: v.brd.as_ref().and_then(|b| broadcast(v.addr, v.prefix, b)),
     };
     let vips = i.vips.iter().map(vip).collect();
@@ -240,16 +250,8 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             reverse: t.reverse,
         })
         .collect();
-    Ok(InstanceSpec {
-        name: i.name.clone(),
-        interface,
-        vrid,
-        version,
-        priority: Priority(i.priority.0),
-        adver_int: Centisecs(cs.max(1)),
-        preempt: !i.nopreempt,
+    let extra = SpecExtra {
         preempt_delay: i.preempt_delay.map(|d| d.as_duration()).unwrap_or_default(),
-        vips,
         evips,
         src_ip: i.unicast_src_ip.or(i.mcast_src_ip),
         mcast_group: i.mcast_dst_ip.unwrap_or(match i.family {
@@ -275,7 +277,11 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
             .map(|d| d.as_duration())
             .unwrap_or_default(),
         use_vmac: i.use_vmac.as_ref().map(|v| VmacSpec {
-            name: v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}")),
+            name: v
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("vrrp.{vrid}"))
+                .into(),
         }),
         vmac_xmit_base: i.vmac_xmit_base,
         dont_track_primary: i.dont_track_primary,
@@ -289,6 +295,17 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         vroutes,
         vrules,
         not_applied,
+    };
+    Ok(InstanceSpec {
+        name: i.name.as_str().into(),
+        interface: interface.into(),
+        vrid,
+        version,
+        priority: Priority(i.priority.0),
+        preempt: !i.nopreempt,
+        adver_int: Centisecs(cs.max(1)),
+        vips,
+        extra: Extra::new(extra),
     })
 }
 
@@ -315,8 +332,8 @@ pub(crate) mod tests {
         assert_eq!(s.adver_int, Centisecs(100));
         assert!(s.preempt);
         assert_eq!(s.vips[0].prefix, 32);
-        assert_eq!(s.garp, GarpConfig::default());
-        assert_eq!(s.down_timer_adverts, 3);
+        assert_eq!(s.extra.garp, GarpConfig::default());
+        assert_eq!(s.extra.down_timer_adverts, 3);
         assert!(!s.is_unicast());
     }
 
@@ -330,7 +347,7 @@ pub(crate) mod tests {
         assert_eq!(s.priority, Priority(255));
         assert_eq!(s.version, Version::V3);
         assert_eq!(s.adver_int, Centisecs(10));
-        assert_eq!(s.mcast_group, "ff02::12".parse::<IpAddr>().unwrap());
+        assert_eq!(s.extra.mcast_group, "ff02::12".parse::<IpAddr>().unwrap());
         assert_eq!(s.vips[0].prefix, 128);
         assert_eq!(s.vips[1].prefix, 64);
     }
@@ -347,13 +364,16 @@ pub(crate) mod tests {
         )
         .remove(0);
         assert!(!s.preempt);
-        assert_eq!(s.unicast_peers, ["10.0.0.3".parse::<IpAddr>().unwrap()]);
-        assert_eq!(s.src_ip, Some("10.0.0.2".parse().unwrap()));
-        assert_eq!(s.auth, Some(AuthSpec::Pass(*b"secret12")));
-        assert_eq!(s.track_interfaces[0].weight, -20);
-        assert_eq!(s.use_vmac.as_ref().unwrap().name, "vrrp.51");
-        assert_eq!(s.garp.master_delay, Duration::from_secs(1));
-        assert_eq!(s.garp.lower_prio_delay, Duration::from_secs(1));
+        assert_eq!(
+            s.extra.unicast_peers,
+            ["10.0.0.3".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(s.extra.src_ip, Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(s.extra.auth, Some(AuthSpec::Pass(*b"secret12")));
+        assert_eq!(s.extra.track_interfaces[0].weight, -20);
+        assert_eq!(s.extra.use_vmac.as_ref().unwrap().name, "vrrp.51");
+        assert_eq!(s.extra.garp.master_delay, Duration::from_secs(1));
+        assert_eq!(s.extra.garp.lower_prio_delay, Duration::from_secs(1));
         assert_eq!(s.vips[0].label.as_deref(), Some("eth0:1"));
         assert_eq!(s.vips[0].broadcast, Some("10.0.0.255".parse().unwrap()));
     }
@@ -368,13 +388,19 @@ pub(crate) mod tests {
              virtual_rules {\n from 10.0.0.1 table 100 preference 200\n }\n}\n",
         )
         .remove(0);
-        let r = &s.vroutes[0].route;
+        let r = &s.extra.vroutes[0].route;
         assert_eq!((r.dst, r.prefix), ("192.168.50.0".parse().unwrap(), 24));
         assert_eq!(r.gateway, Some("10.0.0.254".parse().unwrap()));
         assert_eq!((r.table, r.metric), (100, Some(5)));
-        assert_eq!(s.vroutes[1].route.prefix, 0);
-        assert_eq!(s.vrules[0].from, Some(("10.0.0.1".parse().unwrap(), 32)));
-        assert_eq!((s.vrules[0].table, s.vrules[0].priority), (100, Some(200)));
+        assert_eq!(s.extra.vroutes[1].route.prefix, 0);
+        assert_eq!(
+            s.extra.vrules[0].from,
+            Some(("10.0.0.1".parse().unwrap(), 32))
+        );
+        assert_eq!(
+            (s.extra.vrules[0].table, s.extra.vrules[0].priority),
+            (100, Some(200))
+        );
     }
 
     #[test]
@@ -389,10 +415,13 @@ pub(crate) mod tests {
              track_bfd {\n b1\n }\n}\n",
         )
         .remove(0);
-        assert_eq!(s.evips[0].addr, "2001:db8::9".parse::<IpAddr>().unwrap());
-        assert_eq!(s.garp_interval, Duration::from_millis(2));
-        assert_eq!(s.not_applied, ["track_bfd b1"]);
-        assert_eq!(s.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            s.extra.evips[0].addr,
+            "2001:db8::9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(s.extra.garp_interval, Duration::from_millis(2));
+        assert_eq!(s.extra.not_applied, ["track_bfd b1"]);
+        assert_eq!(s.extra.mcast_group, "224.0.0.18".parse::<IpAddr>().unwrap());
     }
 
     #[test]
@@ -403,9 +432,9 @@ pub(crate) mod tests {
              virtual_routes {\n blackhole 192.168.9.0/24\n 192.168.8.0/24 via 10.0.0.9\n }\n}\n",
         )
         .remove(0);
-        assert_eq!(s.vroutes.len(), 1);
+        assert_eq!(s.extra.vroutes.len(), 1);
         assert_eq!(
-            s.not_applied,
+            s.extra.not_applied,
             ["virtual_routes route type (192.168.9.0/24)"]
         );
     }

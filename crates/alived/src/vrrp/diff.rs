@@ -11,6 +11,7 @@
 //! socket, IP protocol 51), so a kept instance always keeps its socket.
 
 use super::spec::{AuthSpec, InstanceSpec};
+use alived_vrrp::types::Name;
 use std::net::IpAddr;
 
 /// What a running instance is recognised by across a reload.
@@ -18,10 +19,10 @@ use std::net::IpAddr;
 pub struct MatchKey {
     pub vrid: u8,
     pub ipv6: bool,
-    pub interface: String,
+    pub interface: Name,
     pub unicast: bool,
     pub src_ip: Option<IpAddr>,
-    pub vmac: Option<String>,
+    pub vmac: Option<Name>,
     pub vmac_xmit_base: bool,
     pub mcast_group: IpAddr,
     pub ah: bool,
@@ -34,11 +35,11 @@ impl MatchKey {
             ipv6: s.is_ipv6(),
             interface: s.interface.clone(),
             unicast: s.is_unicast(),
-            src_ip: s.src_ip,
-            vmac: s.use_vmac.as_ref().map(|v| v.name.clone()),
-            vmac_xmit_base: s.vmac_xmit_base,
-            mcast_group: s.mcast_group,
-            ah: matches!(s.auth, Some(AuthSpec::Ah(_))),
+            src_ip: s.extra.src_ip,
+            vmac: s.extra.use_vmac.as_ref().map(|v| v.name.clone()),
+            vmac_xmit_base: s.extra.vmac_xmit_base,
+            mcast_group: s.extra.mcast_group,
+            ah: matches!(s.extra.auth, Some(AuthSpec::Ah(_))),
         }
     }
 }

@@ -17,6 +17,7 @@ use alived_sys::timer::Deadline;
 use alived_sys::{Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::signal::unix::{SignalKind, signal};
@@ -107,7 +108,11 @@ fn receive(
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
-        let Some(d) = rx::decode(&vr.spec, &vr.vip_list, &mut vr.rx, &pkt) else {
+        // The VIPs adverts are checked against: the state machine's (one copy of them).
+        let vips = router
+            .instance(InstanceId(idx))
+            .map_or(&[][..], |i| &i.config().vips);
+        let Some(d) = rx::decode(&vr.spec, vips, &mut vr.rx, &pkt) else {
             return;
         };
         let t = arrival(pkt.info.received_at, (now, wall), *floor);
@@ -140,33 +145,34 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
     let name = vr.spec.name.as_str();
     match a {
         Action::SendAdvert { priority } => {
-            if let Err(e) = vr.tx.send(priority, &mut vr.rx.ah_replay).await {
+            let (spec, src) = (&vr.spec, vr.res.our_addr);
+            if let Err(e) = vr.tx.send(priority, spec, src, &mut vr.rx.ah_replay).await {
                 let msg = format!("({name}) cannot send advert: {e}");
                 vr.rx.log_limited("send advert", &msg, true);
             }
         }
         Action::AddVips => {
-            iface::add_vips(nl, name, &vr.vips).await;
-            iface::add_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
+            iface::add_vips(nl, name, &vr.vip_addrs()).await;
+            iface::add_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
         }
         Action::RemoveVips => {
             // `-V`: a stopping process leaves its VIPs, routes and rules in place.
             if release_vips || state != State::Stop {
-                iface::remove_routes(nl, name, &vr.routes, &vr.spec.vrules).await;
-                iface::remove_vips(nl, name, &vr.vips).await;
+                iface::remove_routes(nl, name, &vr.routes, &vr.spec.extra.vrules).await;
+                iface::remove_vips(nl, name, &vr.vip_addrs()).await;
             }
         }
         Action::SendGarps { count, .. } => {
             if let Some(sock) = &vr.garp_sock {
                 let burst = tx::GarpBurst {
                     sock: sock.clone(),
-                    ifname: vr.res.vip_link().name.clone(),
+                    ifname: vr.res.vip_link_name(&vr.spec).clone(),
                     mac: vr.res.mac(),
-                    vips: vr.garp_list.clone(),
+                    vips: vr.garp_list(),
                     count,
                     router: vr.router,
-                    garp_interval: vr.spec.garp_interval,
-                    gna_interval: vr.spec.gna_interval,
+                    garp_interval: vr.spec.extra.garp_interval,
+                    gna_interval: vr.spec.extra.gna_interval,
                 };
                 // In the background, yielding between frames: a thousand instances entering
                 // MASTER together send five thousand frames, and the adverts due meanwhile
@@ -246,7 +252,13 @@ fn link_event(
     now: Timestamp,
 ) {
     let relevant = vrs.iter().flatten().any(|vr| {
-        vr.res.base.index == index || vr.spec.track_interfaces.iter().any(|t| t.name == name)
+        vr.res.base.index == index
+            || vr
+                .spec
+                .extra
+                .track_interfaces
+                .iter()
+                .any(|t| t.name == name)
     });
     // A link first seen down (made again after a delete, or created for a tracker) changes
     // nothing: keepalived 2.2.7 reports only its coming up (measured).
@@ -261,7 +273,7 @@ fn link_event(
         if vr.res.base.index == index {
             links.push(Link::Own);
         }
-        for (t_i, t) in vr.spec.track_interfaces.iter().enumerate() {
+        for (t_i, t) in vr.spec.extra.track_interfaces.iter().enumerate() {
             if t.name == name {
                 links.push(Link::Tracked(InstanceSpec::track_if_id(t_i)));
             }
@@ -302,9 +314,10 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         sig(SignalKind::user_defined1())?,
     );
     let mut usr2 = sig(SignalKind::user_defined2())?;
-    let mut vrs = Vec::new();
-    let mut configs = Vec::new();
-    let mut firsts = Vec::new();
+    // Sized once: a growing vector would leave its earlier copies as holes in the heap.
+    let mut vrs = Vec::with_capacity(specs.len());
+    let mut configs = Vec::with_capacity(specs.len());
+    let mut firsts = Vec::with_capacity(specs.len());
     let mut known: HashMap<u32, bool> = HashMap::new();
     // Static addresses, routes and rules first: virtual routes may need them.
     let mut statics = Statics::apply(&nl, &static_spec).await;
@@ -358,7 +371,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         c.trackers.extend(track_setup.trackers_for(&c.name));
     }
     let mut router = Router::new(configs, groups.clone())?;
-    let names: Vec<String> = vrs
+    let names: Vec<Name> = vrs
         .iter()
         .flatten()
         .map(|vr| vr.spec.name.clone())
@@ -381,6 +394,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     );
     let mut trackers = Trackers::start(track_setup, &names, &prepared).await;
     let mut notifier = Notifier::start(notify_setup, &names, &prepared);
+    // Start-up lists go before the loop (a thousand names, and the spare room of `vrs`).
+    drop((names, prepared));
+    vrs.shrink_to_fit();
     let mut stopping = false;
     if !startup_delay.is_zero() && !opts.respawned {
         info!(
@@ -405,8 +421,9 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         }
     }
     info!("Startup complete");
-    alived_sys::release_free_memory();
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
+    // After the start-up burst of actions and log lines too.
+    crate::logging::release_memory_after_backlog();
     let mut floor = now;
     let mut more = false;
     while !stopping {
@@ -503,7 +520,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await;
     for vr in vrs.iter().flatten() {
         // Sockets closed before their VMAC interface goes.
-        pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
+        pool.unsubscribe(vr.sock_key(), vr.spec.vrid.get());
         iface::remove_vmac(&nl, &vr.spec, &vr.res).await;
     }
     if opts.release_vips {

@@ -6,6 +6,7 @@ use alived_sys::NetlinkError;
 use alived_sys::netlink::{
     Addr, AddrSpec, Link, Netlink, RouteSpec, RuleSpec, set_vmac_sysctls, vmac_mac,
 };
+use alived_vrrp::types::Name;
 use std::net::{IpAddr, Ipv6Addr};
 use tracing::{debug, info, warn};
 
@@ -39,14 +40,36 @@ pub enum IfaceError {
     },
 }
 
+/// One link of an instance, as much as it needs while running: its name is in the spec (the
+/// configured interface, or the VMAC's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkRef {
+    pub index: u32,
+    /// The Ethernet address (zeros if the link has none of 6 bytes).
+    pub mac: [u8; 6],
+}
+
+impl LinkRef {
+    pub fn of(l: &Link) -> LinkRef {
+        let mut mac = [0u8; 6];
+        if l.mac.len() == 6 {
+            mac.copy_from_slice(&l.mac);
+        }
+        LinkRef {
+            index: l.index,
+            mac,
+        }
+    }
+}
+
 /// An instance's interface, resolved.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// The configured interface (link state of this one is the instance's own link).
-    pub base: Link,
+    pub base: LinkRef,
     /// The VMAC, when `use_vmac` (VIPs and GARPs go there; adverts too unless
     /// `vmac_xmit_base`).
-    pub vmac: Option<Link>,
+    pub vmac: Option<LinkRef>,
     /// Our advert source and tie-break address.
     pub our_addr: IpAddr,
 }
@@ -55,22 +78,24 @@ impl Resolved {
     /// Where adverts are sent and received.
     pub fn xmit_ifindex(&self, spec: &InstanceSpec) -> u32 {
         match &self.vmac {
-            Some(v) if !spec.vmac_xmit_base => v.index,
+            Some(v) if !spec.extra.vmac_xmit_base => v.index,
             _ => self.base.index,
         }
     }
     /// Where VIPs without `dev` go, and GARPs leave from.
-    pub fn vip_link(&self) -> &Link {
-        self.vmac.as_ref().unwrap_or(&self.base)
+    pub fn vip_link(&self) -> LinkRef {
+        self.vmac.unwrap_or(self.base)
+    }
+    /// The name of [`Resolved::vip_link`]: the VMAC's, else the configured interface.
+    pub fn vip_link_name<'a>(&self, spec: &'a InstanceSpec) -> &'a Name {
+        match (&self.vmac, &spec.extra.use_vmac) {
+            (Some(_), Some(v)) => &v.name,
+            _ => &spec.interface,
+        }
     }
     /// The Ethernet source of GARPs / NAs.
     pub fn mac(&self) -> [u8; 6] {
-        let m = &self.vip_link().mac;
-        let mut out = [0u8; 6];
-        if m.len() == 6 {
-            out.copy_from_slice(m);
-        }
-        out
+        self.vip_link().mac
     }
 }
 
@@ -81,10 +106,15 @@ fn is_link_local_v6(a: &Ipv6Addr) -> bool {
 /// The address keepalived uses as ours (spec 5.4): the configured source, else the
 /// interface's primary IPv4 address, or its IPv6 link-local address. VIPs are never ours.
 pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Option<IpAddr> {
-    if let Some(a) = spec.src_ip {
+    if let Some(a) = spec.extra.src_ip {
         return Some(a);
     }
-    let is_vip = |a: &IpAddr| spec.vips.iter().chain(&spec.evips).any(|v| v.addr == *a);
+    let is_vip = |a: &IpAddr| {
+        spec.vips
+            .iter()
+            .chain(&spec.extra.evips)
+            .any(|v| v.addr == *a)
+    };
     let mine = addrs
         .iter()
         .filter(|a| a.ifindex == ifindex && !is_vip(&a.addr));
@@ -101,34 +131,36 @@ pub fn pick_our_addr(spec: &InstanceSpec, addrs: &[Addr], ifindex: u32) -> Optio
     }
 }
 
-/// Looks the interface up, creates the VMAC if configured, and finds our address.
-pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<Resolved, IfaceError> {
+/// Looks the interface up, creates the VMAC if configured, and finds our address; with
+/// whether the interface is running now.
+pub async fn resolve(nl: &Netlink, spec: &InstanceSpec) -> Result<(Resolved, bool), IfaceError> {
     let link_err = |source| IfaceError::Link {
-        instance: spec.name.clone(),
-        interface: spec.interface.clone(),
+        instance: spec.name.to_string(),
+        interface: spec.interface.to_string(),
         source,
     };
     let base = nl.link_by_name(&spec.interface).await.map_err(link_err)?;
     let addrs = nl.addresses(Some(base.index)).await.map_err(link_err)?;
     let our_addr =
         pick_our_addr(spec, &addrs, base.index).ok_or_else(|| IfaceError::NoAddress {
-            instance: spec.name.clone(),
-            interface: spec.interface.clone(),
+            instance: spec.name.to_string(),
+            interface: spec.interface.to_string(),
             family: if spec.is_ipv6() {
                 "IPv6 link-local"
             } else {
                 "IPv4"
             },
         })?;
-    let vmac = match &spec.use_vmac {
+    let vmac = match &spec.extra.use_vmac {
         None => None,
         Some(v) => Some(vmac(nl, spec, &base, &v.name, our_addr).await?),
     };
-    Ok(Resolved {
-        base,
-        vmac,
+    let res = Resolved {
+        base: LinkRef::of(&base),
+        vmac: vmac.as_ref().map(LinkRef::of),
         our_addr,
-    })
+    };
+    Ok((res, base.is_running()))
 }
 
 /// Creates (or, after a restart, adopts) the instance's VMAC: macvlan private mode, MAC
@@ -141,7 +173,7 @@ async fn vmac(
     our_addr: IpAddr,
 ) -> Result<Link, IfaceError> {
     let err = |source| IfaceError::Vmac {
-        instance: spec.name.clone(),
+        instance: spec.name.to_string(),
         name: name.to_owned(),
         source,
     };
@@ -194,42 +226,68 @@ async fn vmac_link_local(nl: &Netlink, link: &Link, ll: Ipv6Addr) -> Result<(), 
 /// Deletes the VMAC at stop.
 pub async fn remove_vmac(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) {
     if let Some(v) = &r.vmac {
+        let vname = r.vip_link_name(spec);
         match nl.delete_link(v.index).await {
-            Ok(()) => info!(
-                "({}): Success removing VMAC interface {}",
-                spec.name, v.name
-            ),
-            Err(e) => warn!("({}) cannot remove VMAC {}: {e}", spec.name, v.name),
+            Ok(()) => info!("({}): Success removing VMAC interface {vname}", spec.name),
+            Err(e) => warn!("({}) cannot remove VMAC {vname}: {e}", spec.name),
         }
     }
 }
 
-/// The netlink address of a VIP (keepalived defaults: /32 or /128, global scope, IPv6
-/// without DAD and, for /128, preferred_lft 0).
-pub async fn vip_addr(nl: &Netlink, r: &Resolved, v: &VipSpec) -> Result<AddrSpec, NetlinkError> {
-    let ifindex = match &v.dev {
-        Some(dev) if *dev != r.base.name => nl.link_by_name(dev).await?.index,
-        _ => r.vip_link().index,
-    };
+/// Where each VIP and eVIP with a `dev` of its own lives, resolved once, at start: by
+/// position in the VIPs then eVIPs, 0 for a device not found (that VIP is left out, with a
+/// warning). `None` when no VIP names a `dev` other than the instance's interface: each one
+/// is on [`Resolved::vip_link`] (a plain instance keeps no list).
+pub async fn vip_devs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Option<Box<[u32]>> {
+    let all = || spec.vips.iter().chain(&spec.extra.evips);
+    let own_dev = |v: &VipSpec| v.dev.as_ref().filter(|d| **d != spec.interface).cloned();
+    if !all().any(|v| own_dev(v).is_some()) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for v in all() {
+        let index = match own_dev(v) {
+            Some(dev) => match nl.link_by_name(&dev).await {
+                Ok(l) => l.index,
+                Err(e) => {
+                    warn!("({}) VIP {}: {e}", spec.name, v.addr);
+                    0
+                }
+            },
+            None => r.vip_link().index,
+        };
+        out.push(index);
+    }
+    Some(out.into_boxed_slice())
+}
+
+/// The netlink address of a VIP on link `ifindex` (keepalived defaults: /32 or /128, global
+/// scope, IPv6 without DAD and, for /128, preferred_lft 0).
+pub fn vip_addr(v: &VipSpec, ifindex: u32) -> AddrSpec {
     let mut a = AddrSpec::new(ifindex, v.addr, v.prefix);
-    a.label = v.label.clone();
+    a.label = v.label.as_deref().map(Into::into);
     a.broadcast = v.broadcast;
     if v.addr.is_ipv6() && v.prefix == 128 {
         a.preferred_lft = Some(0);
     }
-    Ok(a)
+    a
 }
 
-/// The netlink addresses of every VIP of an instance (those that can be resolved).
-pub async fn vip_addrs(nl: &Netlink, spec: &InstanceSpec, r: &Resolved) -> Vec<AddrSpec> {
-    let mut out = Vec::new();
-    for v in spec.vips.iter().chain(&spec.evips) {
-        match vip_addr(nl, r, v).await {
-            Ok(a) => out.push(a),
-            Err(e) => warn!("({}) VIP {}: {e}", spec.name, v.addr),
-        }
-    }
-    out
+/// The netlink addresses of every VIP and eVIP of an instance whose device was found, with
+/// the devices [`vip_devs`] resolved.
+pub fn vip_addrs(spec: &InstanceSpec, r: &Resolved, devs: Option<&[u32]>) -> Vec<AddrSpec> {
+    spec.vips
+        .iter()
+        .chain(&spec.extra.evips)
+        .enumerate()
+        .filter_map(|(i, v)| {
+            let index = match devs {
+                None => r.vip_link().index,
+                Some(d) => d.get(i).copied().unwrap_or(0),
+            };
+            (index != 0).then(|| vip_addr(v, index))
+        })
+        .collect()
 }
 
 /// Adds the VIPs (present ones are kept: a restart or a repeat is not an error).
@@ -256,9 +314,9 @@ pub async fn remove_vips(nl: &Netlink, name: &str, vips: &[AddrSpec]) {
 
 /// The instance's `virtual_routes` with their `dev` resolved (default: none, the kernel picks
 /// the interface from the gateway).
-pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Vec<RouteSpec> {
+pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Box<[RouteSpec]> {
     let mut out = Vec::new();
-    for v in &spec.vroutes {
+    for v in &spec.extra.vroutes {
         let mut r = v.route.clone();
         if let Some(dev) = &v.dev {
             match nl.link_by_name(dev).await {
@@ -271,7 +329,7 @@ pub async fn vroutes(nl: &Netlink, spec: &InstanceSpec) -> Vec<RouteSpec> {
         }
         out.push(r);
     }
-    out
+    out.into_boxed_slice()
 }
 
 /// Adds `virtual_routes` then `virtual_rules` (present ones are fine).
@@ -379,5 +437,35 @@ mod tests {
             Some("fe80::2".parse().unwrap())
         );
         assert_eq!(pick_our_addr(&s, &addrs[..1], 3), None);
+    }
+
+    #[test]
+    fn vip_addresses_are_made_from_the_spec_on_the_resolved_links() {
+        let s = spec("10.0.0.100/24 label e:1\n 10.0.2.1\n 10.0.1.1 dev x");
+        let r = Resolved {
+            base: LinkRef {
+                index: 3,
+                mac: [0; 6],
+            },
+            vmac: Some(LinkRef {
+                index: 9,
+                mac: [0; 6],
+            }),
+            our_addr: "10.0.0.2".parse().unwrap(),
+        };
+        // Without devices of their own, every VIP goes on the VIP link (here a VMAC).
+        let all = vip_addrs(&s, &r, None);
+        assert_eq!(all.len(), 3);
+        assert!(all.iter().all(|a| a.ifindex == 9));
+        assert_eq!((all[0].prefix, all[0].label.as_deref()), (24, Some("e:1")));
+        assert_eq!((all[1].prefix, all[1].preferred_lft), (32, None));
+        let v6 = vip_addrs(&spec("2001:db8::1/128"), &r, None);
+        assert_eq!(v6[0].preferred_lft, Some(0));
+        // With them: by position; a device not found (0) leaves its VIP out.
+        let placed = vip_addrs(&s, &r, Some(&[9, 9, 5]));
+        assert_eq!(placed[2].ifindex, 5);
+        let missing = vip_addrs(&s, &r, Some(&[9, 0, 5]));
+        assert_eq!(missing.len(), 2);
+        assert_eq!(missing[1].addr, "10.0.1.1".parse::<IpAddr>().unwrap());
     }
 }

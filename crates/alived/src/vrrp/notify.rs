@@ -18,7 +18,7 @@ use alived_sys::script::{KEEPALIVED_KILL_GRACE, Script, ScriptRunner};
 use alived_sys::smtp::{self, Alert, MailState, SmtpConfig};
 use alived_vrrp::instance::{Action, Reason, State};
 use alived_vrrp::sync::{Router, Target};
-use std::collections::HashMap;
+use alived_vrrp::types::Name;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,6 +135,9 @@ impl NotifySetup {
                 priority_changes: i.notify_priority_changes.unwrap_or(default_prio),
                 members: Vec::new(),
             })
+            // An instance with nothing to notify is left out (the notifier gives it an
+            // empty owner): a thousand plain instances cost nothing here.
+            .filter(|o| !o.scripts.is_empty() || o.smtp_alert || o.priority_changes)
             .collect();
         let groups = config
             .sync_groups
@@ -173,7 +176,7 @@ impl NotifySetup {
 impl NotifySetup {
     /// Every notify and FIFO script for the instances `names` (in the order [`Notifier::start`]
     /// takes them: instances, groups, FIFOs).
-    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+    pub fn script_specs_for(&self, names: &[Name]) -> Vec<ScriptSpec> {
         let inst = names
             .iter()
             .filter_map(|n| self.instances.iter().find(|o| &o.name == n));
@@ -186,15 +189,23 @@ impl NotifySetup {
     }
 }
 
-/// Prepared scripts of one instance or group.
+/// Prepared scripts of one instance or group (one per instance of a thousand: kept small).
 #[derive(Default)]
 struct Owner {
-    name: String,
-    scripts: HashMap<NotifyKindKey, Script>,
+    name: Name,
+    /// At most one per kind; usually none.
+    scripts: Box<[(NotifyKindKey, Script)]>,
     smtp_alert: bool,
     priority_changes: bool,
     /// Last state notified.
     state: Option<State>,
+}
+
+impl Owner {
+    fn script(&self, k: NotifyKind) -> Option<&Script> {
+        let k = key(k);
+        self.scripts.iter().find(|(x, _)| *x == k).map(|(_, s)| s)
+    }
 }
 
 /// `NotifyKind` as a map key.
@@ -251,14 +262,14 @@ fn word(s: State) -> Option<(&'static str, FifoState, Option<MailState>, NotifyK
 impl Notifier {
     /// Prepares the scripts (logging and disabling bad ones), opens the FIFOs and starts their
     /// scripts. `names[i]` is the name of `InstanceId(i)`.
-    pub fn start(setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+    pub fn start(setup: NotifySetup, names: &[Name], pool: &Prepared) -> Notifier {
         Notifier::start_on(ScriptRunner::new(KEEPALIVED_KILL_GRACE), setup, names, pool)
     }
 
     /// The notifier for a reloaded configuration: the same script runner (scripts already
     /// running carry on undisturbed) and the mails in flight; the FIFOs are closed and opened
     /// again, as keepalived 2.2.7 does on every reload (measured: its FIFO reader sees EOF).
-    pub fn reloaded(self, setup: NotifySetup, names: &[String], pool: &Prepared) -> Notifier {
+    pub fn reloaded(self, setup: NotifySetup, names: &[Name], pool: &Prepared) -> Notifier {
         let mut fresh = Notifier::start_on(self.runner.clone(), setup, names, pool);
         fresh.mails = self.mails;
         let fifos = self.fifos;
@@ -273,7 +284,7 @@ impl Notifier {
     fn start_on(
         runner: ScriptRunner,
         setup: NotifySetup,
-        names: &[String],
+        names: &[Name],
         pool: &Prepared,
     ) -> Notifier {
         let inst: Vec<&OwnerSetup> = names
@@ -287,7 +298,7 @@ impl Notifier {
             .collect::<Vec<_>>()
             .into_iter();
         let mut owner = |o: &OwnerSetup| Owner {
-            name: o.name.clone(),
+            name: o.name.as_str().into(),
             scripts: o
                 .scripts
                 .iter()
@@ -302,7 +313,10 @@ impl Notifier {
             .map(|n| {
                 inst.iter()
                     .find(|o| &o.name == n)
-                    .map(|o| owner(o))
+                    .map(|o| Owner {
+                        name: n.clone(),
+                        ..owner(o)
+                    })
                     .unwrap_or_else(|| Owner {
                         name: n.clone(),
                         ..Owner::default()
@@ -344,9 +358,14 @@ impl Notifier {
                     .collect()
             })
             .collect();
-        let group_of = (0..names.len())
-            .map(|i| group_members.iter().position(|m| m.contains(&i)))
-            .collect();
+        // Without sync groups, no entry per instance (a missing entry reads as no group).
+        let group_of = if group_members.is_empty() {
+            Vec::new()
+        } else {
+            (0..names.len())
+                .map(|i| group_members.iter().position(|m| m.contains(&i)))
+                .collect()
+        };
         Notifier {
             runner,
             instances,
@@ -395,11 +414,11 @@ impl Notifier {
             }
             Action::NotifyMasterRxLowerPri { .. } => {
                 if let Some(o) = self.instances.get(i) {
-                    if let Some(s) = o.scripts.get(&key(NotifyKind::MasterRxLowerPri)) {
+                    if let Some(s) = o.script(NotifyKind::MasterRxLowerPri) {
                         spawn(&self.runner, s, &[]);
                     }
                     self.fifo(FifoLine::Instance {
-                        name: o.name.clone(),
+                        name: o.name.to_string(),
                         state: FifoState::MasterRxLowerPri,
                         priority: prio,
                     });
@@ -415,7 +434,7 @@ impl Notifier {
                         _ => return,
                     };
                     self.fifo(FifoLine::Instance {
-                        name: o.name.clone(),
+                        name: o.name.to_string(),
                         state,
                         priority: *to,
                     });
@@ -434,19 +453,19 @@ impl Notifier {
             return;
         };
         o.state = Some(State::Stop);
-        let (word, fifo_state) = match o.scripts.get(&key(NotifyKind::Deleted)) {
+        let (word, fifo_state) = match o.script(NotifyKind::Deleted) {
             Some(s) => {
                 spawn(&self.runner, s, &[]);
                 ("DELETED", FifoState::Deleted)
             }
             None => ("FAULT", FifoState::Fault),
         };
-        if let Some(s) = o.scripts.get(&key(NotifyKind::Any)) {
+        if let Some(s) = o.script(NotifyKind::Any) {
             let p = prio.to_string();
             spawn(&self.runner, s, &["INSTANCE", &o.name, word, &p]);
         }
         let line = FifoLine::Instance {
-            name: o.name.clone(),
+            name: o.name.to_string(),
             state: fifo_state,
             priority: prio,
         };
@@ -493,21 +512,21 @@ impl Notifier {
         let (Some(o), Some((state_word, fifo_state, mail, kind))) = (o, word(to)) else {
             return;
         };
-        if let Some(s) = o.scripts.get(&key(kind)) {
+        if let Some(s) = o.script(kind) {
             spawn(&self.runner, s, &[]);
         }
-        if let Some(s) = o.scripts.get(&key(NotifyKind::Any)) {
+        if let Some(s) = o.script(NotifyKind::Any) {
             let p = prio.to_string();
             spawn(&self.runner, s, &[kind_word, &o.name, state_word, &p]);
         }
         self.fifo(match who {
             Who::Instance(_) => FifoLine::Instance {
-                name: o.name.clone(),
+                name: o.name.to_string(),
                 state: fifo_state,
                 priority: prio,
             },
             Who::Group(_) => FifoLine::Group {
-                name: o.name.clone(),
+                name: o.name.to_string(),
                 state: fifo_state,
             },
         });

@@ -45,6 +45,7 @@ use alived_sys::SocketPool;
 use alived_sys::netlink::Netlink;
 use alived_vrrp::instance::{Input, Link, State, Timestamp, TrackerConfig};
 use alived_vrrp::sync::{InstanceId, Router, SyncGroupConfig};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use tracing::{debug, error, info};
 
@@ -76,7 +77,7 @@ pub struct World<'a> {
 
 /// The name of each instance slot ("" for a removed one): what the trackers and the
 /// notifier are built over.
-fn slot_names(vrs: &[Option<Vr>]) -> Vec<String> {
+fn slot_names(vrs: &[Option<Vr>]) -> Vec<Name> {
     vrs.iter()
         .map(|v| {
             v.as_ref()
@@ -179,7 +180,7 @@ pub async fn reload(cli: &crate::cli::Options, mut w: World<'_>, now: impl Fn() 
     let groups: Vec<SyncGroupConfig> = loaded
         .sync_groups
         .iter()
-        .filter(|g| g.members.iter().all(|m| names.contains(m)))
+        .filter(|g| g.members.iter().all(|m| names.iter().any(|n| n == m)))
         .cloned()
         .collect();
     if groups != w.running.groups
@@ -262,7 +263,7 @@ async fn remove(
         if let Some(vr) = w.vrs.get_mut(id.0).and_then(Option::take) {
             // Sockets first, then its VMAC interface (as at stop). The GARP socket of its
             // interface goes with the last instance that uses it.
-            w.pool.unsubscribe(vr.sock_key, vr.spec.vrid.get());
+            w.pool.unsubscribe(vr.sock_key(), vr.spec.vrid.get());
             let link = vr.res.vip_link().index;
             if !w
                 .vrs
@@ -291,14 +292,15 @@ async fn change(
         return;
     };
     let mut config = spec.instance_config(vr.res.our_addr);
-    config.interface = vr.res.vip_link().name.clone();
+    config.interface = vr.res.vip_link_name(&spec).clone();
     config.trackers.extend(trackers);
     // Checked before anything is touched: a refused one leaves the instance as it was.
     if let Err(e) = config.validate() {
         error!("({}) {e} - keeping its previous settings", spec.name);
         return;
     }
-    let vips = iface::vip_addrs(w.nl, &spec, &vr.res).await;
+    let vip_devs = iface::vip_devs(w.nl, &spec, &vr.res).await;
+    let vips = iface::vip_addrs(&spec, &vr.res, vip_devs.as_deref());
     let routes = iface::vroutes(w.nl, &spec).await;
     if master {
         let gone_routes: Vec<_> = vr
@@ -309,17 +311,17 @@ async fn change(
             .collect();
         let gone_rules: Vec<_> = vr
             .spec
+            .extra
             .vrules
             .iter()
-            .filter(|r| !spec.vrules.contains(r))
+            .filter(|r| !spec.extra.vrules.contains(r))
             .cloned()
             .collect();
         iface::remove_routes(w.nl, &spec.name, &gone_routes, &gone_rules).await;
         let gone: Vec<_> = vr
-            .vips
-            .iter()
+            .vip_addrs()
+            .into_iter()
             .filter(|a| !vips.contains(a))
-            .cloned()
             .collect();
         for a in &gone {
             let dev =
@@ -334,22 +336,16 @@ async fn change(
         }
         iface::remove_vips(w.nl, &spec.name, &gone).await;
     }
-    vr.tx = AdvertTx::new(vr.tx.socket(), &spec, vr.res.our_addr);
-    vr.vip_list = spec.vips.iter().map(|v| v.addr).collect();
-    vr.garp_list = spec
-        .vips
-        .iter()
-        .chain(&spec.evips)
-        .map(|v| v.addr)
-        .collect();
-    vr.vips = vips;
+    vr.tx = AdvertTx::new(vr.tx.socket());
+    vr.vip_devs = vip_devs;
     vr.routes = routes;
     // Tracked interfaces new at their position (tracker ids are positions): their state
     // now, as at start-up.
     let mut link_inputs = Vec::new();
-    for (i, t) in spec.track_interfaces.iter().enumerate() {
+    for (i, t) in spec.extra.track_interfaces.iter().enumerate() {
         if vr
             .spec
+            .extra
             .track_interfaces
             .get(i)
             .is_some_and(|o| o.name == t.name)

@@ -15,31 +15,49 @@ use tracing::{debug, warn};
 /// How often one cause of drop or warning may be logged per instance.
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// Per-instance receive state: the AH sequence counter (shared with sending), counters, log
-/// rate limits.
+/// Per-instance receive state: the AH sequence counter (shared with sending), and, from the
+/// first drop or warning on, counters and log rate limits.
 #[derive(Debug, Default)]
 pub struct RxState {
     pub ah_replay: AhReplay,
+    /// Boxed: most instances never drop a packet, and a thousand of them run in one process.
+    drops: Option<Box<Drops>>,
+}
+
+/// What an instance has dropped or warned about.
+#[derive(Debug, Default)]
+struct Drops {
     /// keepalived's counter names -> count.
-    pub counters: BTreeMap<&'static str, u64>,
+    counters: BTreeMap<&'static str, u64>,
     last_logged: BTreeMap<String, Instant>,
     suppressed: BTreeMap<String, u64>,
 }
 
 impl RxState {
+    fn drops(&mut self) -> &mut Drops {
+        self.drops.get_or_insert_default()
+    }
+
+    #[cfg(test)]
+    /// The drop and warning counters by keepalived's names (empty: none so far).
+    pub fn counters(&self) -> Option<&BTreeMap<&'static str, u64>> {
+        self.drops.as_ref().map(|d| &d.counters)
+    }
+
     /// Logs `msg` unless the same cause was logged less than [`LOG_EVERY`] ago.
     pub fn log_limited(&mut self, cause: &str, msg: &str, warning: bool) {
         let now = Instant::now();
-        let due = self
+        let d = self.drops();
+        let due = d
             .last_logged
             .get(cause)
             .is_none_or(|t| now.duration_since(*t) >= LOG_EVERY);
         if !due {
-            *self.suppressed.entry(cause.to_owned()).or_default() += 1;
+            *d.suppressed.entry(cause.to_owned()).or_default() += 1;
             return;
         }
-        self.last_logged.insert(cause.to_owned(), now);
-        let extra = match self.suppressed.remove(cause) {
+        d.last_logged.insert(cause.to_owned(), now);
+        let extra = match d.suppressed.remove(cause) {
             Some(n) if n > 0 => format!(" ({n} more suppressed)"),
             _ => String::new(),
         };
@@ -51,14 +69,14 @@ impl RxState {
     }
 
     fn count(&mut self, name: &'static str) {
-        *self.counters.entry(name).or_default() += 1;
+        *self.drops().counters.entry(name).or_default() += 1;
     }
 }
 
 /// The expectations an advert for `spec` is checked against.
 fn expect<'a>(spec: &'a InstanceSpec, vips: &'a [IpAddr], replay: AhReplay) -> Expect<'a> {
     let mut e = Expect::new(spec.vrid, spec.version);
-    e.auth = match spec.auth {
+    e.auth = match spec.extra.auth {
         None => ExpectAuth::None,
         Some(AuthSpec::Pass(p)) => ExpectAuth::Pass(p),
         Some(AuthSpec::Ah(k)) => ExpectAuth::Ah(k),
@@ -66,10 +84,10 @@ fn expect<'a>(spec: &'a InstanceSpec, vips: &'a [IpAddr], replay: AhReplay) -> E
     e.adver_int = spec.adver_int;
     e.addrs = vips;
     e.unicast = spec.is_unicast();
-    e.unicast_peers = &spec.unicast_peers;
-    e.check_unicast_src = spec.check_unicast_src;
-    e.unicast_ttl_range = spec.unicast_ttl_range;
-    e.skip_addr_check = spec.skip_check_adv_addr;
+    e.unicast_peers = &spec.extra.unicast_peers;
+    e.check_unicast_src = spec.extra.check_unicast_src;
+    e.unicast_ttl_range = spec.extra.unicast_ttl_range;
+    e.skip_addr_check = spec.extra.skip_check_adv_addr;
     e.ah_replay = replay;
     e
 }
@@ -216,7 +234,7 @@ mod tests {
         };
         assert_eq!(src, "10.0.0.2".parse::<IpAddr>().unwrap());
         assert_eq!(advert.priority, Priority(150));
-        assert!(st.counters.is_empty());
+        assert!(st.counters().is_none());
     }
 
     #[test]
@@ -224,14 +242,14 @@ mod tests {
         let s = spec("");
         let (d, st) = run(&s, &packet(&s, 51, 254, Auth::None));
         assert!(d.is_none());
-        assert_eq!(st.counters.get("ip_ttl_err"), Some(&1));
+        assert_eq!(st.counters().unwrap().get("ip_ttl_err"), Some(&1));
         let (d, st) = run(&s, &packet(&s, 52, 255, Auth::None));
         assert!(d.is_none());
-        assert_eq!(st.counters.get("unknown_vrid"), Some(&1));
+        assert_eq!(st.counters().unwrap().get("unknown_vrid"), Some(&1));
         let p = spec(" authentication {\n auth_type PASS\n auth_pass secret\n }");
         let (d, st) = run(&p, &packet(&p, 51, 255, Auth::Pass(*b"wrong\0\0\0")));
         assert!(d.is_none());
-        assert_eq!(st.counters.get("auth_failure"), Some(&1));
+        assert_eq!(st.counters().unwrap().get("auth_failure"), Some(&1));
     }
 
     #[test]
@@ -240,7 +258,8 @@ mod tests {
         st.log_limited("x", "first", true);
         st.log_limited("x", "second", true);
         st.log_limited("y", "other cause", true);
-        assert_eq!(st.suppressed.get("x"), Some(&1));
-        assert_eq!(st.suppressed.get("y"), None);
+        let d = st.drops.unwrap();
+        assert_eq!(d.suppressed.get("x"), Some(&1));
+        assert_eq!(d.suppressed.get("y"), None);
     }
 }

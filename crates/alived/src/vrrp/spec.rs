@@ -3,9 +3,11 @@
 //! configuration by `build.rs`, the only file that knows the configuration's shape.
 
 use alived_vrrp::instance::TrackerId;
-use alived_vrrp::instance::{GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig};
-use alived_vrrp::types::{Centisecs, Priority, Version, Vrid};
-use std::net::IpAddr;
+use alived_vrrp::instance::{
+    Garp, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig,
+};
+use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// One `virtual_ipaddress` line (behaviour spec 2.3), the parts the driver applies.
@@ -15,8 +17,8 @@ pub struct VipSpec {
     /// Default /32 (IPv4) or /128 (IPv6).
     pub prefix: u8,
     /// `dev`: defaults to the instance interface (or its VMAC).
-    pub dev: Option<String>,
-    pub label: Option<String>,
+    pub dev: Option<Name>,
+    pub label: Option<Name>,
     pub broadcast: Option<std::net::Ipv4Addr>,
 }
 
@@ -32,7 +34,7 @@ pub enum AuthSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmacSpec {
     /// Default `vrrp.<VRID>`.
-    pub name: String,
+    pub name: Name,
 }
 
 /// `track_interface { IF [weight W [reverse]] }`.
@@ -51,18 +53,27 @@ pub struct VrouteSpec {
     pub dev: Option<String>,
 }
 
-/// One instance, as configured.
+/// One instance, as configured: what every instance has inline, the rest in [`Extra`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
-    pub name: String,
-    pub interface: String,
+    /// Shared with the state machine's configuration, the notifier and the log lines.
+    pub name: Name,
+    /// Shared by every instance on the interface.
+    pub interface: Name,
     pub vrid: Vrid,
     pub version: Version,
     pub priority: Priority,
-    pub adver_int: Centisecs,
     pub preempt: bool,
+    pub adver_int: Centisecs,
+    pub vips: Box<[VipSpec]>,
+    /// Everything else, allocated only when some of it differs from the defaults.
+    pub extra: Extra,
+}
+
+/// The settings of an instance that most configurations leave at their defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecExtra {
     pub preempt_delay: Duration,
-    pub vips: Vec<VipSpec>,
     /// `virtual_ipaddress_excluded`: set and removed with the VIPs, not carried in adverts.
     pub evips: Vec<VipSpec>,
     /// `unicast_src_ip` / `mcast_src_ip`: our source and tie-break address.
@@ -102,19 +113,101 @@ pub struct InstanceSpec {
     pub not_applied: Vec<String>,
 }
 
+impl SpecExtra {
+    /// keepalived 2.2.7's defaults (behaviour spec 2.1, 2.2) for an IPv4 instance.
+    pub const DEFAULT: SpecExtra = SpecExtra {
+        preempt_delay: Duration::ZERO,
+        evips: Vec::new(),
+        src_ip: None,
+        mcast_group: IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18)),
+        unicast_peers: Vec::new(),
+        unicast_ttl: 255,
+        check_unicast_src: false,
+        unicast_ttl_range: None,
+        skip_check_adv_addr: false,
+        auth: None,
+        track_interfaces: Vec::new(),
+        garp: GarpConfig::DEFAULT,
+        garp_interval: Duration::ZERO,
+        gna_interval: Duration::ZERO,
+        use_vmac: None,
+        vmac_xmit_base: false,
+        dont_track_primary: false,
+        lower_prio_no_advert: false,
+        higher_prio_send_advert: false,
+        down_timer_adverts: 3,
+        vroutes: Vec::new(),
+        vrules: Vec::new(),
+        not_applied: Vec::new(),
+    };
+}
+
+/// What [`Extra`] reads as while nothing is stored.
+static DEFAULT_EXTRA: SpecExtra = SpecExtra::DEFAULT;
+
+/// A [`SpecExtra`] behind one pointer that is null while it equals [`SpecExtra::DEFAULT`]: a
+/// plain instance carries 8 bytes for these settings instead of some 330 (a thousand
+/// instances run in one process). Reads see the defaults; a write allocates.
+#[derive(Clone, Default)]
+pub struct Extra(Option<Box<SpecExtra>>);
+
+impl Extra {
+    /// Stores `e`, or nothing if it is the default.
+    pub fn new(e: SpecExtra) -> Extra {
+        if e == SpecExtra::DEFAULT {
+            Extra(None)
+        } else {
+            Extra(Some(Box::new(e)))
+        }
+    }
+
+    #[cfg(test)]
+    /// Whether anything is stored (some setting differs from the defaults).
+    pub fn is_stored(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl std::ops::Deref for Extra {
+    type Target = SpecExtra;
+    fn deref(&self) -> &SpecExtra {
+        self.0.as_deref().unwrap_or(&DEFAULT_EXTRA)
+    }
+}
+
+impl std::ops::DerefMut for Extra {
+    fn deref_mut(&mut self) -> &mut SpecExtra {
+        self.0.get_or_insert_with(|| Box::new(SpecExtra::DEFAULT))
+    }
+}
+
+impl PartialEq for Extra {
+    fn eq(&self, other: &Extra) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Extra {}
+
+impl std::fmt::Debug for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 impl InstanceSpec {
     /// The family of the instance: that of its first VIP, else of its source address.
     pub fn is_ipv6(&self) -> bool {
         self.vips
             .first()
             .map(|v| v.addr.is_ipv6())
-            .or(self.src_ip.map(|a| a.is_ipv6()))
-            .or(self.unicast_peers.first().map(IpAddr::is_ipv6))
+            .or(self.extra.src_ip.map(|a| a.is_ipv6()))
+            .or(self.extra.unicast_peers.first().map(IpAddr::is_ipv6))
             .unwrap_or(false)
     }
 
     pub fn is_unicast(&self) -> bool {
-        !self.unicast_peers.is_empty()
+        !self.extra.unicast_peers.is_empty()
     }
 
     /// The tracker id of `track_interface` entry `i` (ids are positions, from 1).
@@ -129,15 +222,16 @@ impl InstanceSpec {
         c.priority = self.priority;
         c.adver_int = self.adver_int;
         c.preempt = self.preempt;
-        c.preempt_delay = self.preempt_delay;
+        c.preempt_delay = self.extra.preempt_delay;
         c.interface = self.interface.clone();
         c.vips = self.vips.iter().map(|v| v.addr).collect();
-        c.garp = self.garp.clone();
-        c.down_timer_adverts = self.down_timer_adverts;
-        c.lower_prio_no_advert = self.lower_prio_no_advert;
-        c.higher_prio_send_advert = self.higher_prio_send_advert;
-        c.dont_track_primary = self.dont_track_primary;
+        c.garp = Garp::new(self.extra.garp.clone());
+        c.down_timer_adverts = self.extra.down_timer_adverts;
+        c.lower_prio_no_advert = self.extra.lower_prio_no_advert;
+        c.higher_prio_send_advert = self.extra.higher_prio_send_advert;
+        c.dont_track_primary = self.extra.dont_track_primary;
         c.trackers = self
+            .extra
             .track_interfaces
             .iter()
             .enumerate()

@@ -50,10 +50,11 @@ impl StaticSpec {
                     prefix: a.prefix,
                     dev: Some(
                         a.dev
-                            .clone()
-                            .unwrap_or_else(|| config.global.default_interface.clone()),
+                            .as_deref()
+                            .unwrap_or(&config.global.default_interface)
+                            .into(),
                     ),
-                    label: a.label.clone(),
+                    label: a.label.as_deref().map(Into::into),
                     broadcast: a
                         .brd
                         .as_ref()
@@ -140,8 +141,8 @@ impl StaticSpec {
                     weight: 0,
                     reverse: false,
                 };
-                if !i.track_interfaces.contains(&t) {
-                    i.track_interfaces.push(t);
+                if !i.extra.track_interfaces.contains(&t) {
+                    i.extra.track_interfaces.push(t);
                 }
             }
         }

@@ -83,7 +83,7 @@ impl Statics {
         let devs = spec
             .addrs
             .iter()
-            .filter_map(|a| a.item.dev.clone())
+            .filter_map(|a| a.item.dev.as_deref().map(str::to_owned))
             .chain(spec.routes.iter().filter_map(|r| r.item.dev.clone()));
         for dev in devs {
             if s.links.contains_key(&dev) {
@@ -101,7 +101,7 @@ impl Statics {
             let v = &a.item;
             let ifindex = index(v.dev.as_deref()).unwrap_or(0);
             let mut spec = AddrSpec::new(ifindex, v.addr, v.prefix);
-            spec.label = v.label.clone();
+            spec.label = v.label.as_deref().map(Into::into);
             spec.broadcast = v.broadcast;
             // keepalived adds an IPv6 /128 deprecated (preferred_lft 0), as it does VIPs.
             if v.addr.is_ipv6() && v.prefix == 128 {
@@ -110,7 +110,7 @@ impl Statics {
             s.described.push(describe_addr(v, a.track_group.as_deref()));
             s.addrs.push(Placed {
                 item: spec,
-                dev: v.dev.clone(),
+                dev: v.dev.as_deref().map(str::to_owned),
                 installed: ifindex,
                 group: a.track_group.clone(),
                 no_track: a.no_track,

@@ -28,6 +28,7 @@ use alived_vrrp::instance::{
     Contribution, Input, TrackKind, TrackStatus, TrackerConfig, TrackerId, contribution,
 };
 use alived_vrrp::sync::{InstanceId, Router};
+use alived_vrrp::types::Name;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -223,6 +224,9 @@ impl TrackSetup {
                 uses.entry(m.clone()).or_default().extend(v.iter().cloned());
             }
         }
+        // Instances that track nothing have no entry: a thousand plain instances cost nothing.
+        uses.retain(|_, v| !v.is_empty());
+        uses.shrink_to_fit();
         TrackSetup {
             scripts,
             files,
@@ -234,14 +238,14 @@ impl TrackSetup {
 
     /// The scripts the instances `names` track (only those are prepared and run: keepalived
     /// ignores the others).
-    pub fn script_specs_for(&self, names: &[String]) -> Vec<ScriptSpec> {
+    pub fn script_specs_for(&self, names: &[Name]) -> Vec<ScriptSpec> {
         self.scripts
             .iter()
             .enumerate()
             .filter(|(i, _)| {
                 names.iter().any(|n| {
                     self.uses
-                        .get(n)
+                        .get(n.as_str())
                         .is_some_and(|u| u.iter().any(|u| u.object == Object::Script(*i)))
                 })
             })
@@ -353,7 +357,8 @@ pub struct Trackers {
     tickers: Vec<JoinHandle<()>>,
     _files: Option<FileTracker>,
     /// For each instance: the unweighted scripts whose first result it waits for.
-    waits_for: Vec<Vec<usize>>,
+    /// (Only instances that wait have an entry.)
+    waits_for: HashMap<InstanceId, Vec<usize>>,
     /// Start inputs held until then.
     held: Vec<(InstanceId, Input)>,
     /// For each script: prepared and running (a disabled one never reports).
@@ -383,7 +388,7 @@ impl Trackers {
     /// Process tracking is started first, before anything else is spawned: its socket is
     /// opened in the initial network namespace (the only one the kernel's process events
     /// reach), on this thread, which then returns to its own namespace.
-    pub async fn start(setup: TrackSetup, names: &[String], pool: &Prepared) -> Trackers {
+    pub async fn start(setup: TrackSetup, names: &[Name], pool: &Prepared) -> Trackers {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (file_tx, file_rx) = mpsc::unbounded_channel();
         let (proc_tx, proc_rx) = mpsc::unbounded_channel();
@@ -391,15 +396,14 @@ impl Trackers {
         let mut script_users = vec![Vec::new(); setup.scripts.len()];
         let mut file_users = vec![Vec::new(); setup.files.len()];
         let mut process_users = vec![Vec::new(); setup.processes.len()];
-        let mut waits_for = vec![Vec::new(); names.len()];
+        let mut waits_for: HashMap<InstanceId, Vec<usize>> = HashMap::new();
         for (i, name) in names.iter().enumerate() {
-            for u in setup.uses.get(name).into_iter().flatten() {
+            for u in setup.uses.get(name.as_str()).into_iter().flatten() {
                 if let Object::Script(s) = u.object
                     && u.weight == 0
                     && setup.scripts.get(s).is_some_and(|d| !d.init_fail)
-                    && let Some(w) = waits_for.get_mut(i)
                 {
-                    w.push(s);
+                    waits_for.entry(InstanceId(i)).or_default().push(s);
                 }
                 let list = match u.object {
                     Object::Script(s) => script_users.get_mut(s),
@@ -536,7 +540,7 @@ impl Trackers {
     /// Whether `id` still waits for a first script result. A disabled script never reports:
     /// it is not waited for.
     fn waiting(&self, id: InstanceId) -> bool {
-        self.waits_for.get(id.0).is_some_and(|w| {
+        self.waits_for.get(&id).is_some_and(|w| {
             w.iter().any(|&s| {
                 self.states.get(s).is_some_and(|st| st.state().is_none())
                     && self.enabled.get(s).copied().unwrap_or(false)

@@ -24,60 +24,20 @@ pub enum TxError {
     Socket(#[from] SocketError),
 }
 
-/// The advert sender of one instance.
+/// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
+const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
+
+/// The advert sender of one instance: its socket and IPv4 ID. The message, destinations,
+/// TTL and key are read from the spec at each send rather than kept twice.
 pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
-    /// The group, or each unicast peer in turn.
-    dests: Vec<IpAddr>,
-    src: IpAddr,
-    ttl: u8,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
-    template: Advert,
-    ah_key: Option<[u8; 8]>,
-    buf: Vec<u8>,
 }
 
 impl AdvertTx {
-    pub fn new(sock: Arc<VrrpSocket>, spec: &InstanceSpec, src: IpAddr) -> AdvertTx {
-        let dests = if spec.is_unicast() {
-            spec.unicast_peers.clone()
-        } else {
-            vec![spec.mcast_group]
-        };
-        let (auth, ah_key) = match spec.auth {
-            None => (Auth::None, None),
-            Some(AuthSpec::Pass(p)) => (Auth::Pass(p), None),
-            Some(AuthSpec::Ah(k)) => (Auth::Ah, Some(k)),
-        };
-        let template = Advert {
-            version: spec.version,
-            vrid: spec.vrid,
-            priority: spec.priority,
-            adver_int: spec.adver_int,
-            auth,
-            addrs: spec.vips.iter().map(|v| v.addr).collect(),
-        };
-        // Room for the IPv4 header, AH and the message: about 60 bytes, not a jumbo frame per
-        // instance (IPv6 messages are built by `to_bytes`).
-        let buf_len = match src {
-            IpAddr::V4(_) => IPV4_HEADER + AH_HEADER + template.buffer_len(Family::V4),
-            IpAddr::V6(_) => 0,
-        };
-        AdvertTx {
-            sock,
-            dests,
-            src,
-            ttl: if spec.is_unicast() {
-                spec.unicast_ttl
-            } else {
-                VRRP_TTL
-            },
-            ident: 0,
-            template,
-            ah_key,
-            buf: vec![0; buf_len],
-        }
+    pub fn new(sock: Arc<VrrpSocket>) -> AdvertTx {
+        AdvertTx { sock, ident: 0 }
     }
 
     /// The socket adverts leave from (kept by an instance a reload reconfigures).
@@ -85,34 +45,67 @@ impl AdvertTx {
         self.sock.clone()
     }
 
-    /// Sends one advert with `priority` to every destination. `ah` is the instance's one AH
-    /// sequence counter, shared with the receive side as keepalived does.
-    pub async fn send(&mut self, priority: Priority, ah_seq: &mut AhReplay) -> Result<(), TxError> {
-        self.template.priority = priority;
-        for i in 0..self.dests.len() {
-            let dst = self.dests[i];
-            match (self.src, dst) {
+    /// Sends one advert of `spec` with `priority` from `src` to every destination. `ah` is
+    /// the instance's one AH sequence counter, shared with the receive side as keepalived
+    /// does.
+    pub async fn send(
+        &mut self,
+        priority: Priority,
+        spec: &InstanceSpec,
+        src: IpAddr,
+        ah_seq: &mut AhReplay,
+    ) -> Result<(), TxError> {
+        let template = Advert {
+            version: spec.version,
+            vrid: spec.vrid,
+            priority,
+            adver_int: spec.adver_int,
+            auth: match spec.extra.auth {
+                None => Auth::None,
+                Some(AuthSpec::Pass(p)) => Auth::Pass(p),
+                Some(AuthSpec::Ah(_)) => Auth::Ah,
+            },
+            addrs: spec.vips.iter().map(|v| v.addr).collect(),
+        };
+        let ah_key = match spec.extra.auth {
+            Some(AuthSpec::Ah(k)) => Some(k),
+            _ => None,
+        };
+        let ttl = if spec.is_unicast() {
+            spec.extra.unicast_ttl
+        } else {
+            VRRP_TTL
+        };
+        let group = [spec.extra.mcast_group];
+        let dests = if spec.is_unicast() {
+            &spec.extra.unicast_peers[..]
+        } else {
+            &group[..]
+        };
+        // Built on the stack: a thousand instances keep no send buffer each.
+        let mut buf = [0u8; MAX_V4_PACKET];
+        for &dst in dests {
+            match (src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(d)) => {
                     self.ident = ipv4::next_ident(self.ident);
                     let tx = Ipv4Tx {
                         src,
                         dst: d,
-                        ttl: self.ttl,
+                        ttl,
                         ident: self.ident,
                     };
-                    let ah = self.ah_key.map(|key| AhTx {
+                    let ah = ah_key.map(|key| AhTx {
                         seq: ah_seq.next_tx(),
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut self.buf, &tx, &self.template, ah)
+                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &template, ah)
                         .map_err(TxError::Emit)?;
-                    self.sock.send_v4(&self.buf[..n], d).await?;
+                    self.sock.send_v4(&buf[..n], d).await?;
                 }
                 (IpAddr::V6(src), IpAddr::V6(d)) => {
-                    let pseudo = PseudoHeader::for_advert(self.template.version, src.into(), dst);
-                    let bytes = self
-                        .template
+                    let pseudo = PseudoHeader::for_advert(template.version, src.into(), dst);
+                    let bytes = template
                         .to_bytes(Family::V6, pseudo)
                         .map_err(TxError::Emit)?;
                     self.sock.send_v6(&bytes, Some(src), d).await?;
@@ -128,7 +121,7 @@ impl AdvertTx {
 /// `vrrp_garp_interval` / `vrrp_gna_interval` (0: back to back, keepalived's default).
 pub struct GarpBurst {
     pub sock: Arc<PacketSocket>,
-    pub ifname: String,
+    pub ifname: alived_vrrp::types::Name,
     pub mac: [u8; 6],
     pub vips: Vec<IpAddr>,
     pub count: u32,

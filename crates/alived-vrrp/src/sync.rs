@@ -11,7 +11,8 @@ use crate::instance::{
     Action, ConfigError, Input, Instance, InstanceConfig, LogEvent, LogLine, Reason, State,
     Timestamp,
 };
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
+use sync_deadlines::Deadlines;
 use thiserror::Error;
 
 /// Index of an instance in its [`Router`].
@@ -73,8 +74,7 @@ pub struct Router {
     /// a new deadline or a new state, so one input costs O(1) however many instances run.
     dirty: Vec<usize>,
     /// Every armed deadline as (when, instance), and each instance's entry in it.
-    deadlines: BTreeSet<(Timestamp, usize)>,
-    deadline_of: Vec<Option<Timestamp>>,
+    deadlines: Deadlines,
     /// The one action queue lent to whichever instance takes an input (see
     /// [`Instance::lend_queue`]).
     spare: VecDeque<Action>,
@@ -154,8 +154,7 @@ impl Router {
             last: None,
             group_of,
             dirty: (0..n).collect(),
-            deadlines: BTreeSet::new(),
-            deadline_of: vec![None; n],
+            deadlines: Deadlines::new(n),
             spare: VecDeque::new(),
             due: Vec::new(),
         };
@@ -169,7 +168,7 @@ impl Router {
         let i = self.instances.len();
         self.instances.push(Some(inst));
         self.group_of.push(None);
-        self.deadline_of.push(None);
+        self.deadlines.push_slot();
         self.dirty.push(i);
         self.refresh_dirty();
         Ok(InstanceId(i))
@@ -197,9 +196,7 @@ impl Router {
         if let Some(slot) = self.instances.get_mut(id.0) {
             *slot = None;
         }
-        if let Some(Some(t)) = self.deadline_of.get_mut(id.0).map(Option::take) {
-            self.deadlines.remove(&(t, id.0));
-        }
+        self.deadlines.set(id.0, None);
     }
 
     /// Reload: new settings for a kept instance ([`Instance::reconfigure`]); a member of a
@@ -347,25 +344,24 @@ impl Router {
     pub fn handle_timeout(&mut self, now: Timestamp) {
         let mut due = std::mem::take(&mut self.due);
         due.clear();
-        due.extend(
-            self.deadlines
-                .iter()
-                .take_while(|(t, _)| *t <= now)
-                .map(|&(_, i)| i),
-        );
+        self.deadlines.take_due(now, &mut due);
         due.sort_unstable();
         for &i in &due {
+            // Taken out of the index: re-filed from the instance at the next refresh,
+            // whether it runs now or an earlier member's group move re-armed it.
+            self.dirty.push(i);
             let Some(Some(inst)) = self.instances.get_mut(i) else {
                 continue;
             };
-            // An earlier member's group move may have re-armed or cancelled this one.
             if inst.poll_timeout().is_some_and(|t| t <= now) {
                 inst.lend_queue(&mut self.spare);
                 inst.handle_timeout(now);
-                self.dirty.push(i);
                 self.last = Some(InstanceId(i));
                 self.settle(now);
             }
+        }
+        if !self.dirty.is_empty() {
+            self.drain_instances(now);
         }
         self.due = due;
         self.last = None;
@@ -373,7 +369,7 @@ impl Router {
 
     /// The earliest deadline of any instance.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.deadlines.first().map(|&(t, _)| t)
+        self.deadlines.first()
     }
 
     pub fn poll_action(&mut self) -> Option<(Target, Action)> {
@@ -418,18 +414,7 @@ impl Router {
                 .get(i)
                 .and_then(Option::as_ref)
                 .and_then(Instance::poll_timeout);
-            let Some(slot) = self.deadline_of.get_mut(i) else {
-                continue;
-            };
-            if *slot != next {
-                if let Some(old) = *slot {
-                    self.deadlines.remove(&(old, i));
-                }
-                if let Some(t) = next {
-                    self.deadlines.insert((t, i));
-                }
-                *slot = next;
-            }
+            self.deadlines.set(i, next);
         }
         self.dirty.clear();
     }
@@ -590,6 +575,9 @@ impl Router {
         ));
     }
 }
+
+#[path = "sync_deadlines.rs"]
+mod sync_deadlines;
 
 #[cfg(test)]
 #[path = "sync_tests.rs"]

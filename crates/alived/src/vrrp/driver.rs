@@ -178,7 +178,7 @@ async fn act(nl: &Netlink, vr: &mut Vr, state: State, a: Action, release_vips: b
                 // MASTER together send five thousand frames, and the adverts due meanwhile
                 // must not wait for them (measured: a 200-instance burst at 10 ms adverts held
                 // the loop past the backups' down timers).
-                let name = name.to_owned();
+                let name = vr.spec.name.clone();
                 tokio::spawn(async move {
                     if let Err(e) = burst.send().await {
                         warn!("({name}) cannot send GARP/NA: {e}");

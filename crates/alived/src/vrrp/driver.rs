@@ -49,11 +49,34 @@ impl Clock {
             .as_micros();
         Timestamp::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
+    /// Now on the instances' clock and on the wall clock (since the Unix epoch), as one
+    /// instant: a process preempted between the two readings would date every packet's
+    /// arrival early by the time it was off the CPU (enough, past Master_Down_Interval, for a
+    /// backup to take over from a master whose adverts it has just read), so a pair whose
+    /// monotonic readings around the wall clock lie more than [`PAIR_SLACK`] apart is read
+    /// again (a few times at most; then the last pair, dated from its second reading).
+    fn now_with_wall(self) -> (Timestamp, Option<Duration>) {
+        let mut pair = (self.now(), None);
+        for _ in 0..4 {
+            let before = self.now();
+            let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
+            let after = self.now();
+            pair = (after, wall);
+            if after.saturating_duration_since(before) <= PAIR_SLACK {
+                break;
+            }
+        }
+        pair
+    }
+
     /// `t` on CLOCK_MONOTONIC.
     fn monotonic(self, t: Timestamp) -> Duration {
         self.0 + Duration::from_micros(t.as_micros())
     }
 }
+
+/// How far apart two clock readings may lie and still count as one instant.
+const PAIR_SLACK: Duration = Duration::from_micros(200);
 
 /// Packets read in one sweep of the sockets before the loop looks at its other inputs.
 const RX_BUDGET: usize = 1024;
@@ -98,12 +121,11 @@ fn receive(
     pool: &mut SocketPool,
     router: &mut Router,
     vrs: &mut [Option<Vr>],
-    now: Timestamp,
+    (now, wall): (Timestamp, Option<Duration>),
     floor: &mut Timestamp,
 ) -> bool {
-    // Both clocks read once for the whole sweep, so that every packet's age is taken
-    // against the same instant as `now`.
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
+    // Both clocks were read once for the whole sweep, together, so that every packet's age
+    // is taken against the same instant as `now`.
     let drained = pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
@@ -452,10 +474,14 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             () = deadline.expired() => Wake::Timer,
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
-        let now = clock.now();
+        let (now, wall) = clock.now_with_wall();
         late.woke(now);
-        more = receive(&mut pool, &mut router, &mut vrs, now, &mut floor);
-        let now = clock.now().max(floor);
+        more = receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor);
+        // Everything below runs at the instant the sweep began, not after it: a process
+        // preempted once it had read the sockets must not run timers over the time it then
+        // spent off the CPU while adverts kept arriving (the next sweep reads those first;
+        // a timer due meanwhile fires on the next turn, which comes at once).
+        let now = now.max(floor);
         floor = now;
         match wake {
             Wake::Stop => stopping = true,

@@ -56,17 +56,16 @@ impl Clock {
     /// monotonic readings around the wall clock lie more than [`PAIR_SLACK`] apart is read
     /// again (a few times at most; then the last pair, dated from its second reading).
     fn now_with_wall(self) -> (Timestamp, Option<Duration>) {
-        let mut pair = (self.now(), None);
-        for _ in 0..4 {
+        let mut tries = 0;
+        loop {
             let before = self.now();
             let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
             let after = self.now();
-            pair = (after, wall);
-            if after.saturating_duration_since(before) <= PAIR_SLACK {
-                break;
+            tries += 1;
+            if after.saturating_duration_since(before) <= PAIR_SLACK || tries == 4 {
+                return (after, wall);
             }
         }
-        pair
     }
 
     /// `t` on CLOCK_MONOTONIC.

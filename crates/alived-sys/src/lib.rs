@@ -46,6 +46,7 @@ pub mod netns;
 pub mod packet_socket;
 pub mod pool;
 pub mod recv;
+pub mod resident;
 pub mod sched;
 pub mod script;
 pub mod security;
@@ -64,12 +65,8 @@ pub fn single_malloc_arena() {
     ffi::single_malloc_arena();
 }
 
-/// Returns the heap's free pages to the kernel; call once start-up (reading and building the
-/// configuration) is over, so that its transient memory does not stay resident.
-pub fn release_free_memory() {
-    ffi::malloc_trim();
-}
 pub use packet_socket::PacketSocket;
 pub use pool::{Drained, Received, SocketPool, SocketStats};
 pub use recv::RecvBatch;
+pub use resident::release_idle_memory;
 pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};

@@ -136,7 +136,7 @@ pub fn parent(opts: &Options) -> i32 {
     let kinds = children(opts, &loaded);
     // The children read the configuration themselves: the parent keeps none of it.
     drop(loaded);
-    alived_sys::release_free_memory();
+    alived_sys::release_idle_memory();
     let Some(rt) = current_thread_runtime() else {
         return 1;
     };
@@ -147,7 +147,7 @@ pub fn parent(opts: &Options) -> i32 {
             kinds: children(opts, &l),
             warnings: l.report,
         });
-        alived_sys::release_free_memory();
+        alived_sys::release_idle_memory();
         checked
     };
     let code = match rt.block_on(supervisor::run(&kinds, !opts.dont_respawn, check)) {
@@ -210,7 +210,7 @@ pub fn checker_child(opts: &Options) -> i32 {
     let loaded = alived_config::load_file(&opts.use_file, &crate::check::load_options(opts));
     let setup = crate::sched::Setup::from_config(&loaded.config.global, crate::sched::Who::Checker);
     drop(loaded);
-    alived_sys::release_free_memory();
+    alived_sys::release_idle_memory();
     crate::sched::apply(crate::sched::Who::Checker, &setup.process);
     // Idle: nothing to start first.
     crate::sched::enter_real_time(crate::sched::Who::Checker, &setup.process);

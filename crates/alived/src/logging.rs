@@ -110,7 +110,7 @@ impl Writer {
                             continue;
                         }
                         Line::ReleaseMemory => {
-                            alived_sys::release_free_memory();
+                            alived_sys::release_idle_memory();
                             continue;
                         }
                     };
@@ -171,10 +171,10 @@ pub fn release_memory_after_backlog() {
             w.pending.fetch_add(1, Ordering::Relaxed);
             if w.tx.send(Line::ReleaseMemory).is_err() {
                 w.pending.fetch_sub(1, Ordering::Relaxed);
-                alived_sys::release_free_memory();
+                alived_sys::release_idle_memory();
             }
         }
-        None => alived_sys::release_free_memory(),
+        None => alived_sys::release_idle_memory(),
     }
 }
 

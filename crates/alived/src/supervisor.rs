@@ -243,6 +243,17 @@ fn reload(
     Ok(())
 }
 
+/// How long after starting children (or a reload) the parent hands back idle memory.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Sleeps until `at`; forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs the parent until TERM/INT or a permanent child failure; returns the exit code.
 /// Must run inside a tokio `LocalSet`-free current-thread runtime (it spawns wait tasks).
 /// `check` validates the configuration on HUP (see [`reload`]).
@@ -269,11 +280,21 @@ pub async fn run(
     let mut usr2 = signal(SignalKind::user_defined2())?;
     let mut code = 0;
     let mut gone = vec![false; children.len()];
+    // Memory that starting the children took (and the code that ran only then) is handed
+    // back once they are up; again after each respawn or reload.
+    let mut release_at = Some(tokio::time::Instant::now() + SETTLE);
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => reload(&mut children, &mut gone, &tx, &check)?,
+            _ = hup.recv() => {
+                reload(&mut children, &mut gone, &tx, &check)?;
+                release_at = Some(tokio::time::Instant::now() + SETTLE);
+            }
+            () = sleep_until_some(release_at) => {
+                release_at = None;
+                crate::logging::release_memory_after_backlog();
+            }
             _ = usr1.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR1),
             _ = usr2.recv() => forward(&children, nix::sys::signal::Signal::SIGUSR2),
             Some((slot, status)) = exits.recv() => {
@@ -305,6 +326,7 @@ pub async fn run(
                 }
                 r.pid = spawn(r.kind, slot, &tx, true)?;
                 r.started = tokio::time::Instant::now();
+                release_at = Some(r.started + SETTLE);
             }
         }
     }

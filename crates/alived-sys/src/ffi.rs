@@ -59,16 +59,18 @@ pub(crate) fn bind_packet(fd: BorrowedFd<'_>, ifindex: u32, protocol: u16) -> io
     }
 }
 
-/// Registers an owned descriptor (a socket, a timerfd) with the tokio reactor for
+/// Registers a descriptor (a timerfd, a VRRP socket) with the tokio reactor for
 /// `interest`.
 pub(crate) fn register<T: AsRawFd>(
     sock: T,
     interest: tokio::io::Interest,
 ) -> io::Result<tokio::io::unix::AsyncFd<T>> {
-    // SAFETY: every `T` registered here (`socket2::Socket`, the timerfd wrapper in
-    // timer.rs) owns its descriptor and closes it only on drop. The `AsyncFd` takes
-    // ownership, and no code in this crate hands out `&mut T` or replaces/closes the
-    // descriptor while it is registered (`AsyncFd::drop` deregisters before closing).
+    // SAFETY: every `T` registered here either owns its descriptor and closes it only on
+    // drop (the timerfd wrapper in timer.rs; `AsyncFd::drop` deregisters before closing), or
+    // is a VRRP socket's `WatchedFd` (vrrp_socket.rs), which borrows a descriptor that its
+    // `VrrpSocket` keeps open for longer than the registration (the pool holds both and drops
+    // the watch first; the socket is shared through an `Arc` and closed with its last
+    // holder). No code in this crate replaces or closes a descriptor while it is registered.
     unsafe { tokio::io::unix::AsyncFd::register_with_interest(sock, interest) }
         .map_err(std::io::Error::from)
 }

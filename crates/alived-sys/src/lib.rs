@@ -69,4 +69,4 @@ pub use packet_socket::PacketSocket;
 pub use pool::{Drained, Received, SocketPool, SocketStats};
 pub use recv::RecvBatch;
 pub use resident::release_idle_memory;
-pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket};
+pub use vrrp_socket::{Delivery, Family, RecvInfo, SocketKey, VrrpSocket, Watch};

@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use crate::error::SocketError;
 use crate::recv::{BATCH, RecvBatch};
-use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, vrid_of};
+use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, Watch, vrid_of};
 
 /// One received packet, borrowed from the pool's buffer for the length of the callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +64,9 @@ impl SocketStats {
 
 struct Pooled {
     key: SocketKey,
+    /// The socket's registration with the reactor; `None` while the pool is paused. Declared
+    /// before `socket`: dropped (deregistered) first.
+    watch: Option<Watch>,
     socket: Arc<VrrpSocket>,
     /// VRID -> the subscriber's token.
     vrids: HashMap<u8, usize>,
@@ -83,6 +86,8 @@ pub struct Drained {
 pub struct SocketPool {
     sockets: Vec<Pooled>,
     batch: RecvBatch,
+    /// [`SocketPool::pause`]d: sockets are read only when the owner drains them.
+    paused: bool,
 }
 
 impl Default for SocketPool {
@@ -97,6 +102,7 @@ impl SocketPool {
         SocketPool {
             sockets: Vec::new(),
             batch: RecvBatch::new(),
+            paused: false,
         }
     }
 
@@ -114,9 +120,15 @@ impl SocketPool {
         let at = match self.sockets.iter().position(|p| p.key == key) {
             Some(i) => i,
             None => {
+                let socket = Arc::new(VrrpSocket::open(key)?);
                 self.sockets.push(Pooled {
                     key,
-                    socket: Arc::new(VrrpSocket::open(key)?),
+                    watch: if self.paused {
+                        None
+                    } else {
+                        Some(socket.watch()?)
+                    },
+                    socket,
                     vrids: HashMap::new(),
                     stats: Arc::default(),
                 });
@@ -174,12 +186,48 @@ impl SocketPool {
     }
 
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
-        for p in &self.sockets {
-            if p.socket.poll_read_ready(cx).is_ready() {
+        for w in self.sockets.iter().filter_map(|p| p.watch.as_ref()) {
+            if w.poll_read_ready(cx).is_ready() {
                 return Poll::Ready(());
             }
         }
         Poll::Pending
+    }
+
+    /// Stops the reactor from waking the process for packets (the sockets are deregistered
+    /// from its epoll set; they stay open and keep queueing): for an owner that drains the
+    /// pool at times of its own choosing, such as a loop reading dense adverts in batches.
+    /// [`SocketPool::readable`] is pending for ever until [`SocketPool::resume`].
+    pub fn pause(&mut self) {
+        self.paused = true;
+        for p in &mut self.sockets {
+            p.watch = None;
+        }
+    }
+
+    /// Registers the sockets with the reactor again. Packets queued meanwhile make
+    /// [`SocketPool::readable`] ready at once. A socket that cannot be registered is tried
+    /// again at the next resume (the first error is returned); the owner's drains still read it.
+    pub fn resume(&mut self) -> Result<(), SocketError> {
+        self.paused = false;
+        let mut first = Ok(());
+        for p in self.sockets.iter_mut().filter(|p| p.watch.is_none()) {
+            match p.socket.watch() {
+                Ok(w) => p.watch = Some(w),
+                Err(e) => {
+                    self.paused = true;
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
+                }
+            }
+        }
+        first
+    }
+
+    /// Whether [`SocketPool::pause`] is in effect (or a resume left a socket unregistered).
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// Reads every socket until it is empty or `budget` packets were read in all, calling

@@ -154,11 +154,46 @@ pub fn vrid_of(family: Family, packet: &[u8]) -> Option<u8> {
     packet.get(off + 1).copied()
 }
 
-/// One raw VRRP socket, registered with the tokio reactor.
+/// One raw VRRP socket. Its owner registers it with the tokio reactor
+/// ([`VrrpSocket::watch`]) for as long as it wants to hear of its packets.
 #[derive(Debug)]
 pub struct VrrpSocket {
-    fd: AsyncFd<Socket>,
+    sock: Socket,
     key: SocketKey,
+}
+
+/// A registration of a [`VrrpSocket`] with the reactor for reading. Dropping it deregisters
+/// the socket (no wake-up for its packets any more); the socket stays open.
+#[derive(Debug)]
+pub struct Watch {
+    fd: AsyncFd<WatchedFd>,
+}
+
+/// The descriptor of a socket that a [`Watch`] borrows: never closed through it.
+#[derive(Debug)]
+struct WatchedFd(std::os::fd::RawFd);
+
+impl AsRawFd for WatchedFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0
+    }
+}
+
+impl Watch {
+    /// Ready when the reactor reports the socket readable. The readiness is consumed: the
+    /// caller must then read with [`VrrpSocket::try_recv_batch`] until the socket is empty (a
+    /// packet arriving after that wakes the reactor again).
+    pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.fd.poll_read_ready(cx) {
+            std::task::Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                std::task::Poll::Ready(())
+            }
+            // A reactor error on this socket: report it ready so that the read shows it.
+            std::task::Poll::Ready(Err(_)) => std::task::Poll::Ready(()),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }
 
 fn nz(ifindex: u32) -> Result<NonZeroU32, SocketError> {
@@ -183,9 +218,7 @@ impl VrrpSocket {
             .map_err(SocketError::nix("SO_TIMESTAMPNS"))?;
         // Room for bursts of adverts from many instances sharing the socket.
         let _ = sock.set_recv_buffer_size(256 * 1024);
-        let fd = ffi::register(sock, tokio::io::Interest::READABLE)
-            .map_err(SocketError::io("AsyncFd::new"))?;
-        let me = VrrpSocket { fd, key };
+        let me = VrrpSocket { sock, key };
         if key.delivery == Delivery::Multicast {
             match key.family {
                 Family::V4 => me.join(IpAddr::V4(VRRP_GROUP_V4))?,
@@ -284,6 +317,18 @@ impl VrrpSocket {
         Ok(s)
     }
 
+    /// Registers the socket with the reactor for reading. The [`Watch`] must not outlive
+    /// the socket (the pool keeps both and drops the watch first). Must be called inside a
+    /// tokio runtime.
+    pub fn watch(&self) -> Result<Watch, SocketError> {
+        let fd = ffi::register(
+            WatchedFd(self.sock.as_raw_fd()),
+            tokio::io::Interest::READABLE,
+        )
+        .map_err(SocketError::io("AsyncFd::new"))?;
+        Ok(Watch { fd })
+    }
+
     /// The key this socket was opened for.
     pub fn key(&self) -> SocketKey {
         self.key
@@ -291,7 +336,7 @@ impl VrrpSocket {
 
     /// Joins `group` on the socket's interface (e.g. a configured `mcast_dst_ip`).
     pub fn join(&self, group: IpAddr) -> Result<(), SocketError> {
-        let s = self.fd.get_ref();
+        let s = &self.sock;
         match (group, self.key.family) {
             (IpAddr::V4(g), Family::V4) => s
                 .join_multicast_v4_n(&g, &InterfaceIndexOrAddress::Index(self.key.ifindex))
@@ -328,7 +373,7 @@ impl VrrpSocket {
         f: impl Fn(&Socket) -> std::io::Result<usize>,
     ) -> Result<usize, SocketError> {
         for _ in 0..SEND_RETRIES {
-            match f(self.fd.get_ref()) {
+            match f(&self.sock) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                 }
@@ -400,22 +445,7 @@ impl VrrpSocket {
         batch: &mut RecvBatch,
         f: impl FnMut(Result<(RecvInfo, &[u8]), SocketError>),
     ) -> Result<usize, SocketError> {
-        batch.receive(self.fd.get_ref().as_raw_fd(), self.key.family, f)
-    }
-
-    /// Ready when the reactor reports the socket readable. The readiness is consumed: the
-    /// caller must then read with [`VrrpSocket::try_recv_batch`] until the socket is empty (a
-    /// packet arriving after that wakes the reactor again).
-    pub fn poll_read_ready(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        match self.fd.poll_read_ready(cx) {
-            std::task::Poll::Ready(Ok(mut guard)) => {
-                guard.clear_ready();
-                std::task::Poll::Ready(())
-            }
-            // A reactor error on this socket: report it ready so that the read shows it.
-            std::task::Poll::Ready(Err(_)) => std::task::Poll::Ready(()),
-            std::task::Poll::Pending => std::task::Poll::Pending,
-        }
+        batch.receive(self.sock.as_raw_fd(), self.key.family, f)
     }
 }
 

@@ -477,3 +477,85 @@ fn a_queued_burst_is_taken_whole_and_in_order() {
         "timestamps in order"
     );
 }
+
+/// A paused pool is not woken by packets (its sockets are out of the reactor's set) but keeps
+/// them queued; resumed, it is ready at once for what arrived meanwhile.
+#[test]
+fn a_paused_pool_keeps_packets_without_waking_and_wakes_on_resume() {
+    const N: u8 = 3;
+    let (lab, a, b) = two_hosts("pause");
+    let if_b = lab.ifindex(&b, "eth0").unwrap();
+    let if_a = lab.ifindex(&a, "eth0").unwrap();
+    let src = Ipv4Addr::new(10, 9, 0, 1);
+    let (ready, sent) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (r, s) = (ready.clone(), sent.clone());
+    let receiver = lab
+        .spawn_async(&b, move || async move {
+            let mut pool = SocketPool::new();
+            let key = SocketKey::multicast_v4(if_b);
+            for vrid in 1..=N {
+                pool.subscribe(key, vrid, &[], usize::from(vrid)).unwrap();
+            }
+            pool.pause();
+            r.store(true, Ordering::SeqCst);
+            for _ in 0..500 {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Unpaused, the queued packets would make it ready at once.
+            let woken_while_paused =
+                tokio::time::timeout(Duration::from_millis(300), pool.readable())
+                    .await
+                    .is_ok();
+            let paused = pool.is_paused();
+            let resumed = pool.resume().is_ok();
+            let woken_on_resume = tokio::time::timeout(WAIT, pool.readable()).await.is_ok();
+            let mut got = Vec::new();
+            pool.drain(1024, |t, p| got.push((t, p.vrrp()[1])));
+            (woken_while_paused, paused, resumed, woken_on_resume, got)
+        })
+        .unwrap();
+    let tx = lab
+        .spawn_async(&a, move || async move {
+            let sock = VrrpSocket::open(SocketKey::multicast_v4(if_a)).unwrap();
+            for _ in 0..500 {
+                if ready.load(Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            for vrid in 1..=N {
+                let p = ipv4_packet(
+                    src,
+                    VRRP_GROUP_V4,
+                    u16::from(vrid),
+                    &vrrp_v2(vrid, 100, &[Ipv4Addr::new(10, 9, 0, vrid)]),
+                );
+                sock.send_to(&p, IpAddr::V4(VRRP_GROUP_V4), None)
+                    .await
+                    .unwrap();
+            }
+            // Let the last one reach the receiver's queue.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            sent.store(true, Ordering::SeqCst);
+        })
+        .unwrap();
+    tx.join().unwrap().unwrap();
+    let (woken_while_paused, paused, resumed, woken_on_resume, got) =
+        receiver.join().unwrap().unwrap();
+    assert!(!woken_while_paused, "a paused pool reported readiness");
+    assert!(paused && resumed);
+    assert!(
+        woken_on_resume,
+        "packets queued while paused did not wake the resumed pool"
+    );
+    assert_eq!(
+        got,
+        (1..=N).map(|v| (usize::from(v), v)).collect::<Vec<_>>()
+    );
+}

@@ -12,7 +12,9 @@ use crate::instance::{
     Timestamp,
 };
 use std::collections::VecDeque;
+use std::time::Duration;
 use sync_deadlines::Deadlines;
+use sync_slack::ReadSlack;
 use thiserror::Error;
 
 /// Index of an instance in its [`Router`].
@@ -75,6 +77,8 @@ pub struct Router {
     dirty: Vec<usize>,
     /// Every armed deadline as (when, instance), and each instance's entry in it.
     deadlines: Deadlines,
+    /// Each instance's read slack and their minimum ([`Router::read_slack`]).
+    slack: ReadSlack,
     /// The one action queue lent to whichever instance takes an input (see
     /// [`Instance::lend_queue`]).
     spare: VecDeque<Action>,
@@ -155,6 +159,7 @@ impl Router {
             group_of,
             dirty: (0..n).collect(),
             deadlines: Deadlines::new(n),
+            slack: ReadSlack::new(n),
             spare: VecDeque::new(),
             due: Vec::new(),
         };
@@ -169,6 +174,7 @@ impl Router {
         self.instances.push(Some(inst));
         self.group_of.push(None);
         self.deadlines.push_slot();
+        self.slack.push_slot();
         self.dirty.push(i);
         self.refresh_dirty();
         Ok(InstanceId(i))
@@ -197,6 +203,7 @@ impl Router {
             *slot = None;
         }
         self.deadlines.set(id.0, None);
+        self.slack.set(id.0, None);
     }
 
     /// Reload: new settings for a kept instance ([`Instance::reconfigure`]); a member of a
@@ -372,6 +379,13 @@ impl Router {
         self.deadlines.first()
     }
 
+    /// The shortest [`Instance::read_slack`] of all instances: how long adverts may wait
+    /// unread (each then handled at its arrival time, due timers first) without changing
+    /// what any instance does. `None`: no instance listens (all INIT, FAULT or stopped).
+    pub fn read_slack(&mut self) -> Option<Duration> {
+        self.slack.min()
+    }
+
     pub fn poll_action(&mut self) -> Option<(Target, Action)> {
         let a = self.actions.pop_front();
         if a.is_none() && self.actions.capacity() > IDLE_QUEUE {
@@ -409,12 +423,9 @@ impl Router {
     fn refresh_dirty(&mut self) {
         for &i in &self.dirty {
             // A removed instance has no deadline.
-            let next = self
-                .instances
-                .get(i)
-                .and_then(Option::as_ref)
-                .and_then(Instance::poll_timeout);
-            self.deadlines.set(i, next);
+            let inst = self.instances.get(i).and_then(Option::as_ref);
+            self.deadlines.set(i, inst.and_then(Instance::poll_timeout));
+            self.slack.set(i, inst.and_then(Instance::read_slack));
         }
         self.dirty.clear();
     }
@@ -578,6 +589,8 @@ impl Router {
 
 #[path = "sync_deadlines.rs"]
 mod sync_deadlines;
+#[path = "sync_slack.rs"]
+mod sync_slack;
 
 #[cfg(test)]
 #[path = "sync_tests.rs"]

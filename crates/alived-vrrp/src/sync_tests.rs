@@ -283,3 +283,30 @@ fn drained_instances_hold_no_action_queue_of_their_own() {
     }
     assert!(r.spare.capacity() > 0, "the router keeps the one queue");
 }
+
+#[test]
+fn read_slack_is_the_shortest_backup_skew_and_zero_once_any_instance_is_master() {
+    let mut low = cfg("VI_1", 51);
+    low.priority = Priority(100);
+    let mut high = cfg("VI_2", 52);
+    high.priority = Priority(200);
+    let mut r = Router::new(vec![low, high], vec![]).unwrap();
+    // INIT ignores adverts: nothing bounds how long they may wait.
+    assert_eq!(r.read_slack(), None);
+    r.handle_all(ms(0), Input::Start);
+    drain(&mut r);
+    assert_eq!(states(&r), [State::Backup, State::Backup]);
+    let skews: Vec<_> = r.instances().map(|(_, i)| i.skew()).collect();
+    // v2 Skew_Time = (256 - priority) / 256 s: the higher priority has the shorter one.
+    assert_eq!(skews[1], std::time::Duration::from_micros(218_750));
+    assert_eq!(r.read_slack(), Some(skews[1]));
+    // With no master heard, the higher priority takes over first: a master answers at once.
+    run(&mut r, ms(3_500));
+    assert_eq!(states(&r)[1], State::Master);
+    assert_eq!(r.read_slack(), Some(std::time::Duration::ZERO));
+    // A master that loses its link stops listening; the backup's skew bounds it again.
+    r.handle(ms(3_600), InstanceId(1), Input::LinkDown(Link::Own));
+    drain(&mut r);
+    assert_eq!(states(&r)[1], State::Fault);
+    assert_eq!(r.read_slack(), Some(skews[0]));
+}

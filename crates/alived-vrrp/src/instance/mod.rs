@@ -164,6 +164,21 @@ impl Instance {
         )
     }
 
+    /// How long an advert for this instance may wait unread without changing what the
+    /// instance does with it, given that it is handled at its arrival time, after every
+    /// timer due before that (the driver's rule). BACKUP: Skew_Time, as now computed: a
+    /// priority-0 advert moves the down timer to its arrival + Skew_Time (spec 5.3) and keeps
+    /// the master interval, and any other advert only moves the down timer later (or is
+    /// discarded). MASTER: zero: a higher priority must make it yield at once, a lower or
+    /// zero one is answered at once. Other states ignore adverts: no bound.
+    pub fn read_slack(&self) -> Option<Duration> {
+        match self.state {
+            State::Backup => Some(self.skew()),
+            State::Master => Some(Duration::ZERO),
+            State::Init | State::Fault | State::Stop => None,
+        }
+    }
+
     /// The next effect to carry out, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

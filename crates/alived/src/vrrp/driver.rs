@@ -4,6 +4,7 @@
 
 use super::iface;
 use super::notify::Notifier;
+use super::pacing::{ReadHold, ReleaseAfterBurst};
 use super::reload::{Running, World, reload};
 use super::rx;
 use super::scripts::Prepared;
@@ -14,7 +15,7 @@ use super::track::{TrackEvent, Trackers};
 use super::tx;
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::timer::Deadline;
-use alived_sys::{Received, SocketPool};
+use alived_sys::{Drained, Received, SocketPool};
 use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
 use alived_vrrp::types::Name;
@@ -122,10 +123,10 @@ fn receive(
     vrs: &mut [Option<Vr>],
     (now, wall): (Timestamp, Option<Duration>),
     floor: &mut Timestamp,
-) -> bool {
+) -> Drained {
     // Both clocks were read once for the whole sweep, together, so that every packet's age
     // is taken against the same instant as `now`.
-    let drained = pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
+    pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
@@ -141,8 +142,23 @@ fn receive(
         router.handle_timeout(t);
         ah_resync(router, InstanceId(idx), vr, &d);
         router.handle(t, InstanceId(idx), d.input);
-    });
-    drained.more
+    })
+}
+
+/// While reads are held the sockets are out of the reactor's epoll set: a packet arriving
+/// then wakes nobody (registered, each one would wake the process even though the loop does
+/// not read it).
+fn pace_reads(pool: &mut SocketPool, hold: &ReadHold) {
+    if !hold.waits_for_readiness() {
+        if !pool.is_paused() {
+            pool.pause();
+        }
+    } else if pool.is_paused()
+        && let Err(e) = pool.resume()
+    {
+        // Out of epoll watches or memory: the sockets are still read at every wake-up.
+        warn!("cannot watch the VRRP sockets again: {e}");
+    }
 }
 
 /// CLOCK_MONOTONIC as `secs.micros`, for the transition detail lines benchmarks read.
@@ -247,46 +263,6 @@ pub(super) async fn drain(
         }
     }
     busy
-}
-
-/// Hands memory back once a burst of work is over: glibc keeps the heap pages a burst freed
-/// when live blocks sit between them (measured: a master of 1,000 instances kept 0.7-1 MB of
-/// free heap after its transition burst until `malloc_trim`), and the burst's code stays
-/// mapped. Due a moment after the last busy drain, so that a burst (and the second GARP burst
-/// `garp_master_delay` later) is released once, at its end.
-#[derive(Default)]
-struct ReleaseAfterBurst {
-    due: Option<Timestamp>,
-}
-
-impl ReleaseAfterBurst {
-    /// Quiet time after the last busy drain: GARP bursts run on in the background meanwhile.
-    const QUIET: Duration = Duration::from_millis(500);
-    /// After start-up: the first adverts heard and sent, first log lines and the like still
-    /// run code that the loop will not need again.
-    const SETTLE: Duration = Duration::from_secs(3);
-
-    fn busy(&mut self, now: Timestamp) {
-        self.wait(now, Self::QUIET);
-    }
-
-    /// Due `quiet` from now, or later if it already was.
-    fn wait(&mut self, now: Timestamp, quiet: Duration) {
-        self.due = self.due.max(Some(now + quiet));
-    }
-
-    /// The loop's timer must wake for it.
-    fn due(&self) -> Option<Timestamp> {
-        self.due
-    }
-
-    fn poll(&mut self, now: Timestamp) {
-        if self.due.is_some_and(|d| d <= now) {
-            self.due = None;
-            // From the log writer, once the burst's lines are written and freed.
-            crate::logging::release_memory_after_backlog();
-        }
-    }
 }
 
 /// Spec 5.9: a MASTER receiving a lower-priority AH advert resynchronises its sequence
@@ -493,11 +469,13 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut more = false;
     let mut release = ReleaseAfterBurst::default();
     release.wait(now, ReleaseAfterBurst::SETTLE);
+    let mut hold = ReadHold::default();
     while !stopping {
-        let timeout = match (router.poll_timeout(), release.due()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = [router.poll_timeout(), release.due(), hold.due()]
+            .into_iter()
+            .flatten()
+            .min();
+        let ready = !more && hold.waits_for_readiness();
         late.armed(timeout, clock.now());
         if let Err(e) = deadline.set(timeout.map(|t| clock.monotonic(t))) {
             // Cannot happen with a valid timerfd; fall back to a short poll rather than stall.
@@ -515,7 +493,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             _ = hup.recv() => Wake::Reload,
             _ = usr1.recv() => Wake::DataDump,
             _ = usr2.recv() => Wake::StatsDump,
-            () = pool.readable(), if !more => Wake::Packets,
+            () = pool.readable(), if ready => Wake::Packets,
             () = std::future::ready(()), if more => Wake::Packets,
             ev = events.next() => Wake::Net(ev),
             ev = trackers.next() => Wake::Track(ev),
@@ -524,7 +502,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         let (now, wall) = clock.now_with_wall();
         late.woke(now);
-        more = receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor);
+        let read = receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor);
+        more = read.more;
         // Everything below runs at the instant the sweep began, not after it: a process
         // preempted once it had read the sockets must not run timers over the time it then
         // spent off the CPU while adverts kept arriving (the next sweep reads those first;
@@ -593,7 +572,13 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         if drain(&nl, &mut router, &mut vrs, opts.release_vips, &mut notifier).await {
             release.busy(now);
         }
-        release.poll(now);
+        // With this wake's transitions done: a new master must not be held.
+        hold.after_read(now, read.delivered, router.read_slack());
+        pace_reads(&mut pool, &hold);
+        if release.poll(now) {
+            // From the log writer, once the burst's lines are written and freed.
+            crate::logging::release_memory_after_backlog();
+        }
     }
     // TERM: priority 0 from every master, VIPs removed (unless -V), VMACs deleted; then the
     // track scripts are stopped and the notify scripts for STOP get their grace.

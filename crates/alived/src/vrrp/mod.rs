@@ -39,6 +39,7 @@ pub mod diff;
 pub mod driver;
 pub mod iface;
 pub mod notify;
+mod pacing;
 pub mod reload;
 pub mod rx;
 pub mod scripts;

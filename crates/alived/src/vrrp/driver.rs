@@ -500,9 +500,18 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             () = deadline.expired() => Wake::Timer,
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
+        // Unless the socket branch above was polled and found nothing: then the reactor saw
+        // no packet queued when it last looked, which was after whatever woke us (a timer
+        // that expired, an event that came), so nothing was queued before it either (and
+        // reading would cost a system call per wake-up that only learns so).
         let (now, wall) = clock.now_with_wall();
         late.woke(now);
-        let read = receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor);
+        let polled_empty = ready && matches!(wake, Wake::Timer | Wake::Net(_) | Wake::Track(_));
+        let read = if polled_empty {
+            Drained::default()
+        } else {
+            receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor)
+        };
         more = read.more;
         // Everything below runs at the instant the sweep began, not after it: a process
         // preempted once it had read the sockets must not run timers over the time it then

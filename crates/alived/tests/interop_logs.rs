@@ -78,8 +78,9 @@ fn scenario(tag: &str, daemon: Daemon) -> [Vec<String>; 2] {
     deaf(&topo, &r2ns, true);
     expect_line_since(&topo.routers[1], m2, master, T);
     expect_line_since(&topo.routers[0], m1, "forcing new election", T);
-    deaf(&topo, &r2ns, false);
+    // Marked before r2 hears again: it can yield before `deaf` even returns.
     let m2 = topo.routers[1].mark();
+    deaf(&topo, &r2ns, false);
     expect_line_since(&topo.routers[1], m2, backup, T);
     expect_vip(&topo.routers[1], &vip, false, T);
     settle(Duration::from_millis(500));

@@ -330,6 +330,14 @@ fn wrong_password_is_reported_the_same_way_by_both() {
     );
 }
 
+/// Each side must hear the other's adverts to complain, so alived has to be a master: it
+/// accepts an advert with other addresses (with the warning, as keepalived 2.3.3+ does), so
+/// had keepalived (2.2.7, which drops it) become master first, alived would stay a silent
+/// backup and keepalived would never see an advert to complain about. Started at once, that
+/// was a race between the two down timers (lost about one run in three). So alived starts
+/// first and is master before keepalived starts; it has the higher address, so keepalived's
+/// equal-priority adverts never move it, and keepalived, dropping every advert of alived's,
+/// becomes master too: both then advertise and both complain.
 #[test]
 fn vrid_clash_is_reported_the_same_way_by_both() {
     let Some(k) = keepalived() else { return };
@@ -339,9 +347,11 @@ fn vrid_clash_is_reported_the_same_way_by_both() {
     for (i, v) in vips.iter().enumerate() {
         let c = conf(&topo, i, 2, f, 100, 54, v);
         topo.routers[i].set_config(c);
-        topo.routers[i].start().expect("start");
     }
     let b = bound(f);
+    topo.routers[1].start().expect("start alived");
+    expect_line(&topo.routers[1], MASTER, b);
+    topo.routers[0].start().expect("start keepalived");
     let want = "(VI_1) ip address associated with VRID 54 not present in MASTER advert:";
     for r in &topo.routers {
         expect_line(r, want, b);
@@ -355,6 +365,12 @@ fn vrid_clash_is_reported_the_same_way_by_both() {
     assert_eq!(
         al, kl,
         "alived and keepalived report a VRID clash differently"
+    );
+    assert_eq!(
+        topo.routers[1].last_state().as_deref(),
+        Some("MASTER"),
+        "{}",
+        topo.dump_logs()
     );
 }
 

@@ -3,6 +3,9 @@
 use serde::Serialize;
 use std::fmt;
 
+mod sparse;
+pub use sparse::{Sparse, SparseDefault};
+
 /// VRRP version on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Version {

@@ -167,11 +167,15 @@ fn v2_ah_keepalived_backup_accepts_alived_adverts() {
     let f = Flavour::V2Ah;
     let mut topo = Topology::with_daemons("i2as", &[alived(), k]).expect("lab");
     let vip = vip(&topo, f);
-    for (i, prio) in [(0, 150), (1, 100)] {
+    // keepalived first: it is listening when alived's first advert goes out (a first sequence
+    // number it took as already processed would show). keepalived's down timer then runs
+    // Master_Down_Interval from its start, alived's from a little later: with priorities 150
+    // and 100 the gap between the two was 0.2 s less alived's start-up time. 254 and 1 make
+    // it 0.99 s (3 + 255/256 against 3 + 2/256), however slowly alived starts under load.
+    for (i, prio) in [(0, 254), (1, 1)] {
         let c = conf(&topo, i, 2, f, prio, 56, &vip);
         topo.routers[i].set_config(c);
     }
-    // keepalived first: it is listening when alived's first advert goes out.
     topo.routers[1].start().expect("start keepalived");
     expect_line(
         &topo.routers[1],
@@ -330,6 +334,14 @@ fn wrong_password_is_reported_the_same_way_by_both() {
     );
 }
 
+/// Each side must hear the other's adverts to complain, so alived has to be a master: it
+/// accepts an advert with other addresses (with the warning, as keepalived 2.3.3+ does), so
+/// had keepalived (2.2.7, which drops it) become master first, alived would stay a silent
+/// backup and keepalived would never see an advert to complain about. Started at once, that
+/// was a race between the two down timers (lost about one run in three). So alived starts
+/// first and is master before keepalived starts; it has the higher address, so keepalived's
+/// equal-priority adverts never move it, and keepalived, dropping every advert of alived's,
+/// becomes master too: both then advertise and both complain.
 #[test]
 fn vrid_clash_is_reported_the_same_way_by_both() {
     let Some(k) = keepalived() else { return };
@@ -339,9 +351,11 @@ fn vrid_clash_is_reported_the_same_way_by_both() {
     for (i, v) in vips.iter().enumerate() {
         let c = conf(&topo, i, 2, f, 100, 54, v);
         topo.routers[i].set_config(c);
-        topo.routers[i].start().expect("start");
     }
     let b = bound(f);
+    topo.routers[1].start().expect("start alived");
+    expect_line(&topo.routers[1], MASTER, b);
+    topo.routers[0].start().expect("start keepalived");
     let want = "(VI_1) ip address associated with VRID 54 not present in MASTER advert:";
     for r in &topo.routers {
         expect_line(r, want, b);
@@ -356,15 +370,25 @@ fn vrid_clash_is_reported_the_same_way_by_both() {
         al, kl,
         "alived and keepalived report a VRID clash differently"
     );
+    assert_eq!(
+        topo.routers[1].last_state().as_deref(),
+        Some("MASTER"),
+        "{}",
+        topo.dump_logs()
+    );
 }
 
-/// Three nodes, priorities 100 / 150 / 120: r2 wins; when it is killed r3 takes over; never
+/// Three nodes, priorities 1 / 254 / 253: r2 wins; when it is killed r3 takes over; never
 /// two holders of the VIP once settled.
 fn three(tag: &str, daemons: [Daemon; 3]) {
     let f = Flavour::V3V4;
     let mut topo = Topology::with_daemons(tag, &daemons).expect("lab");
     let vip = vip(&topo, f);
-    for (i, prio) in [100u8, 150, 120].into_iter().enumerate() {
+    // After the kill, r3's down timer must expire and its advert reach r1 before r1's own
+    // expires: Skew_Time apart, (p3 - p1) / 256 advert intervals. With 100 / 120 that was
+    // 7.8 ms, within what a loaded machine delays a daemon's wake-up and send; 1 / 253 make it
+    // 98 ms.
+    for (i, prio) in [1u8, 254, 253].into_iter().enumerate() {
         let c = conf(&topo, i, 3, f, prio, 55, &vip);
         topo.routers[i].set_config(c);
         topo.routers[i].start().expect("start");

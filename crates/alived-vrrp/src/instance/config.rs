@@ -1,7 +1,7 @@
 //! The runtime configuration of one VRRP instance: what the config crate's typed model is
 //! turned into (behaviour spec 2.1, 2.2, 2.5). Defaults are keepalived 2.2.7's.
 
-use crate::types::{Centisecs, Name, Priority, Version, Vrid};
+use crate::types::{Centisecs, Name, Priority, Sparse, SparseDefault, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 use thiserror::Error;
@@ -80,62 +80,12 @@ impl Default for GarpConfig {
     }
 }
 
-/// What [`Garp`] reads as while nothing is stored.
+/// What a [`Sparse<GarpConfig>`] reads as while nothing is stored.
 static DEFAULT_GARP: GarpConfig = GarpConfig::DEFAULT;
 
-/// A [`GarpConfig`] behind one pointer that is null while it is the default: 8 bytes in
-/// each instance instead of 64 (a thousand instances run in one process). Reads see the
-/// defaults; a write allocates.
-#[derive(Clone, Default)]
-pub struct Garp(Option<Box<GarpConfig>>);
-
-impl Garp {
-    /// Stores `g`, or nothing if it is the default.
-    pub fn new(g: GarpConfig) -> Garp {
-        if g == GarpConfig::DEFAULT {
-            Garp(None)
-        } else {
-            Garp(Some(Box::new(g)))
-        }
-    }
-}
-
-impl From<GarpConfig> for Garp {
-    fn from(g: GarpConfig) -> Garp {
-        Garp::new(g)
-    }
-}
-
-impl std::ops::Deref for Garp {
-    type Target = GarpConfig;
-    fn deref(&self) -> &GarpConfig {
-        self.0.as_deref().unwrap_or(&DEFAULT_GARP)
-    }
-}
-
-impl std::ops::DerefMut for Garp {
-    fn deref_mut(&mut self) -> &mut GarpConfig {
-        self.0.get_or_insert_with(|| Box::new(GarpConfig::DEFAULT))
-    }
-}
-
-impl PartialEq for Garp {
-    fn eq(&self, other: &Garp) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Garp {}
-
-impl PartialEq<GarpConfig> for Garp {
-    fn eq(&self, other: &GarpConfig) -> bool {
-        **self == *other
-    }
-}
-
-impl std::fmt::Debug for Garp {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
+impl SparseDefault for GarpConfig {
+    fn sparse_default() -> &'static GarpConfig {
+        &DEFAULT_GARP
     }
 }
 
@@ -162,7 +112,8 @@ pub struct InstanceConfig {
     pub our_addr: IpAddr,
     /// The virtual addresses carried in adverts, in config order.
     pub vips: Vec<IpAddr>,
-    pub garp: Garp,
+    /// The GARP rates: one pointer, null while they are keepalived's defaults.
+    pub garp: Sparse<GarpConfig>,
     /// `down_timer_adverts`: adverts in Master_Down_Interval, 1..=100. 3 (the RFC value).
     pub down_timer_adverts: u32,
     /// `lower_prio_no_advert`: a master does not answer a lower-priority advert.
@@ -211,7 +162,7 @@ impl InstanceConfig {
             interface: "eth0".into(),
             our_addr,
             vips: Vec::new(),
-            garp: Garp::default(),
+            garp: Sparse::default(),
             down_timer_adverts: 3,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,

@@ -21,7 +21,7 @@ mod tests_master;
 mod tests_reload;
 
 pub use config::{
-    ConfigError, Garp, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
+    ConfigError, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig, TrackerId,
 };
 pub use events::{Action, FaultReason, GarpKind, Input, Link, Reason, State, Stats};
 pub use log::{LogEvent, LogLevel, LogLine};

@@ -536,13 +536,21 @@ fn an_instance_stays_small() {
 
 #[test]
 fn garp_settings_compare_by_value_however_stored() {
-    let mut g = Garp::default();
+    use crate::types::Sparse;
+    let mut g = Sparse::<GarpConfig>::default();
+    assert!(!g.is_stored());
     assert_eq!(g, GarpConfig::default());
     g.master_repeat = 2;
     assert_eq!(g.master_repeat, 2);
-    assert_ne!(g, Garp::default());
+    assert_ne!(g, Sparse::default());
     g.master_repeat = GarpConfig::DEFAULT.master_repeat;
     // Stored after a write, yet equal to the unstored default.
-    assert_eq!(g, Garp::default());
-    assert_eq!(Garp::new(GarpConfig::DEFAULT), Garp::default());
+    assert!(g.is_stored());
+    assert_eq!(g, Sparse::default());
+    assert!(!Sparse::new(GarpConfig::DEFAULT).is_stored());
+    assert!(
+        !InstanceConfig::new("VI_1", Vrid::new(51).unwrap(), "10.0.0.1".parse().unwrap())
+            .garp
+            .is_stored()
+    );
 }

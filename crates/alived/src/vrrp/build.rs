@@ -3,9 +3,7 @@
 //! completion rules (priority 255 for `state MASTER` without a priority, v3 for IPv6, v2
 //! advert_int rounding...); instance keywords left unset fall back to `global_defs` here.
 
-use super::spec::{
-    AuthSpec, Extra, InstanceSpec, SpecExtra, TrackIf, VipSpec, VmacSpec, VrouteSpec,
-};
+use super::spec::{AuthSpec, InstanceSpec, SpecExtra, TrackIf, VipSpec, VmacSpec, VrouteSpec};
 use alived_config::model::addr::Broadcast;
 use alived_config::model::route::RouteType;
 use alived_config::model::vrrp::AuthType;
@@ -13,7 +11,7 @@ use alived_config::model::{Config, GlobalDefs, VrrpInstance};
 use alived_config::model::{Route, Rule};
 use alived_sys::netlink::{RouteSpec, RuleSpec};
 use alived_vrrp::instance::GarpConfig;
-use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
+use alived_vrrp::types::{Centisecs, Name, Priority, Sparse, Version, Vrid};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -305,7 +303,7 @@ fn instance(g: &GlobalDefs, i: &VrrpInstance) -> Result<InstanceSpec, BuildError
         preempt: !i.nopreempt,
         adver_int: Centisecs(cs.max(1)),
         vips,
-        extra: Extra::new(extra),
+        extra: Sparse::new(extra),
     })
 }
 

@@ -3,10 +3,8 @@
 //! configuration by `build.rs`, the only file that knows the configuration's shape.
 
 use alived_vrrp::instance::TrackerId;
-use alived_vrrp::instance::{
-    Garp, GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig,
-};
-use alived_vrrp::types::{Centisecs, Name, Priority, Version, Vrid};
+use alived_vrrp::instance::{GarpConfig, InstanceConfig, TrackKind, TrackStatus, TrackerConfig};
+use alived_vrrp::types::{Centisecs, Name, Priority, Sparse, SparseDefault, Version, Vrid};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -53,7 +51,7 @@ pub struct VrouteSpec {
     pub dev: Option<String>,
 }
 
-/// One instance, as configured: what every instance has inline, the rest in [`Extra`].
+/// One instance, as configured: what every instance has inline, the rest in [`SpecExtra`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
     /// Shared with the state machine's configuration, the notifier and the log lines.
@@ -66,8 +64,9 @@ pub struct InstanceSpec {
     pub preempt: bool,
     pub adver_int: Centisecs,
     pub vips: Box<[VipSpec]>,
-    /// Everything else, allocated only when some of it differs from the defaults.
-    pub extra: Extra,
+    /// Everything else, allocated only when some of it differs from the defaults: a plain
+    /// instance carries 8 bytes for these settings instead of some 330.
+    pub extra: Sparse<SpecExtra>,
 }
 
 /// The settings of an instance that most configurations leave at their defaults.
@@ -142,56 +141,12 @@ impl SpecExtra {
     };
 }
 
-/// What [`Extra`] reads as while nothing is stored.
+/// What a [`Sparse<SpecExtra>`] reads as while nothing is stored.
 static DEFAULT_EXTRA: SpecExtra = SpecExtra::DEFAULT;
 
-/// A [`SpecExtra`] behind one pointer that is null while it equals [`SpecExtra::DEFAULT`]: a
-/// plain instance carries 8 bytes for these settings instead of some 330 (a thousand
-/// instances run in one process). Reads see the defaults; a write allocates.
-#[derive(Clone, Default)]
-pub struct Extra(Option<Box<SpecExtra>>);
-
-impl Extra {
-    /// Stores `e`, or nothing if it is the default.
-    pub fn new(e: SpecExtra) -> Extra {
-        if e == SpecExtra::DEFAULT {
-            Extra(None)
-        } else {
-            Extra(Some(Box::new(e)))
-        }
-    }
-
-    #[cfg(test)]
-    /// Whether anything is stored (some setting differs from the defaults).
-    pub fn is_stored(&self) -> bool {
-        self.0.is_some()
-    }
-}
-
-impl std::ops::Deref for Extra {
-    type Target = SpecExtra;
-    fn deref(&self) -> &SpecExtra {
-        self.0.as_deref().unwrap_or(&DEFAULT_EXTRA)
-    }
-}
-
-impl std::ops::DerefMut for Extra {
-    fn deref_mut(&mut self) -> &mut SpecExtra {
-        self.0.get_or_insert_with(|| Box::new(SpecExtra::DEFAULT))
-    }
-}
-
-impl PartialEq for Extra {
-    fn eq(&self, other: &Extra) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Extra {}
-
-impl std::fmt::Debug for Extra {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
+impl SparseDefault for SpecExtra {
+    fn sparse_default() -> &'static SpecExtra {
+        &DEFAULT_EXTRA
     }
 }
 
@@ -225,7 +180,7 @@ impl InstanceSpec {
         c.preempt_delay = self.extra.preempt_delay;
         c.interface = self.interface.clone();
         c.vips = self.vips.iter().map(|v| v.addr).collect();
-        c.garp = Garp::new(self.extra.garp.clone());
+        c.garp = Sparse::new(self.extra.garp.clone());
         c.down_timer_adverts = self.extra.down_timer_adverts;
         c.lower_prio_no_advert = self.extra.lower_prio_no_advert;
         c.higher_prio_send_advert = self.extra.higher_prio_send_advert;

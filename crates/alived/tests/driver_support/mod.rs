@@ -247,12 +247,14 @@ pub const T: Duration = Duration::from_secs(10);
 pub const MASTER: &str = "(VI_1) Entering MASTER STATE";
 pub const BACKUP_INIT: &str = "(VI_1) Entering BACKUP STATE (init)";
 
-/// Starts r1 (the higher priority), waits until its down timer runs, then starts r2: r2's
-/// down timer is the longer one and starts later, so r1 wins without a transient MASTER on r2.
+/// Starts r1 (the higher priority), waits until it is MASTER, then starts r2, which hears an
+/// advert every interval from its start: no transient MASTER on r2 however slowly either
+/// daemon starts. (Starting r2 as soon as r1's down timer ran left r2 ahead only by the
+/// Skew_Time difference plus its own start-up time, some 40 ms at advert_int 0.1.)
 pub fn start_in_order(n: &mut Net) {
     n.routers[0].start();
     assert!(
-        n.routers[0].wait_log(BACKUP_INIT, 1, T),
+        n.routers[0].wait_log(BACKUP_INIT, 1, T) && n.routers[0].wait_log(MASTER, 1, T),
         "{}",
         n.routers[0].log_text()
     );

@@ -3,7 +3,7 @@
 //! The driver feeds [`Input`]s and timeouts in with the current [`Timestamp`], then drains
 //! [`Action`]s with [`Instance::poll_action`] and arms one sleep for
 //! [`Instance::poll_timeout`]. Nothing else changes an instance's state, and every state
-//! change goes through [`Instance::change_state`].
+//! change goes through `Instance::change_state`.
 
 mod config;
 mod events;

@@ -16,10 +16,12 @@
 //! sock.send_v4(&ipv4_packet_bytes, VRRP_GROUP_V4).await?;  // adverts out
 //! pool.readable().await;                                   // adverts in, in the loop:
 //! pool.drain(budget, |token, pkt| { /* bytes + RecvInfo */ });
+//! pool.pause(); /* ... */ pool.resume()?;                 // dense adverts: read on a timer
 //! let mut deadline = timer::Deadline::new()?;              // the loop's one timer
 //! nl.add_address(&AddrSpec::new(eth0.index, vip, 32)).await?;       // become master
 //! PacketSocket::sender(eth0.index)?.send(&garp_frame).await?;       // GARP / NA
 //! let mut events = netlink::EventStream::new()?;           // link up/down, addresses
+//! resident::release_idle_memory();                         // after start-up and bursts
 //! ```
 //!
 //! Trackers, notify scripts and mail (each pushes results into a tokio mpsc channel or runs

@@ -405,3 +405,75 @@ fn a_backup_held_off_the_cpu_does_not_take_adverts_queued_meanwhile_for_silence(
     assert!(!r2.has_addr(&n.lab, vip));
     assert_eq!(n.routers[0].lines_with(MASTER).len(), 1);
 }
+
+/// `n` VRRPv3 instances VI_1..VI_n (VRIDs 1..n, one VIP each in 10.`net`.`vrid`.1/32) at
+/// `advert_int` 1 s.
+fn many_instances(n: u8, prio: u8, net: u8) -> String {
+    (1..=n)
+        .map(|v| {
+            format!(
+                "vrrp_instance VI_{v} {{\n  interface eth0\n  virtual_router_id {v}\n  \
+                 priority {prio}\n  version 3\n  advert_int 1\n  virtual_ipaddress {{\n    \
+                 10.{net}.{v}.1/32\n  }}\n}}\n"
+            )
+        })
+        .collect()
+}
+
+/// A backup of many instances reads its master's adverts in batches (they come in a burst each
+/// interval), yet every instance still takes over Skew_Time after the priority-0 advert of an
+/// orderly stop: a batch is never held longer than the shortest Skew_Time. Held past it, the
+/// priority-0 adverts would be read at the next wake-up, which for a backup is a down timer
+/// (the loop reads before timers): up to Master_Down_Interval (3.6 s) after the stop, against
+/// 0.61 s.
+#[test]
+fn a_backup_reading_adverts_in_batches_takes_over_on_priority_zero_after_skew() {
+    const N: u8 = 40;
+    let mut n = net("batch", 2, 92);
+    n.routers[0].configure(&many_instances(N, 150, 92));
+    n.routers[1].configure(&many_instances(N, 100, 92));
+    n.routers[0].start();
+    assert!(
+        n.routers[0].wait_log("Entering MASTER STATE", N.into(), T),
+        "{}",
+        n.routers[0].log_text()
+    );
+    n.routers[1].start();
+    assert!(
+        n.routers[1].wait_log("Entering BACKUP STATE (init)", N.into(), T),
+        "{}",
+        n.routers[1].log_text()
+    );
+    // Bursts of adverts read in batches, past the backup's start-up (its memory release 3 s in
+    // is a wake-up that would read the sockets whatever the batching does).
+    std::thread::sleep(Duration::from_millis(4_500));
+    assert!(n.routers[1].lines_with("Entering MASTER STATE").is_empty());
+    let stopped_at = monotonic();
+    n.routers[0].stop();
+    let r2 = &n.routers[1];
+    assert!(
+        r2.wait_log("Entering MASTER STATE", N.into(), T),
+        "{}",
+        r2.log_text()
+    );
+    assert_eq!(
+        r2.lines_with("Backup received priority 0 advertisement")
+            .len(),
+        usize::from(N),
+        "{}",
+        r2.log_text()
+    );
+    let skew = v3_skew(100, 1.0);
+    let took: Vec<f64> = (0..usize::from(N))
+        .filter_map(|i| r2.transition_at("MASTER", i))
+        .map(|t| t - stopped_at)
+        .collect();
+    let last = took.iter().copied().fold(0.0, f64::max);
+    eprintln!("{N} instances: last takeover {last:.3} s after SIGTERM (Skew_Time {skew:.3} s)");
+    assert_eq!(took.len(), usize::from(N));
+    assert!(
+        took.iter().all(|t| *t > 0.0 && *t < 1.5),
+        "takeovers {took:?} (Skew_Time {skew} s, Master_Down_Interval {} s)",
+        v3_mdi(100, 1.0)
+    );
+}

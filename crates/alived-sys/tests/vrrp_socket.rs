@@ -393,6 +393,48 @@ fn pool_shares_and_releases_sockets() {
     .unwrap();
 }
 
+/// Waits until `flag` is set, for at most 5 s.
+async fn wait_for(flag: &AtomicBool) {
+    for _ in 0..500 {
+        if flag.load(Ordering::SeqCst) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// In `ns`, once `ready` is set: one VRRPv2 advert to the VRRP group on `ifindex` for each
+/// VRID 1..=`n`, back to back, in order; then `sent` is set, 50 ms after the last one (so that
+/// it has reached the receiver's queue).
+fn burst_sender(
+    lab: &Lab,
+    ns: &str,
+    ifindex: u32,
+    n: u8,
+    ready: Arc<AtomicBool>,
+    sent: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<std::io::Result<()>> {
+    let src = Ipv4Addr::new(10, 9, 0, 1);
+    lab.spawn_async(ns, move || async move {
+        let sock = VrrpSocket::open(SocketKey::multicast_v4(ifindex)).unwrap();
+        wait_for(&ready).await;
+        for vrid in 1..=n {
+            let p = ipv4_packet(
+                src,
+                VRRP_GROUP_V4,
+                u16::from(vrid),
+                &vrrp_v2(vrid, 100, &[Ipv4Addr::new(10, 9, 0, vrid)]),
+            );
+            sock.send_to(&p, IpAddr::V4(VRRP_GROUP_V4), None)
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sent.store(true, Ordering::SeqCst);
+    })
+    .unwrap()
+}
+
 /// A burst queued while the receiver was not reading (more packets than one `recvmmsg`
 /// batch) is taken whole, in the order sent, each with its own addresses and timestamp.
 #[test]
@@ -401,7 +443,6 @@ fn a_queued_burst_is_taken_whole_and_in_order() {
     let (lab, a, b) = two_hosts("burst");
     let if_b = lab.ifindex(&b, "eth0").unwrap();
     let if_a = lab.ifindex(&a, "eth0").unwrap();
-    let src = Ipv4Addr::new(10, 9, 0, 1);
     let (ready, sent) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
@@ -417,12 +458,7 @@ fn a_queued_burst_is_taken_whole_and_in_order() {
             }
             r.store(true, Ordering::SeqCst);
             // Read nothing until the whole burst has been sent.
-            for _ in 0..500 {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            wait_for(&s).await;
             let mut got = Vec::new();
             let collect = async {
                 while got.len() < usize::from(N) {
@@ -438,29 +474,7 @@ fn a_queued_burst_is_taken_whole_and_in_order() {
             (done, got)
         })
         .unwrap();
-    let tx = lab
-        .spawn_async(&a, move || async move {
-            let sock = VrrpSocket::open(SocketKey::multicast_v4(if_a)).unwrap();
-            for _ in 0..500 {
-                if ready.load(Ordering::SeqCst) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            for vrid in 1..=N {
-                let p = ipv4_packet(
-                    src,
-                    VRRP_GROUP_V4,
-                    u16::from(vrid),
-                    &vrrp_v2(vrid, 100, &[Ipv4Addr::new(10, 9, 0, vrid)]),
-                );
-                sock.send_to(&p, IpAddr::V4(VRRP_GROUP_V4), None)
-                    .await
-                    .unwrap();
-            }
-            sent.store(true, Ordering::SeqCst);
-        })
-        .unwrap();
+    let tx = burst_sender(&lab, &a, if_a, N, ready, sent);
     tx.join().unwrap().unwrap();
     let (done, got) = receiver.join().unwrap().unwrap();
     assert!(done, "only {} of {N} packets within the bound", got.len());
@@ -486,7 +500,6 @@ fn a_paused_pool_keeps_packets_without_waking_and_wakes_on_resume() {
     let (lab, a, b) = two_hosts("pause");
     let if_b = lab.ifindex(&b, "eth0").unwrap();
     let if_a = lab.ifindex(&a, "eth0").unwrap();
-    let src = Ipv4Addr::new(10, 9, 0, 1);
     let (ready, sent) = (
         Arc::new(AtomicBool::new(false)),
         Arc::new(AtomicBool::new(false)),
@@ -501,12 +514,7 @@ fn a_paused_pool_keeps_packets_without_waking_and_wakes_on_resume() {
             }
             pool.pause();
             r.store(true, Ordering::SeqCst);
-            for _ in 0..500 {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            wait_for(&s).await;
             // Unpaused, the queued packets would make it ready at once.
             let woken_while_paused =
                 tokio::time::timeout(Duration::from_millis(300), pool.readable())
@@ -520,31 +528,7 @@ fn a_paused_pool_keeps_packets_without_waking_and_wakes_on_resume() {
             (woken_while_paused, paused, resumed, woken_on_resume, got)
         })
         .unwrap();
-    let tx = lab
-        .spawn_async(&a, move || async move {
-            let sock = VrrpSocket::open(SocketKey::multicast_v4(if_a)).unwrap();
-            for _ in 0..500 {
-                if ready.load(Ordering::SeqCst) {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            for vrid in 1..=N {
-                let p = ipv4_packet(
-                    src,
-                    VRRP_GROUP_V4,
-                    u16::from(vrid),
-                    &vrrp_v2(vrid, 100, &[Ipv4Addr::new(10, 9, 0, vrid)]),
-                );
-                sock.send_to(&p, IpAddr::V4(VRRP_GROUP_V4), None)
-                    .await
-                    .unwrap();
-            }
-            // Let the last one reach the receiver's queue.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            sent.store(true, Ordering::SeqCst);
-        })
-        .unwrap();
+    let tx = burst_sender(&lab, &a, if_a, N, ready, sent);
     tx.join().unwrap().unwrap();
     let (woken_while_paused, paused, resumed, woken_on_resume, got) =
         receiver.join().unwrap().unwrap();

@@ -108,13 +108,16 @@ impl Deadline {
 mod tests {
     use super::*;
 
-    #[test]
-    fn fires_at_the_deadline_not_before_and_once() {
-        let rt = tokio::runtime::Builder::new_current_thread()
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .unwrap();
-        rt.block_on(async {
+            .unwrap()
+    }
+
+    #[test]
+    fn fires_at_the_deadline_not_before_and_once() {
+        runtime().block_on(async {
             let mut d = Deadline::new().unwrap();
             let start = monotonic_now();
             d.set(Some(start + Duration::from_millis(30))).unwrap();
@@ -142,11 +145,7 @@ mod tests {
 
     #[test]
     fn an_expiry_of_a_deadline_since_moved_later_is_not_taken_for_the_new_one() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
+        runtime().block_on(async {
             let mut d = Deadline::new().unwrap();
             d.set(Some(monotonic_now() + Duration::from_millis(5)))
                 .unwrap();

@@ -162,6 +162,12 @@ pub fn flush() {
     }
 }
 
+/// How long after a process has started (its children, for the parent; its instances, for
+/// the VRRP child) it hands back idle memory with [`release_memory_after_backlog`]: what runs
+/// just after start-up (the first adverts, the first log lines) still touches memory and code
+/// that the steady state does not need.
+pub const RELEASE_AFTER_START: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Returns the heap's free pages to the kernel once every line logged so far is written (a
 /// start-up burst of thousands of lines is freed only then), from the writer thread, without
 /// waiting for it here.

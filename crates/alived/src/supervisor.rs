@@ -243,9 +243,6 @@ fn reload(
     Ok(())
 }
 
-/// How long after starting children (or a reload) the parent hands back idle memory.
-const SETTLE: Duration = Duration::from_secs(3);
-
 /// Sleeps until `at`; forever when there is nothing to wait for.
 async fn sleep_until_some(at: Option<tokio::time::Instant>) {
     match at {
@@ -278,6 +275,7 @@ pub async fn run(
     let mut hup = signal(SignalKind::hangup())?;
     let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
+    const SETTLE: Duration = crate::logging::RELEASE_AFTER_START;
     let mut code = 0;
     let mut gone = vec![false; children.len()];
     // Memory that starting the children took (and the code that ran only then) is handed

@@ -113,7 +113,7 @@ impl ReleaseAfterBurst {
     const QUIET: Duration = Duration::from_millis(500);
     /// After start-up: the first adverts heard and sent, first log lines and the like still
     /// run code that the loop will not need again.
-    pub(super) const SETTLE: Duration = Duration::from_secs(3);
+    pub(super) const SETTLE: Duration = crate::logging::RELEASE_AFTER_START;
 
     pub(super) fn busy(&mut self, now: Timestamp) {
         self.wait(now, Self::QUIET);

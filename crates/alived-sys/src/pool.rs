@@ -19,7 +19,8 @@ use std::task::{Context, Poll};
 
 use crate::error::SocketError;
 use crate::recv::{BATCH, RecvBatch};
-use crate::vrrp_socket::{RecvInfo, SocketKey, VrrpSocket, Watch, vrid_of};
+use crate::vrrp_socket::{Family, IPPROTO_AH, RecvInfo, SocketKey, VrrpSocket, Watch, vrid_of};
+use alived_vrrp::wire::{BpfInsn, Layout, QuietFilter};
 
 /// One received packet, borrowed from the pool's buffer for the length of the callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +72,34 @@ struct Pooled {
     /// VRID -> the subscriber's token.
     vrids: HashMap<u8, usize>,
     stats: Arc<SocketStats>,
+    /// Set while some adverts on this socket are quiet ([`SocketPool::set_quiet`]): then
+    /// this is watched instead of `watch`, and the socket is read at every drain.
+    quiet: Option<QuietSide>,
+}
+
+/// The filtered twin of a pooled socket: it queues only the packets that must be read at
+/// once; the pooled socket keeps all of them, in order, with their arrival times.
+struct QuietSide {
+    /// Declared before `socket`: deregistered first.
+    watch: Watch,
+    socket: VrrpSocket,
+    program: Vec<BpfInsn>,
+}
+
+impl Pooled {
+    /// The reactor watches nothing that covers this socket's packets: a drain must read it.
+    fn unwatched(&self) -> bool {
+        self.watch.is_none()
+    }
+
+    fn layout(&self) -> Layout {
+        match self.key.family {
+            Family::V4 => Layout::V4 {
+                ah: self.key.proto == IPPROTO_AH,
+            },
+            Family::V6 => Layout::V6,
+        }
+    }
 }
 
 /// What one [`SocketPool::drain`] did.
@@ -80,6 +109,11 @@ pub struct Drained {
     pub delivered: usize,
     /// The budget ran out with packets possibly still queued: drain again before sleeping.
     pub more: bool,
+    /// Packets read from the sockets with quiet adverts: the most from any one of them
+    /// (what their receive buffers had to hold since the previous drain).
+    pub quiet_peak: usize,
+    /// Of `delivered`, those from sockets with quiet adverts.
+    pub quiet_delivered: usize,
 }
 
 /// The pool. Lives on the VRRP driver's runtime.
@@ -124,6 +158,7 @@ impl SocketPool {
                 self.sockets.push(Pooled {
                     key,
                     watch: if self.paused {
+                        // (A socket opened while paused is read by every drain.)
                         None
                     } else {
                         Some(socket.watch()?)
@@ -131,6 +166,7 @@ impl SocketPool {
                     socket,
                     vrids: HashMap::new(),
                     stats: Arc::default(),
+                    quiet: None,
                 });
                 self.sockets.len() - 1
             }
@@ -186,7 +222,13 @@ impl SocketPool {
     }
 
     fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<()> {
-        for w in self.sockets.iter().filter_map(|p| p.watch.as_ref()) {
+        let watches = self.sockets.iter().flat_map(|p| {
+            p.watch
+                .as_ref()
+                .into_iter()
+                .chain(p.quiet.as_ref().map(|q| &q.watch))
+        });
+        for w in watches {
             if w.poll_read_ready(cx).is_ready() {
                 return Poll::Ready(());
             }
@@ -211,7 +253,11 @@ impl SocketPool {
     pub fn resume(&mut self) -> Result<(), SocketError> {
         self.paused = false;
         let mut first = Ok(());
-        for p in self.sockets.iter_mut().filter(|p| p.watch.is_none()) {
+        for p in self
+            .sockets
+            .iter_mut()
+            .filter(|p| p.watch.is_none() && p.quiet.is_none())
+        {
             match p.socket.watch() {
                 Ok(w) => p.watch = Some(w),
                 Err(e) => {
@@ -233,16 +279,43 @@ impl SocketPool {
     /// Reads every socket until it is empty or `budget` packets were read in all, calling
     /// `f(token, packet)` for each packet whose VRID is subscribed. Never waits. Packets for
     /// no subscriber, too short or truncated are counted and dropped here.
-    pub fn drain(&mut self, budget: usize, mut f: impl FnMut(usize, Received<'_>)) -> Drained {
+    pub fn drain(&mut self, budget: usize, f: impl FnMut(usize, Received<'_>)) -> Drained {
+        self.drain_where(budget, |_| true, f)
+    }
+
+    /// [`SocketPool::drain`] of only the sockets the reactor is not watching for packets
+    /// (those with quiet adverts, or all while paused): for an owner that polled
+    /// [`SocketPool::readable`] and found it pending since its last drain.
+    pub fn drain_unwatched(
+        &mut self,
+        budget: usize,
+        f: impl FnMut(usize, Received<'_>),
+    ) -> Drained {
+        self.drain_where(budget, Pooled::unwatched, f)
+    }
+
+    fn drain_where(
+        &mut self,
+        budget: usize,
+        which: impl Fn(&Pooled) -> bool,
+        mut f: impl FnMut(usize, Received<'_>),
+    ) -> Drained {
         let mut out = Drained::default();
-        for p in &self.sockets {
+        for p in self.sockets.iter().filter(|p| which(p)) {
             let family = p.key.family;
+            // The filtered twin first: a packet that reaches both after this is still
+            // queued there, and wakes the reactor again.
+            if let Some(q) = &p.quiet {
+                q.socket.discard_queued();
+            }
+            let (mut read, before) = (0usize, out.delivered);
             loop {
                 if out.delivered >= budget {
                     out.more = true;
                     return out;
                 }
                 let got = p.socket.try_recv_batch(&mut self.batch, |r| {
+                    read += 1;
                     let (info, bytes) = match r {
                         Ok(x) => x,
                         Err(_) => return SocketStats::bump(&p.stats.recv_errors),
@@ -272,8 +345,68 @@ impl SocketPool {
                     }
                 }
             }
+            if p.quiet.is_some() {
+                out.quiet_peak = out.quiet_peak.max(read);
+                out.quiet_delivered += out.delivered - before;
+            }
         }
         out
+    }
+
+    /// Sets which adverts on `key`'s socket are quiet: with any, the socket gets a filtered
+    /// twin that passes the others, the reactor watches the twin instead, and every drain
+    /// reads the socket (its owner must drain it often enough for its receive buffer:
+    /// [`Drained::quiet_peak`]). An empty filter returns it to plain watching. Returns
+    /// whether anything changed: the owner should then drain once more, for what arrived
+    /// before the switch and was announced on the other descriptor.
+    pub fn set_quiet(
+        &mut self,
+        key: &SocketKey,
+        filter: &QuietFilter,
+    ) -> Result<bool, SocketError> {
+        let paused = self.paused;
+        let Some(p) = self.sockets.iter_mut().find(|p| p.key == *key) else {
+            return Ok(false);
+        };
+        if filter.is_empty() {
+            if p.quiet.take().is_none() {
+                return Ok(false);
+            }
+            if !paused {
+                p.watch = Some(p.socket.watch()?);
+            }
+            return Ok(true);
+        }
+        let program = filter.program(p.layout());
+        match &mut p.quiet {
+            Some(q) if q.program == program => return Ok(false),
+            Some(q) => {
+                if let Err(e) = q.socket.set_filter(&program) {
+                    // The old program could quiet what must now wake: back to plain watching.
+                    p.quiet = None;
+                    if !paused {
+                        p.watch = Some(p.socket.watch()?);
+                    }
+                    return Err(e);
+                }
+                q.program = program;
+            }
+            None => {
+                let socket = VrrpSocket::open_filtered(p.key, &program)?;
+                p.quiet = Some(QuietSide {
+                    watch: socket.watch()?,
+                    socket,
+                    program,
+                });
+                p.watch = None;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether some socket has quiet adverts (its owner must read it at times of its own).
+    pub fn has_quiet(&self) -> bool {
+        self.sockets.iter().any(|p| p.quiet.is_some())
     }
 
     /// Waits for the next subscribed packet and returns a copy with its token (for tests and

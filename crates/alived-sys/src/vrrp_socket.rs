@@ -20,6 +20,7 @@ use tokio::io::unix::AsyncFd;
 use crate::error::SocketError;
 use crate::ffi;
 use crate::recv::RecvBatch;
+use alived_vrrp::wire::BpfInsn;
 
 /// IP protocol number of VRRP (RFC 5798 §5.1.1.4).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -327,6 +328,40 @@ impl VrrpSocket {
         )
         .map_err(SocketError::io("AsyncFd::new"))?;
         Ok(Watch { fd })
+    }
+
+    /// Opens a second socket for `key` that queues only what `program` passes (a
+    /// [`alived_vrrp::wire::QuietFilter`] program): a signal that adverts needing prompt
+    /// handling arrived, read with [`VrrpSocket::discard_queued`]. Its buffer is small: the
+    /// readiness, not the bytes, is what matters.
+    pub fn open_filtered(key: SocketKey, program: &[BpfInsn]) -> Result<Self, SocketError> {
+        let me = Self::open(key)?;
+        me.set_filter(program)?;
+        let _ = me.sock.set_recv_buffer_size(8 * 1024);
+        // Whatever came in before the filter was attached wakes the reader once, harmlessly.
+        Ok(me)
+    }
+
+    /// Replaces the socket's filter (SO_ATTACH_FILTER) with `program`.
+    pub fn set_filter(&self, program: &[BpfInsn]) -> Result<(), SocketError> {
+        let prog: Vec<socket2::SockFilter> = program
+            .iter()
+            .map(|i| socket2::SockFilter::new(i.code, i.jt, i.jf, i.k))
+            .collect();
+        self.sock
+            .attach_filter(&prog)
+            .map_err(SocketError::io("SO_ATTACH_FILTER"))
+    }
+
+    /// Reads and drops every queued packet; returns how many there were.
+    pub fn discard_queued(&self) -> usize {
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+        let mut n = 0;
+        // Bounded: the small buffer holds a few dozen packets at most.
+        while n < 4096 && self.sock.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
     }
 
     /// The key this socket was opened for.

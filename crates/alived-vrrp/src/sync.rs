@@ -386,6 +386,12 @@ impl Router {
         self.slack.min()
     }
 
+    /// Moves whenever some instance's read slack changes, and so whenever its
+    /// [`Instance::quiet`] adverts may have: the driver rebuilds its socket filters then.
+    pub fn quiet_generation(&self) -> u64 {
+        self.slack.generation()
+    }
+
     pub fn poll_action(&mut self) -> Option<(Target, Action)> {
         let a = self.actions.pop_front();
         if a.is_none() && self.actions.capacity() > IDLE_QUEUE {

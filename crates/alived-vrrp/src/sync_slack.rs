@@ -18,6 +18,8 @@ pub(crate) struct ReadSlack {
     each: Vec<u32>,
     /// The minimum, once computed; `None` after a change.
     min: Option<Option<Duration>>,
+    /// Moves on every change of any instance's slack (see [`ReadSlack::generation`]).
+    generation: u64,
 }
 
 impl ReadSlack {
@@ -26,6 +28,7 @@ impl ReadSlack {
         ReadSlack {
             each: vec![UNBOUNDED; n],
             min: Some(None),
+            generation: 0,
         }
     }
 
@@ -45,7 +48,14 @@ impl ReadSlack {
         {
             *slot = us;
             self.min = None;
+            self.generation += 1;
         }
+    }
+
+    /// A count of changes: the same number means no instance's slack changed since, hence
+    /// no instance's state or master interval either, nor its quiet adverts.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The shortest slack of all instances; `None` if none bounds it.
@@ -87,8 +97,13 @@ mod tests {
         s.set(1, Some(60 * MS));
         assert_eq!(s.min(), Some(60 * MS));
         // The shortest one became MASTER (zero), then went to FAULT (unbounded).
+        let g = s.generation();
         s.set(1, Some(Duration::ZERO));
         assert_eq!(s.min(), Some(Duration::ZERO));
+        assert_ne!(s.generation(), g);
+        let g = s.generation();
+        s.set(1, Some(Duration::ZERO));
+        assert_eq!(s.generation(), g, "no change, same generation");
         s.set(1, None);
         assert_eq!(s.min(), Some(600 * MS));
         s.set(0, None);

@@ -179,6 +179,23 @@ impl Instance {
         }
     }
 
+    /// Which of this instance's adverts may wait unread until its next timer (see
+    /// [`crate::wire::quiet`]): a BACKUP's adverts with a non-zero priority and the master
+    /// interval it uses only move its down timer later (or are discarded), whenever they are
+    /// handled; INIT, FAULT and STOP ignore adverts. A MASTER must see every advert at once
+    /// (`None`). Changes only with the state or the master interval, that is with
+    /// [`Instance::read_slack`].
+    pub fn quiet(&self) -> Option<crate::wire::Quiet> {
+        match self.state {
+            State::Backup => Some(crate::wire::Quiet::Steady {
+                version: self.cfg.version,
+                adver_int: self.master_adver_int,
+            }),
+            State::Master => None,
+            State::Init | State::Fault | State::Stop => Some(crate::wire::Quiet::All),
+        }
+    }
+
     /// The next effect to carry out, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

@@ -22,6 +22,7 @@ pub mod drop;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ndisc;
+pub mod quiet;
 pub mod validate;
 pub mod vrrp;
 
@@ -29,6 +30,7 @@ pub use ah::{AhHeader, AhReplay};
 pub use checksum::{ChecksumOutcome, PseudoHeader};
 pub use drop::{DropReason, Warning};
 pub use ipv4::{AhTx, Ipv4Tx, RxPacket};
+pub use quiet::{BpfInsn, Layout, Quiet, QuietFilter};
 pub use validate::{Expect, ExpectAuth, Valid, validate};
 pub use vrrp::{EmitError, Family, VrrpPacket};
 

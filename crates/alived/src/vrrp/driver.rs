@@ -4,7 +4,8 @@
 
 use super::iface;
 use super::notify::Notifier;
-use super::pacing::{ReadHold, ReleaseAfterBurst};
+use super::pacing::{QuietReads, ReadHold, ReleaseAfterBurst};
+use super::quiet::QuietSockets;
 use super::reload::{Running, World, reload};
 use super::rx;
 use super::scripts::Prepared;
@@ -123,10 +124,11 @@ fn receive(
     vrs: &mut [Option<Vr>],
     (now, wall): (Timestamp, Option<Duration>),
     floor: &mut Timestamp,
+    unwatched_only: bool,
 ) -> Drained {
     // Both clocks were read once for the whole sweep, together, so that every packet's age
     // is taken against the same instant as `now`.
-    pool.drain(RX_BUDGET, |idx, pkt: Received<'_>| {
+    let handle = |idx, pkt: Received<'_>| {
         let Some(Some(vr)) = vrs.get_mut(idx) else {
             return;
         };
@@ -142,7 +144,12 @@ fn receive(
         router.handle_timeout(t);
         ah_resync(router, InstanceId(idx), vr, &d);
         router.handle(t, InstanceId(idx), d.input);
-    })
+    };
+    if unwatched_only {
+        pool.drain_unwatched(RX_BUDGET, handle)
+    } else {
+        pool.drain(RX_BUDGET, handle)
+    }
 }
 
 /// While reads are held the sockets are out of the reactor's epoll set: a packet arriving
@@ -467,14 +474,22 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     crate::logging::release_memory_after_backlog();
     let mut floor = now;
     let mut more = false;
+    let mut reloaded = false;
     let mut release = ReleaseAfterBurst::default();
     release.wait(now, ReleaseAfterBurst::SETTLE);
     let mut hold = ReadHold::default();
+    let mut quiet = QuietSockets::default();
+    let mut quiet_reads = QuietReads::default();
     while !stopping {
-        let timeout = [router.poll_timeout(), release.due(), hold.due()]
-            .into_iter()
-            .flatten()
-            .min();
+        let timeout = [
+            router.poll_timeout(),
+            release.due(),
+            hold.due(),
+            quiet_reads.due(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let ready = !more && hold.waits_for_readiness();
         late.armed(timeout, clock.now());
         if let Err(e) = deadline.set(timeout.map(|t| clock.monotonic(t))) {
@@ -503,14 +518,23 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         // Unless the socket branch above was polled and found nothing: then the reactor saw
         // no packet queued when it last looked, which was after whatever woke us (a timer
         // that expired, an event that came), so nothing was queued before it either (and
-        // reading would cost a system call per wake-up that only learns so).
+        // reading would cost a system call per wake-up that only learns so). That holds for
+        // the sockets the reactor watches; those with quiet adverts are read at every wake.
         let (now, wall) = clock.now_with_wall();
         late.woke(now);
         let polled_empty = ready && matches!(wake, Wake::Timer | Wake::Net(_) | Wake::Track(_));
-        let read = if polled_empty {
+        let read = if polled_empty && !pool.has_quiet() {
             Drained::default()
         } else {
-            receive(&mut pool, &mut router, &mut vrs, (now, wall), &mut floor)
+            let at = (now, wall);
+            receive(
+                &mut pool,
+                &mut router,
+                &mut vrs,
+                at,
+                &mut floor,
+                polled_empty,
+            )
         };
         more = read.more;
         // Everything below runs at the instant the sweep began, not after it: a process
@@ -537,6 +561,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 reload(&opts.cli, world, || clock.now().max(floor)).await;
                 // A whole configuration was read and diffed.
                 release.busy(now);
+                reloaded = true;
             }
             Wake::DataDump => info!("Data dump is not supported yet"),
             Wake::StatsDump => info!("Stats dump is not supported yet"),
@@ -582,8 +607,13 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
             release.busy(now);
         }
         // With this wake's transitions done: a new master must not be held.
-        hold.after_read(now, read.delivered, router.read_slack());
+        let watched = read.delivered - read.quiet_delivered;
+        hold.after_read(now, watched, router.read_slack());
         pace_reads(&mut pool, &hold);
+        // And its instances' quiet adverts filtered; after a change, read once more at once
+        // for what was announced on the descriptor no longer watched.
+        more |= quiet.refresh(&mut pool, &router, &vrs, std::mem::take(&mut reloaded));
+        quiet_reads.after_read(now, read.quiet_peak, quiet.peak_rate());
         if release.poll(now) {
             // From the log writer, once the burst's lines are written and freed.
             crate::logging::release_memory_after_backlog();

@@ -40,6 +40,7 @@ pub mod driver;
 pub mod iface;
 pub mod notify;
 mod pacing;
+mod quiet;
 pub mod reload;
 pub mod rx;
 pub mod scripts;

@@ -139,6 +139,53 @@ impl ReleaseAfterBurst {
     }
 }
 
+/// How long sockets with quiet adverts may go unread: every packet stays queued in the
+/// socket's receive buffer until the loop wakes, so the loop must wake before that fills
+/// (it holds some 400 adverts: 256 KiB asked, doubled by the kernel up to twice
+/// `rmem_max`, at about 1 KiB of buffer per queued advert). A window is sized for
+/// [`QuietReads::PEAK`] adverts at the rate the instances' masters send, and shortened in
+/// proportion when a read found more (a peer sending faster than it says, or two of them).
+#[derive(Debug, Default)]
+pub(super) struct QuietReads {
+    due: Option<Timestamp>,
+    window: Duration,
+}
+
+impl QuietReads {
+    /// Adverts one socket should hold at most between two reads.
+    pub(super) const PEAK: usize = 128;
+    const MIN: Duration = Duration::from_millis(1);
+    /// Any longer and a clock step or a lost wake-up would matter more than the saving.
+    const MAX: Duration = Duration::from_secs(60);
+
+    /// When the sockets with quiet adverts must be read next.
+    pub(super) fn due(&self) -> Option<Timestamp> {
+        self.due
+    }
+
+    /// After the loop read its sockets at `now`: `peak` packets from the fullest socket
+    /// with quiet adverts; `rate`: adverts a second expected on the busiest (0: there is no
+    /// such socket).
+    pub(super) fn after_read(&mut self, now: Timestamp, peak: usize, rate: f64) {
+        if rate <= 0.0 {
+            *self = Self::default();
+            return;
+        }
+        let bound = Duration::try_from_secs_f64(Self::PEAK as f64 / rate)
+            .unwrap_or(Self::MAX)
+            .clamp(Self::MIN, Self::MAX);
+        self.window = if self.window.is_zero() {
+            bound
+        } else if peak > Self::PEAK {
+            self.window.mul_f64(Self::PEAK as f64 / peak as f64)
+        } else {
+            self.window * 2
+        }
+        .clamp(Self::MIN, bound);
+        self.due = Some(now + self.window);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +268,39 @@ mod tests {
         r.busy(ms(10_200));
         assert!(!r.poll(ms(10_600)));
         assert!(r.poll(ms(10_700)));
+    }
+
+    #[test]
+    fn quiet_sockets_are_read_before_their_buffers_hold_more_than_the_peak() {
+        let mut q = QuietReads::default();
+        // One instance at 1 s: the cap, not the rate, bounds the window.
+        q.after_read(ms(0), 1, 1.0);
+        assert_eq!(q.due(), Some(ms(60_000)));
+        // 250 instances at 1 s on one socket: 128 of their adverts take 512 ms.
+        let mut q = QuietReads::default();
+        q.after_read(ms(0), 0, 250.0);
+        assert_eq!(q.due(), Some(ms(512)));
+        // Every read, whatever woke the loop, starts a window.
+        q.after_read(ms(100), 25, 250.0);
+        assert_eq!(q.due(), Some(ms(612)));
+        // No socket with quiet adverts any more: no deadline.
+        q.after_read(ms(200), 0, 0.0);
+        assert_eq!(q.due(), None);
+    }
+
+    #[test]
+    fn a_quiet_socket_that_brought_more_than_expected_is_read_sooner() {
+        let mut q = QuietReads::default();
+        q.after_read(ms(0), 0, 250.0);
+        // Four times the peak (a peer sending faster than it says): a quarter of the window.
+        q.after_read(ms(512), 512, 250.0);
+        assert_eq!(q.due(), Some(ms(640)));
+        // Then it grows back, never past the rate's bound.
+        q.after_read(ms(640), 32, 250.0);
+        assert_eq!(q.due(), Some(ms(896)));
+        q.after_read(ms(896), 64, 250.0);
+        assert_eq!(q.due(), Some(ms(1_408)));
+        q.after_read(ms(1_408), 128, 250.0);
+        assert_eq!(q.due(), Some(ms(1_920)));
     }
 }

@@ -3,7 +3,7 @@
 use super::*;
 use crate::instance::{Link, Reason};
 use crate::types::{Priority, Vrid};
-use crate::wire::{Advert, Auth};
+use crate::wire::{Advert, Auth, Quiet};
 
 fn cfg(name: &str, vrid: u8) -> InstanceConfig {
     let mut c = InstanceConfig::new(name, Vrid::new(vrid).unwrap(), "10.0.0.1".parse().unwrap());
@@ -293,20 +293,43 @@ fn read_slack_is_the_shortest_backup_skew_and_zero_once_any_instance_is_master()
     let mut r = Router::new(vec![low, high], vec![]).unwrap();
     // INIT ignores adverts: nothing bounds how long they may wait.
     assert_eq!(r.read_slack(), None);
+    let quiet = |r: &Router| -> Vec<_> { r.instances().map(|(_, i)| i.quiet()).collect() };
+    assert_eq!(quiet(&r), [Some(Quiet::All), Some(Quiet::All)]);
+    let g = r.quiet_generation();
     r.handle_all(ms(0), Input::Start);
     drain(&mut r);
     assert_eq!(states(&r), [State::Backup, State::Backup]);
+    assert_ne!(
+        r.quiet_generation(),
+        g,
+        "every instance's quiet adverts changed"
+    );
+    let steady = Quiet::Steady {
+        version: crate::types::Version::V2,
+        adver_int: crate::types::Centisecs(100),
+    };
+    assert_eq!(quiet(&r), [Some(steady), Some(steady)]);
     let skews: Vec<_> = r.instances().map(|(_, i)| i.skew()).collect();
     // v2 Skew_Time = (256 - priority) / 256 s: the higher priority has the shorter one.
     assert_eq!(skews[1], std::time::Duration::from_micros(218_750));
     assert_eq!(r.read_slack(), Some(skews[1]));
     // With no master heard, the higher priority takes over first: a master answers at once.
+    let g = r.quiet_generation();
     run(&mut r, ms(3_500));
     assert_eq!(states(&r)[1], State::Master);
     assert_eq!(r.read_slack(), Some(std::time::Duration::ZERO));
+    assert_eq!(
+        quiet(&r),
+        [Some(steady), None],
+        "a master hears every advert"
+    );
+    assert_ne!(r.quiet_generation(), g);
     // A master that loses its link stops listening; the backup's skew bounds it again.
+    let g = r.quiet_generation();
     r.handle(ms(3_600), InstanceId(1), Input::LinkDown(Link::Own));
     drain(&mut r);
     assert_eq!(states(&r)[1], State::Fault);
     assert_eq!(r.read_slack(), Some(skews[0]));
+    assert_eq!(quiet(&r), [Some(steady), Some(Quiet::All)]);
+    assert_ne!(r.quiet_generation(), g);
 }

@@ -265,6 +265,17 @@ fn v3_backup_adopts_master_interval() {
         },
     );
     assert_eq!(i.master_adver_int(), Centisecs(50));
+    // Adverts of the new interval are the quiet ones now, and the read slack moved with
+    // them (the router rebuilds socket filters when a slack changes).
+    assert_eq!(
+        i.quiet(),
+        Some(crate::wire::Quiet::Steady {
+            version: Version::V3,
+            adver_int: Centisecs(50)
+        })
+    );
+    assert_eq!(i.read_slack(), Some(i.skew()));
+    assert_ne!(i.skew(), skew(Version::V3, 100, Centisecs(100)));
     let t = became(&mut i, at_ms(60_000), State::Master).unwrap();
     assert_eq!(us(t) - 1_000_000, mdi_us(Version::V3, 100, 50));
     // ...and resets to its own on becoming master.

@@ -18,6 +18,15 @@ use alived_vrrp::wire::QuietFilter;
 use std::collections::BTreeMap;
 use tracing::warn;
 
+/// Above this many adverts a second on one socket, its adverts are not made quiet. The
+/// kernel copies every packet to the filtered twin before the filter drops it (on the CPU
+/// that receives it: with veth, the sender's), and at such rates the loop already reads the
+/// socket in batches (`pacing::ReadHold`) and seldom wakes for a single advert. Measured on
+/// a v2 1 s pair (CPU ms a minute, backup): 50 instances 6.4 with quiet adverts against 9.7
+/// without; at 200 and 1,000 no gain (within the +-7 % noise of the probe, and more kernel
+/// work on the sender's side).
+const MAX_RATE: f64 = 100.0;
+
 /// The loop's view of its quiet sockets.
 #[derive(Debug, Default)]
 pub(super) struct QuietSockets {
@@ -57,7 +66,10 @@ impl QuietSockets {
         }
         let mut changed = false;
         self.peak_rate = 0.0;
-        for (key, (filter, rate)) in &sockets {
+        for (key, (filter, rate)) in &mut sockets {
+            if *rate > MAX_RATE {
+                *filter = QuietFilter::new();
+            }
             match pool.set_quiet(key, filter) {
                 Ok(c) => changed |= c,
                 // Left with no filter (every advert wakes the loop), or unwatched if even that

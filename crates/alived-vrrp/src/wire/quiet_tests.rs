@@ -130,6 +130,9 @@ const V2_NOAUTH: &[u8] = include_bytes!("../../tests/fixtures/v2-noauth.pcap");
 const V2_AH: &[u8] = include_bytes!("../../tests/fixtures/v2-ah.pcap");
 const V3_100MS: &[u8] = include_bytes!("../../tests/fixtures/v3-ipv4-100ms.pcap");
 const V3_IPV6: &[u8] = include_bytes!("../../tests/fixtures/v3-ipv6.pcap");
+const V2_IPV6: &[u8] = include_bytes!("../../tests/fixtures/v2-ipv6.pcap");
+const V2_AH_UNICAST: &[u8] = include_bytes!("../../tests/fixtures/v2-ah-unicast.pcap");
+const V3_UNICAST: &[u8] = include_bytes!("../../tests/fixtures/v3-unicast.pcap");
 
 /// Each capture: its layout, its VRID, and the entry that makes its adverts quiet (the
 /// README of tests/fixtures: VRID 51; v2 1 s, v3 100 ms and 1 s).
@@ -154,6 +157,20 @@ fn captures() -> Vec<(&'static str, &'static [u8], Layout, Quiet)> {
             steady(Version::V3, 10),
         ),
         ("v3-ipv6", V3_IPV6, Layout::V6, steady(Version::V3, 100)),
+        // keepalived's VRRPv2 over IPv6: the v2 header after no IP header.
+        ("v2-ipv6", V2_IPV6, Layout::V6, steady(Version::V2, 100)),
+        (
+            "v2-ah-unicast",
+            V2_AH_UNICAST,
+            Layout::V4 { ah: true },
+            steady(Version::V2, 100),
+        ),
+        (
+            "v3-unicast",
+            V3_UNICAST,
+            Layout::V4 { ah: false },
+            steady(Version::V3, 100),
+        ),
     ]
 }
 

@@ -17,7 +17,6 @@ use alived_vrrp::types::{Centisecs, Version, Vrid};
 use alived_vrrp::wire::{Quiet, QuietFilter};
 use common::*;
 
-const WAIT: Duration = Duration::from_secs(10);
 /// Long enough for a packet sent to have woken a reader that was going to wake.
 const SILENCE: Duration = Duration::from_millis(300);
 
@@ -46,12 +45,7 @@ impl Phases {
     /// Asks for phase `i` and waits (at most 5 s) until it was sent.
     async fn run(&self, i: usize) {
         self.want.store(i, Ordering::SeqCst);
-        for _ in 0..500 {
-            if self.sent.load(Ordering::SeqCst) >= i {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        wait_for(|| self.sent.load(Ordering::SeqCst) >= i).await;
     }
 }
 
@@ -67,12 +61,7 @@ fn send_phases(
     lab.spawn_async(ns, move || async move {
         let sock = VrrpSocket::open(key).unwrap();
         for (i, packets) in phases.iter().enumerate().map(|(i, p)| (i + 1, p)) {
-            for _ in 0..1000 {
-                if flags.want.load(Ordering::SeqCst) >= i {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            wait_for(|| flags.want.load(Ordering::SeqCst) >= i).await;
             for p in packets {
                 sock.send_to(p, dst, src6).await.unwrap();
             }
@@ -134,21 +123,22 @@ fn expect(seen: &Seen) {
     assert_eq!(seen[3], (true, vec![(5, 100)]), "without the filter");
 }
 
-#[test]
-fn ipv4_steady_adverts_wait_unread_and_priority_zero_wakes() {
-    let mut lab = Lab::new("qv4");
-    let a = lab.add_ns("a").unwrap();
-    let b = lab.add_ns("b").unwrap();
-    lab.lan(&[(&a, "eth0"), (&b, "eth0")]).unwrap();
-    lab.ip(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"])
-        .unwrap();
-    lab.ip(&b, &["addr", "add", "10.9.0.2/24", "dev", "eth0"])
-        .unwrap();
+/// The four phases from A to B on `family`'s multicast key, with `pkt(vrid, priority, n)`
+/// building the n-th packet, and VRID 5 quiet for `quiet` on B.
+fn four_phases(tag: &str, v6: bool, quiet: Quiet, pkt: impl Fn(u8, u8, u16) -> Vec<u8>) -> Seen {
+    let (lab, a, b) = two_hosts(tag);
     let if_a = lab.ifindex(&a, "eth0").unwrap();
     let if_b = lab.ifindex(&b, "eth0").unwrap();
-    let vip = [Ipv4Addr::new(10, 9, 0, 50)];
-    let src = Ipv4Addr::new(10, 9, 0, 1);
-    let pkt = |vrid, prio, id| ipv4_packet(src, VRRP_GROUP_V4, id, &vrrp_v2(vrid, prio, &vip));
+    let (key, dst, src6): (fn(u32) -> SocketKey, IpAddr, _) = if v6 {
+        let ll_a = wait_link_local(&lab, &a, "eth0");
+        (
+            SocketKey::multicast_v6,
+            IpAddr::V6(VRRP_GROUP_V6),
+            Some(ll_a),
+        )
+    } else {
+        (SocketKey::multicast_v4, IpAddr::V4(VRRP_GROUP_V4), None)
+    };
     let phases = vec![
         vec![pkt(5, 100, 1), pkt(5, 100, 2), pkt(5, 100, 3)],
         vec![pkt(5, 0, 4)],
@@ -156,73 +146,33 @@ fn ipv4_steady_adverts_wait_unread_and_priority_zero_wakes() {
         vec![pkt(5, 100, 6)],
     ];
     let flags = Phases::new();
+    let rx = reader(&lab, &b, key(if_b), quiet, flags.clone_flags());
+    let tx = send_phases(&lab, &a, key(if_a), flags, phases, dst, src6);
+    tx.join().unwrap().unwrap();
+    rx.join().unwrap().unwrap()
+}
+
+#[test]
+fn ipv4_steady_adverts_wait_unread_and_priority_zero_wakes() {
+    let vip = [Ipv4Addr::new(10, 9, 0, 50)];
+    let src = Ipv4Addr::new(10, 9, 0, 1);
     let quiet = Quiet::Steady {
         version: Version::V2,
         adver_int: Centisecs(100),
     };
-    let rx = reader(
-        &lab,
-        &b,
-        SocketKey::multicast_v4(if_b),
-        quiet,
-        flags.clone_flags(),
-    );
-    let dst = IpAddr::V4(VRRP_GROUP_V4);
-    let tx = send_phases(
-        &lab,
-        &a,
-        SocketKey::multicast_v4(if_a),
-        flags,
-        phases,
-        dst,
-        None,
-    );
-    tx.join().unwrap().unwrap();
-    expect(&rx.join().unwrap().unwrap());
+    expect(&four_phases("qv4", false, quiet, |vrid, prio, id| {
+        ipv4_packet(src, VRRP_GROUP_V4, id, &vrrp_v2(vrid, prio, &vip))
+    }));
 }
 
 #[test]
 fn ipv6_steady_adverts_wait_unread_and_priority_zero_wakes() {
-    let mut lab = Lab::new("qv6");
-    let a = lab.add_ns("a").unwrap();
-    let b = lab.add_ns("b").unwrap();
-    lab.lan(&[(&a, "eth0"), (&b, "eth0")]).unwrap();
-    let if_a = lab.ifindex(&a, "eth0").unwrap();
-    let if_b = lab.ifindex(&b, "eth0").unwrap();
-    assert!(wait_until(WAIT, || lab
-        .ip(&a, &["-6", "addr", "show", "dev", "eth0", "scope", "link"])
-        .is_ok_and(|o| o.contains("fe80"))));
-    let ll_a = link_local(&lab, &a, "eth0");
     let vip: [Ipv6Addr; 1] = ["2001:db8::50".parse().unwrap()];
-    let pkt = |vrid, prio| vrrp_v3_v6(vrid, prio, 10, &vip);
-    let phases = vec![
-        vec![pkt(5, 100), pkt(5, 100), pkt(5, 100)],
-        vec![pkt(5, 0)],
-        vec![pkt(9, 100)],
-        vec![pkt(5, 100)],
-    ];
-    let flags = Phases::new();
     let quiet = Quiet::Steady {
         version: Version::V3,
         adver_int: Centisecs(10),
     };
-    let rx = reader(
-        &lab,
-        &b,
-        SocketKey::multicast_v6(if_b),
-        quiet,
-        flags.clone_flags(),
-    );
-    let dst = IpAddr::V6(VRRP_GROUP_V6);
-    let tx = send_phases(
-        &lab,
-        &a,
-        SocketKey::multicast_v6(if_a),
-        flags,
-        phases,
-        dst,
-        Some(ll_a),
-    );
-    tx.join().unwrap().unwrap();
-    expect(&rx.join().unwrap().unwrap());
+    expect(&four_phases("qv6", true, quiet, |vrid, prio, _| {
+        vrrp_v3_v6(vrid, prio, 10, &vip)
+    }));
 }

@@ -33,19 +33,6 @@ async fn recv(pool: &mut SocketPool) -> Got {
     Got { token, bytes, info }
 }
 
-/// Two hosts A and B on a bridge, eth0 each, with IPv4 addresses .1 and .2.
-fn two_hosts(tag: &str) -> (Lab, String, String) {
-    let mut lab = Lab::new(tag);
-    let a = lab.add_ns("a").unwrap();
-    let b = lab.add_ns("b").unwrap();
-    lab.lan(&[(&a, "eth0"), (&b, "eth0")]).unwrap();
-    lab.ip(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"])
-        .unwrap();
-    lab.ip(&b, &["addr", "add", "10.9.0.2/24", "dev", "eth0"])
-        .unwrap();
-    (lab, a, b)
-}
-
 /// Sender loop in A: sends each packet of `packets` (built per round) every 100 ms until
 /// `done` is set, at most 100 rounds. Waits for `ready` first.
 fn sender(
@@ -197,16 +184,10 @@ fn ipv4_unicast_advert_to_peer() {
 
 #[test]
 fn ipv6_v3_advert_with_kernel_checksum() {
-    let mut lab = Lab::new("v6m");
-    let a = lab.add_ns("a").unwrap();
-    let b = lab.add_ns("b").unwrap();
-    lab.lan(&[(&a, "eth0"), (&b, "eth0")]).unwrap();
+    let (lab, a, b) = two_hosts("v6m");
     let if_a = lab.ifindex(&a, "eth0").unwrap();
     let if_b = lab.ifindex(&b, "eth0").unwrap();
-    assert!(wait_until(WAIT, || lab
-        .ip(&a, &["-6", "addr", "show", "dev", "eth0", "scope", "link"])
-        .is_ok_and(|o| o.contains("fe80"))));
-    let ll_a = link_local(&lab, &a, "eth0");
+    let ll_a = wait_link_local(&lab, &a, "eth0");
     let vip: Ipv6Addr = "2001:db8::61".parse().unwrap();
     let msg = vrrp_v3_v6(61, 200, 100, &[vip]);
     let (ready, done) = (
@@ -393,16 +374,6 @@ fn pool_shares_and_releases_sockets() {
     .unwrap();
 }
 
-/// Waits until `flag` is set, for at most 5 s.
-async fn wait_for(flag: &AtomicBool) {
-    for _ in 0..500 {
-        if flag.load(Ordering::SeqCst) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// In `ns`, once `ready` is set: one VRRPv2 advert to the VRRP group on `ifindex` for each
 /// VRID 1..=`n`, back to back, in order; then `sent` is set, 50 ms after the last one (so that
 /// it has reached the receiver's queue).
@@ -417,7 +388,7 @@ fn burst_sender(
     let src = Ipv4Addr::new(10, 9, 0, 1);
     lab.spawn_async(ns, move || async move {
         let sock = VrrpSocket::open(SocketKey::multicast_v4(ifindex)).unwrap();
-        wait_for(&ready).await;
+        wait_for(|| ready.load(Ordering::SeqCst)).await;
         for vrid in 1..=n {
             let p = ipv4_packet(
                 src,
@@ -458,7 +429,7 @@ fn a_queued_burst_is_taken_whole_and_in_order() {
             }
             r.store(true, Ordering::SeqCst);
             // Read nothing until the whole burst has been sent.
-            wait_for(&s).await;
+            wait_for(|| s.load(Ordering::SeqCst)).await;
             let mut got = Vec::new();
             let collect = async {
                 while got.len() < usize::from(N) {
@@ -514,7 +485,7 @@ fn a_paused_pool_keeps_packets_without_waking_and_wakes_on_resume() {
             }
             pool.pause();
             r.store(true, Ordering::SeqCst);
-            wait_for(&s).await;
+            wait_for(|| s.load(Ordering::SeqCst)).await;
             // Unpaused, the queued packets would make it ready at once.
             let woken_while_paused =
                 tokio::time::timeout(Duration::from_millis(300), pool.readable())

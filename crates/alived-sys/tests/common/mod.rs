@@ -86,6 +86,37 @@ pub fn garp(mac: [u8; 6], vip: Ipv4Addr) -> Vec<u8> {
     f
 }
 
+/// Waits until `done()` holds, for at most 5 s, looking every 10 ms.
+pub async fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Two hosts A and B on a bridge, eth0 each, with IPv4 addresses 10.9.0.1 and .2.
+pub fn two_hosts(tag: &str) -> (Lab, String, String) {
+    let mut lab = Lab::new(tag);
+    let a = lab.add_ns("a").unwrap();
+    let b = lab.add_ns("b").unwrap();
+    lab.lan(&[(&a, "eth0"), (&b, "eth0")]).unwrap();
+    lab.ip(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"])
+        .unwrap();
+    lab.ip(&b, &["addr", "add", "10.9.0.2/24", "dev", "eth0"])
+        .unwrap();
+    (lab, a, b)
+}
+
+/// The link-local IPv6 address of `ifname` in `ns`, once it has one (at most 10 s).
+pub fn wait_link_local(lab: &Lab, ns: &str, ifname: &str) -> Ipv6Addr {
+    assert!(wait_until(std::time::Duration::from_secs(10), || lab
+        .ip(ns, &["-6", "addr", "show", "dev", ifname, "scope", "link"])
+        .is_ok_and(|o| o.contains("fe80"))));
+    link_local(lab, ns, ifname)
+}
+
 /// The link-local IPv6 address of `ifname` in `ns`.
 pub fn link_local(lab: &Lab, ns: &str, ifname: &str) -> Ipv6Addr {
     let out = lab

@@ -13,6 +13,7 @@ use super::spec::InstanceSpec;
 use super::statics_restore::Statics;
 use super::track::{TrackEvent, Trackers};
 use super::tx;
+use super::wake::{Gate, Sig, Signals};
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::timer::Deadline;
 use alived_sys::{Drained, Received, SocketPool};
@@ -20,8 +21,9 @@ use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
 use alived_vrrp::types::Name;
 use std::collections::HashMap;
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::signal::unix::{SignalKind, signal};
 use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
@@ -348,13 +350,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let nl = Netlink::new()?;
     let mut pool = SocketPool::new();
     let mut garp_socks = super::setup::GarpSockets::new();
-    let sig = |k| signal(k).map_err(StartError::Signal);
-    let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
-    let (mut hup, mut usr1) = (
-        sig(SignalKind::hangup())?,
-        sig(SignalKind::user_defined1())?,
-    );
-    let mut usr2 = sig(SignalKind::user_defined2())?;
+    let mut signals = Signals::new().map_err(StartError::Signal)?;
     // Sized once: a growing vector would leave its earlier copies as holes in the heap.
     let mut vrs = Vec::with_capacity(specs.len());
     let mut configs = Vec::with_capacity(specs.len());
@@ -446,8 +442,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         );
         tokio::select! {
             _ = tokio::time::sleep(startup_delay) => {}
-            _ = term.recv() => stopping = true,
-            _ = int.recv() => stopping = true,
+            () = signals.stop() => stopping = true,
         }
         // Adverts heard meanwhile are stale.
         while pool.drain(RX_BUDGET, |_, _| {}).more {}
@@ -470,6 +465,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut release = ReleaseAfterBurst::default();
     release.wait(now, ReleaseAfterBurst::SETTLE);
     let mut hold = ReadHold::default();
+    // The netlink events and the trackers: polled only when one of them woke the loop.
+    let mut inputs = Gate::default();
     while !stopping {
         let timeout = [router.poll_timeout(), release.due(), hold.due()]
             .into_iter()
@@ -486,18 +483,30 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 ))
                 .ok();
         }
-        let wake = tokio::select! {
-            biased;
-            _ = term.recv() => Wake::Stop,
-            _ = int.recv() => Wake::Stop,
-            _ = hup.recv() => Wake::Reload,
-            _ = usr1.recv() => Wake::DataDump,
-            _ = usr2.recv() => Wake::StatsDump,
-            () = pool.readable(), if ready => Wake::Packets,
-            () = std::future::ready(()), if more => Wake::Packets,
-            ev = events.next() => Wake::Net(ev),
-            ev = trackers.next() => Wake::Track(ev),
-            () = deadline.expired() => Wake::Timer,
+        let wake = {
+            let mut net = std::pin::pin!(events.next());
+            let mut track = std::pin::pin!(trackers.next());
+            let net_or_track = std::future::poll_fn(|cx| {
+                inputs.poll(cx, |cx| {
+                    if let Poll::Ready(ev) = net.as_mut().poll(cx) {
+                        return Poll::Ready(Wake::Net(ev));
+                    }
+                    track.as_mut().poll(cx).map(Wake::Track)
+                })
+            });
+            tokio::select! {
+                biased;
+                sig = signals.next() => match sig {
+                    Sig::Stop => Wake::Stop,
+                    Sig::Reload => Wake::Reload,
+                    Sig::DataDump => Wake::DataDump,
+                    Sig::StatsDump => Wake::StatsDump,
+                },
+                () = pool.readable(), if ready => Wake::Packets,
+                () = std::future::ready(()), if more => Wake::Packets,
+                w = net_or_track => w,
+                () = deadline.expired() => Wake::Timer,
+            }
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         // Unless the socket branch above was polled and found nothing: then the reactor saw

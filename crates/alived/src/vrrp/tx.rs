@@ -33,11 +33,19 @@ pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
+    /// The advert's address list, filled again from the spec at each send: kept so that
+    /// sending allocates nothing (a master at 100 adverts a second would otherwise allocate
+    /// and free it a hundred times a second).
+    addrs: Vec<IpAddr>,
 }
 
 impl AdvertTx {
     pub fn new(sock: Arc<VrrpSocket>) -> AdvertTx {
-        AdvertTx { sock, ident: 0 }
+        AdvertTx {
+            sock,
+            ident: 0,
+            addrs: Vec::new(),
+        }
     }
 
     /// The socket adverts leave from (kept by an instance a reload reconfigures).
@@ -55,6 +63,9 @@ impl AdvertTx {
         src: IpAddr,
         ah_seq: &mut AhReplay,
     ) -> Result<(), TxError> {
+        let mut addrs = std::mem::take(&mut self.addrs);
+        addrs.clear();
+        addrs.extend(spec.vips.iter().map(|v| v.addr));
         let template = Advert {
             version: spec.version,
             vrid: spec.vrid,
@@ -65,8 +76,21 @@ impl AdvertTx {
                 Some(AuthSpec::Pass(p)) => Auth::Pass(p),
                 Some(AuthSpec::Ah(_)) => Auth::Ah,
             },
-            addrs: spec.vips.iter().map(|v| v.addr).collect(),
+            addrs,
         };
+        let sent = self.send_template(&template, spec, src, ah_seq).await;
+        // The list goes back for the next send, whatever became of this one.
+        self.addrs = template.addrs;
+        sent
+    }
+
+    async fn send_template(
+        &mut self,
+        template: &Advert,
+        spec: &InstanceSpec,
+        src: IpAddr,
+        ah_seq: &mut AhReplay,
+    ) -> Result<(), TxError> {
         let ah_key = match spec.extra.auth {
             Some(AuthSpec::Ah(k)) => Some(k),
             _ => None,
@@ -99,7 +123,7 @@ impl AdvertTx {
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &template, ah)
+                    let n = ipv4::emit_advert_packet(&mut buf, &tx, template, ah)
                         .map_err(TxError::Emit)?;
                     self.sock.send_v4(&buf[..n], d).await?;
                 }

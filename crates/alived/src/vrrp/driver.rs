@@ -47,9 +47,11 @@ impl Clock {
         Clock(alived_sys::timer::monotonic_now())
     }
     fn now(self) -> Timestamp {
-        let us = alived_sys::timer::monotonic_now()
-            .saturating_sub(self.0)
-            .as_micros();
+        self.at(alived_sys::timer::monotonic_now())
+    }
+    /// A CLOCK_MONOTONIC reading on the instances' clock.
+    fn at(self, monotonic: Duration) -> Timestamp {
+        let us = monotonic.saturating_sub(self.0).as_micros();
         Timestamp::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
     /// Now on the instances' clock and on the wall clock (since the Unix epoch), as one
@@ -58,10 +60,12 @@ impl Clock {
     /// backup to take over from a master whose adverts it has just read), so a pair whose
     /// monotonic readings around the wall clock lie more than [`PAIR_SLACK`] apart is read
     /// again (a few times at most; then the last pair, dated from its second reading).
-    fn now_with_wall(self) -> (Timestamp, Option<Duration>) {
+    /// `fresh`: a CLOCK_MONOTONIC reading just made, taken as the first one.
+    fn now_with_wall(self, fresh: Option<Duration>) -> (Timestamp, Option<Duration>) {
         let mut tries = 0;
+        let mut fresh = fresh.map(|m| self.at(m));
         loop {
-            let before = self.now();
+            let before = fresh.take().unwrap_or_else(|| self.now());
             let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
             let after = self.now();
             tries += 1;
@@ -483,6 +487,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 ))
                 .ok();
         }
+        // The clock reading that found the deadline passed, if that is what woke us.
+        let mut fired = None;
         let wake = {
             let mut net = std::pin::pin!(events.next());
             let mut track = std::pin::pin!(trackers.next());
@@ -505,7 +511,10 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 () = pool.readable(), if ready => Wake::Packets,
                 () = std::future::ready(()), if more => Wake::Packets,
                 w = net_or_track => w,
-                () = deadline.expired() => Wake::Timer,
+                at = deadline.expired() => {
+                    fired = Some(at);
+                    Wake::Timer
+                }
             }
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
@@ -513,7 +522,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         // no packet queued when it last looked, which was after whatever woke us (a timer
         // that expired, an event that came), so nothing was queued before it either (and
         // reading would cost a system call per wake-up that only learns so).
-        let (now, wall) = clock.now_with_wall();
+        let (now, wall) = clock.now_with_wall(fired);
         late.woke(now);
         let polled_empty = ready && matches!(wake, Wake::Timer | Wake::Net(_) | Wake::Track(_));
         let read = if polled_empty {

@@ -26,6 +26,8 @@ pub enum TxError {
 
 /// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
 const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
+/// Room for an IPv4 advert with AH and up to 16 addresses.
+const SMALL_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 16 * 4 + 8;
 
 /// The advert sender of one instance: its socket and IPv4 ID. The message, destinations,
 /// TTL and key are read from the spec at each send rather than kept twice.
@@ -106,8 +108,18 @@ impl AdvertTx {
         } else {
             &group[..]
         };
-        // Built on the stack: a thousand instances keep no send buffer each.
-        let mut buf = [0u8; MAX_V4_PACKET];
+        // Built on the stack: a thousand instances keep no send buffer each. The usual advert
+        // fits a small buffer; the largest possible one (1 KB to zero at every send) is made
+        // only for an advert that needs it. IPv6 adverts (the VRRP message alone) use the
+        // same room.
+        let mut small = [0u8; SMALL_V4_PACKET];
+        let mut large;
+        let buf: &mut [u8] = if ipv4::advert_packet_len(template, ah_key.is_some()) <= small.len() {
+            &mut small
+        } else {
+            large = [0u8; MAX_V4_PACKET];
+            &mut large
+        };
         for &dst in dests {
             match (src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(d)) => {
@@ -123,16 +135,24 @@ impl AdvertTx {
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut buf, &tx, template, ah)
-                        .map_err(TxError::Emit)?;
+                    let n =
+                        ipv4::emit_advert_packet(buf, &tx, template, ah).map_err(TxError::Emit)?;
                     self.sock.send_v4(&buf[..n], d).await?;
                 }
                 (IpAddr::V6(src), IpAddr::V6(d)) => {
                     let pseudo = PseudoHeader::for_advert(template.version, src.into(), dst);
-                    let bytes = template
-                        .to_bytes(Family::V6, pseudo)
-                        .map_err(TxError::Emit)?;
-                    self.sock.send_v6(&bytes, Some(src), d).await?;
+                    if let Some(out) = buf.get_mut(..template.buffer_len(Family::V6)) {
+                        let n = template
+                            .emit(out, Family::V6, pseudo)
+                            .map_err(TxError::Emit)?;
+                        self.sock.send_v6(&out[..n], Some(src), d).await?;
+                    } else {
+                        // More addresses than an IPv4 packet's room holds (over 64).
+                        let bytes = template
+                            .to_bytes(Family::V6, pseudo)
+                            .map_err(TxError::Emit)?;
+                        self.sock.send_v6(&bytes, Some(src), d).await?;
+                    }
                 }
                 _ => {}
             }

@@ -15,7 +15,7 @@ fn stays_backup(tag: &str, subnet: u8, vrid: u8, vips: &[String]) {
     n.routers[1].configure(&v3_conf(100, vrid, &list, ""));
     start_in_order(&mut n);
     let (r1, r2) = (&n.routers[0], &n.routers[1]);
-    let last = vips.last().unwrap();
+    let last = &vips[vips.len() - 1];
     assert!(wait_vip(&n.lab, r1, last, true), "{}", r1.log_text());
     assert!(r2.wait_log(BACKUP_INIT, 1, T), "{}", r2.log_text());
     // Many adverts later (0.1 s interval): the backup took none of them for silence, and

@@ -553,6 +553,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                     statics: &mut statics,
                 };
                 reload(&opts.cli, world, || clock.now().max(floor)).await;
+                // The trackers may be new ones, whose channels were never polled.
+                inputs.open();
                 // A whole configuration was read and diffed.
                 release.busy(now);
             }
@@ -591,6 +593,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 None => {
                     warn!("Netlink event stream ended - reopening");
                     events = EventStream::with_routes_and_rules(routes, rules)?;
+                    inputs.open();
                 }
             },
             Wake::Track(ev) => trackers.apply(ev, &mut router, now),

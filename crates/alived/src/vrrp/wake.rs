@@ -63,6 +63,12 @@ impl Default for Gate {
 }
 
 impl Gate {
+    /// Makes the next [`Gate::poll`] look: for an owner that replaced what the gate guards
+    /// (a new receiver has never been handed the gate's waker, so nothing would open it).
+    pub fn open(&self) {
+        self.shared.woken.store(true, Ordering::Release);
+    }
+
     /// Runs `poll` (which polls what the gate guards, with the gate's waker) if something
     /// guarded woke the task since the last look, or completed at it; else `Pending` at the
     /// cost of an atomic swap.
@@ -248,6 +254,22 @@ mod tests {
         assert!(c.poll(&mut cx).is_pending());
         drop(tx);
         assert_eq!(c.poll(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
+    fn a_replaced_receiver_is_polled_once_the_gate_is_opened() {
+        let (mut c, _old_tx) = counted();
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        assert!(c.poll(&mut cx).is_pending());
+        // The owner swaps in a new channel (a reload's new trackers) that already holds a
+        // value: the gate is closed, and the new receiver has no waker to open it.
+        let (tx, rx) = mpsc::unbounded_channel();
+        tx.send(9).unwrap();
+        c.rx = rx;
+        assert!(c.poll(&mut cx).is_pending());
+        c.gate.open();
+        assert_eq!(c.poll(&mut cx), Poll::Ready(Some(9)));
     }
 
     #[test]

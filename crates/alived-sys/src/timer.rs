@@ -7,6 +7,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use nix::sys::time::TimeSpec;
@@ -81,23 +82,35 @@ impl Deadline {
         self.armed
     }
 
-    /// Completes once the armed deadline has passed; pending for ever while disarmed. The
-    /// deadline is disarmed when this returns.
+    /// Completes once the armed deadline has passed, with the CLOCK_MONOTONIC reading that
+    /// found it passed; pending for ever while disarmed. The deadline is disarmed when this
+    /// returns.
     ///
     /// The timerfd is never read: the reactor hears of every expiry (an edge), and the next
     /// `set` resets the expiry count. An expiry of a deadline since re-armed (both came
     /// before this was polled) is told apart by the clock, not by a read that would find
     /// the count reset: one system call fewer per timer (per advert, for a master).
-    pub async fn expired(&mut self) {
+    pub async fn expired(&mut self) -> Duration {
+        std::future::poll_fn(|cx| self.poll_expired(cx)).await
+    }
+
+    /// [`Deadline::expired`] as a poll. The reactor keeps the waker in the fd's one reader
+    /// slot: no waiter is queued and unqueued under the fd's lock at every wait, as a
+    /// `readable()` future would be.
+    pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<Duration> {
         loop {
-            let Ok(mut guard) = self.fd.readable().await else {
+            let mut guard = match self.fd.poll_read_ready(cx) {
+                Poll::Ready(Ok(guard)) => guard,
                 // The reactor failed on this fd: never fire rather than spin.
-                return std::future::pending().await;
+                Poll::Ready(Err(_)) | Poll::Pending => return Poll::Pending,
             };
             guard.clear_ready();
-            if self.armed.is_some_and(|at| monotonic_now() >= at) {
-                self.armed = None;
-                return;
+            if let Some(at) = self.armed {
+                let now = monotonic_now();
+                if now >= at {
+                    self.armed = None;
+                    return Poll::Ready(now);
+                }
             }
             // Disarmed, or re-armed later than an expiry the reactor reported: wait on.
         }
@@ -123,9 +136,12 @@ mod tests {
             d.set(Some(start + Duration::from_millis(30))).unwrap();
             // Re-arming later replaces the earlier deadline.
             d.set(Some(start + Duration::from_millis(60))).unwrap();
-            tokio::time::timeout(Duration::from_secs(5), d.expired())
+            let seen = tokio::time::timeout(Duration::from_secs(5), d.expired())
                 .await
                 .unwrap();
+            // The reading it returns is the one that found the deadline passed.
+            assert!(seen >= start + Duration::from_millis(60), "{seen:?}");
+            assert!(seen <= monotonic_now());
             let waited = monotonic_now() - start;
             assert!(
                 waited >= Duration::from_millis(60),

@@ -474,6 +474,55 @@ fn a_tracked_script_keeps_its_state_when_the_trackers_are_rebuilt() {
 }
 
 #[test]
+fn a_tracked_script_s_change_after_the_trackers_were_rebuilt_is_seen() {
+    // The script fails while `fail` exists.
+    let dir = tempfile::tempdir().unwrap();
+    let fail = dir.path().join("fail");
+    std::fs::write(&fail, "").unwrap();
+    let chk = dir.path().join("chk.sh");
+    std::fs::write(
+        &chk,
+        format!(
+            "#!/bin/sh
+test ! -e {}
+",
+            fail.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&chk, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script = format!(
+        "vrrp_script chk {{\n  script {}\n  interval 1\n  weight -60\n}}\n",
+        chk.display()
+    );
+    let track = "  track_script {\n    chk\n  }";
+    let v1 = "10.97.0.100";
+    let mut n = net("rltrk2", 1, 97);
+    n.routers[0].configure(&(script.clone() + &inst("VI_1", 150, 51, v1, track)));
+    n.routers[0].start_bin(daemon());
+    let r = &n.routers[0];
+    assert!(
+        r.wait_log("(VI_1) Changing effective priority from 150 to 90", 1, T),
+        "{}",
+        r.log_text()
+    );
+    // A second script makes the trackers start again (and nothing else changes: no address
+    // or link event follows); the new trackers' results must reach the loop as the old
+    // ones' did.
+    let other = "vrrp_script other {\n  script /bin/true\n  interval 1\n}\n";
+    let track2 = "  track_script {\n    chk\n    other\n  }";
+    r.configure(&(script + other + &inst("VI_1", 150, 51, v1, track2)));
+    hup(r);
+    assert!(r.wait_log("Reload complete", 1, T), "{}", r.log_text());
+    std::fs::remove_file(&fail).unwrap();
+    assert!(
+        r.wait_log("(VI_1) Changing effective priority from 90 to 150", 1, T),
+        "{}",
+        r.log_text()
+    );
+}
+
+#[test]
 fn a_sync_group_member_changed_then_removed() {
     let (v1, v2) = ("10.96.0.100", "10.96.0.101");
     let group =

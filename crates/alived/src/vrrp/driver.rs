@@ -14,6 +14,7 @@ use super::spec::InstanceSpec;
 use super::statics_restore::Statics;
 use super::track::{TrackEvent, Trackers};
 use super::tx;
+use super::wake::{Gate, Sig, Signals};
 use alived_sys::netlink::{EventStream, NetEvent, Netlink};
 use alived_sys::timer::Deadline;
 use alived_sys::{Drained, Received, SocketPool};
@@ -21,8 +22,9 @@ use alived_vrrp::instance::{Action, Input, Link, LogLevel, State, Timestamp};
 use alived_vrrp::sync::{InstanceId, Router, Target};
 use alived_vrrp::types::Name;
 use std::collections::HashMap;
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::signal::unix::{SignalKind, signal};
 use tracing::{debug, error, info, warn};
 
 /// How the process was started and what it may do.
@@ -46,9 +48,11 @@ impl Clock {
         Clock(alived_sys::timer::monotonic_now())
     }
     fn now(self) -> Timestamp {
-        let us = alived_sys::timer::monotonic_now()
-            .saturating_sub(self.0)
-            .as_micros();
+        self.at(alived_sys::timer::monotonic_now())
+    }
+    /// A CLOCK_MONOTONIC reading on the instances' clock.
+    fn at(self, monotonic: Duration) -> Timestamp {
+        let us = monotonic.saturating_sub(self.0).as_micros();
         Timestamp::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
     }
     /// Now on the instances' clock and on the wall clock (since the Unix epoch), as one
@@ -57,10 +61,12 @@ impl Clock {
     /// backup to take over from a master whose adverts it has just read), so a pair whose
     /// monotonic readings around the wall clock lie more than [`PAIR_SLACK`] apart is read
     /// again (a few times at most; then the last pair, dated from its second reading).
-    fn now_with_wall(self) -> (Timestamp, Option<Duration>) {
+    /// `fresh`: a CLOCK_MONOTONIC reading just made, taken as the first one.
+    fn now_with_wall(self, fresh: Option<Duration>) -> (Timestamp, Option<Duration>) {
         let mut tries = 0;
+        let mut fresh = fresh.map(|m| self.at(m));
         loop {
-            let before = self.now();
+            let before = fresh.take().unwrap_or_else(|| self.now());
             let wall = SystemTime::now().duration_since(UNIX_EPOCH).ok();
             let after = self.now();
             tries += 1;
@@ -355,13 +361,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let nl = Netlink::new()?;
     let mut pool = SocketPool::new();
     let mut garp_socks = super::setup::GarpSockets::new();
-    let sig = |k| signal(k).map_err(StartError::Signal);
-    let (mut term, mut int) = (sig(SignalKind::terminate())?, sig(SignalKind::interrupt())?);
-    let (mut hup, mut usr1) = (
-        sig(SignalKind::hangup())?,
-        sig(SignalKind::user_defined1())?,
-    );
-    let mut usr2 = sig(SignalKind::user_defined2())?;
+    let mut signals = Signals::new().map_err(StartError::Signal)?;
     // Sized once: a growing vector would leave its earlier copies as holes in the heap.
     let mut vrs = Vec::with_capacity(specs.len());
     let mut configs = Vec::with_capacity(specs.len());
@@ -453,8 +453,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         );
         tokio::select! {
             _ = tokio::time::sleep(startup_delay) => {}
-            _ = term.recv() => stopping = true,
-            _ = int.recv() => stopping = true,
+            () = signals.stop() => stopping = true,
         }
         // Adverts heard meanwhile are stale.
         while pool.drain(RX_BUDGET, |_, _| {}).more {}
@@ -480,6 +479,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
     let mut hold = ReadHold::default();
     let mut quiet = QuietSockets::default();
     let mut quiet_reads = QuietReads::default();
+    // The netlink events and the trackers: polled only when one of them woke the loop.
+    let mut inputs = Gate::default();
     while !stopping {
         let timeout = [
             router.poll_timeout(),
@@ -501,18 +502,35 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 ))
                 .ok();
         }
-        let wake = tokio::select! {
-            biased;
-            _ = term.recv() => Wake::Stop,
-            _ = int.recv() => Wake::Stop,
-            _ = hup.recv() => Wake::Reload,
-            _ = usr1.recv() => Wake::DataDump,
-            _ = usr2.recv() => Wake::StatsDump,
-            () = pool.readable(), if ready => Wake::Packets,
-            () = std::future::ready(()), if more => Wake::Packets,
-            ev = events.next() => Wake::Net(ev),
-            ev = trackers.next() => Wake::Track(ev),
-            () = deadline.expired() => Wake::Timer,
+        // The clock reading that found the deadline passed, if that is what woke us.
+        let mut fired = None;
+        let wake = {
+            let mut net = std::pin::pin!(events.next());
+            let mut track = std::pin::pin!(trackers.next());
+            let net_or_track = std::future::poll_fn(|cx| {
+                inputs.poll(cx, |cx| {
+                    if let Poll::Ready(ev) = net.as_mut().poll(cx) {
+                        return Poll::Ready(Wake::Net(ev));
+                    }
+                    track.as_mut().poll(cx).map(Wake::Track)
+                })
+            });
+            tokio::select! {
+                biased;
+                sig = signals.next() => match sig {
+                    Sig::Stop => Wake::Stop,
+                    Sig::Reload => Wake::Reload,
+                    Sig::DataDump => Wake::DataDump,
+                    Sig::StatsDump => Wake::StatsDump,
+                },
+                () = pool.readable(), if ready => Wake::Packets,
+                () = std::future::ready(()), if more => Wake::Packets,
+                w = net_or_track => w,
+                at = deadline.expired() => {
+                    fired = Some(at);
+                    Wake::Timer
+                }
+            }
         };
         // Whatever woke us, the adverts already queued go in first, at their arrival times.
         // Unless the socket branch above was polled and found nothing: then the reactor saw
@@ -520,7 +538,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         // that expired, an event that came), so nothing was queued before it either (and
         // reading would cost a system call per wake-up that only learns so). That holds for
         // the sockets the reactor watches; those with quiet adverts are read at every wake.
-        let (now, wall) = clock.now_with_wall();
+        let (now, wall) = clock.now_with_wall(fired);
         late.woke(now);
         let polled_empty = ready && matches!(wake, Wake::Timer | Wake::Net(_) | Wake::Track(_));
         let read = if polled_empty && !pool.has_quiet() {
@@ -559,6 +577,8 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                     statics: &mut statics,
                 };
                 reload(&opts.cli, world, || clock.now().max(floor)).await;
+                // The trackers may be new ones, whose channels were never polled.
+                inputs.open();
                 // A whole configuration was read and diffed.
                 release.busy(now);
                 reloaded = true;
@@ -598,6 +618,7 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
                 None => {
                     warn!("Netlink event stream ended - reopening");
                     events = EventStream::with_routes_and_rules(routes, rules)?;
+                    inputs.open();
                 }
             },
             Wake::Track(ev) => trackers.apply(ev, &mut router, now),

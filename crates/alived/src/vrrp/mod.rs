@@ -5,7 +5,8 @@
 //! Files: `build.rs` (configuration model -> [`spec::InstanceSpec`], the only file that knows
 //! the model), `iface.rs` (interfaces, VIPs, routes, VMAC), `rx.rs` (receive validation,
 //! drop counters, rate-limited logs), `tx.rs` (adverts, GARP/NA bursts), `setup.rs` (start-up
-//! of one instance), `driver.rs` (event loop).
+//! of one instance), `driver.rs` (event loop), `wake.rs` (its signals, and the gate that
+//! polls rarely ready inputs only when they woke it).
 //!
 //! Applied: VRRPv2/v3, IPv4/IPv6, multicast (`mcast_dst_ip`, `vrrp_mcast_group4/6`) and
 //! unicast (`unicast_src_ip`, `unicast_peer` with `min_ttl`/`max_ttl`, `check_unicast_src`),
@@ -50,6 +51,7 @@ pub mod statics;
 pub mod statics_restore;
 pub mod track;
 pub mod tx;
+mod wake;
 
 /// What the processes need from the configuration file.
 #[derive(Debug, Clone)]

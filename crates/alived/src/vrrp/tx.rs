@@ -26,6 +26,8 @@ pub enum TxError {
 
 /// The largest IPv4 advert: header, AH, and a VRRPv2 message with 255 addresses.
 const MAX_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 255 * 4 + 8;
+/// Room for an IPv4 advert with AH and up to 16 addresses.
+const SMALL_V4_PACKET: usize = IPV4_HEADER + AH_HEADER + 8 + 16 * 4 + 8;
 
 /// The advert sender of one instance: its socket and IPv4 ID. The message, destinations,
 /// TTL and key are read from the spec at each send rather than kept twice.
@@ -33,6 +35,14 @@ pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
+}
+
+thread_local! {
+    /// The address list of the advert being sent, filled from the spec at each send: one
+    /// for the thread (the VRRP loop's), not one per instance, so that sending allocates
+    /// nothing (a master at 100 adverts a second would otherwise allocate and free it a
+    /// hundred times a second) and a thousand instances keep no list each.
+    static ADDRS: std::cell::Cell<Vec<IpAddr>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl AdvertTx {
@@ -55,6 +65,10 @@ impl AdvertTx {
         src: IpAddr,
         ah_seq: &mut AhReplay,
     ) -> Result<(), TxError> {
+        // (Taken, so an interleaved send would only allocate its own.)
+        let mut addrs = ADDRS.take();
+        addrs.clear();
+        addrs.extend(spec.vips.iter().map(|v| v.addr));
         let template = Advert {
             version: spec.version,
             vrid: spec.vrid,
@@ -65,8 +79,21 @@ impl AdvertTx {
                 Some(AuthSpec::Pass(p)) => Auth::Pass(p),
                 Some(AuthSpec::Ah(_)) => Auth::Ah,
             },
-            addrs: spec.vips.iter().map(|v| v.addr).collect(),
+            addrs,
         };
+        let sent = self.send_template(&template, spec, src, ah_seq).await;
+        // The list goes back for the next send, whatever became of this one.
+        ADDRS.set(template.addrs);
+        sent
+    }
+
+    async fn send_template(
+        &mut self,
+        template: &Advert,
+        spec: &InstanceSpec,
+        src: IpAddr,
+        ah_seq: &mut AhReplay,
+    ) -> Result<(), TxError> {
         let ah_key = match spec.extra.auth {
             Some(AuthSpec::Ah(k)) => Some(k),
             _ => None,
@@ -82,8 +109,18 @@ impl AdvertTx {
         } else {
             &group[..]
         };
-        // Built on the stack: a thousand instances keep no send buffer each.
-        let mut buf = [0u8; MAX_V4_PACKET];
+        // Built on the stack: a thousand instances keep no send buffer each. The usual advert
+        // fits a small buffer; the largest possible one (1 KB to zero at every send) is made
+        // only for an advert that needs it. IPv6 adverts (the VRRP message alone) use the
+        // same room.
+        let mut small = [0u8; SMALL_V4_PACKET];
+        let mut large;
+        let buf: &mut [u8] = if ipv4::advert_packet_len(template, ah_key.is_some()) <= small.len() {
+            &mut small
+        } else {
+            large = [0u8; MAX_V4_PACKET];
+            &mut large
+        };
         for &dst in dests {
             match (src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(d)) => {
@@ -99,16 +136,24 @@ impl AdvertTx {
                         key,
                         unicast: !d.is_multicast(),
                     });
-                    let n = ipv4::emit_advert_packet(&mut buf, &tx, &template, ah)
-                        .map_err(TxError::Emit)?;
+                    let n =
+                        ipv4::emit_advert_packet(buf, &tx, template, ah).map_err(TxError::Emit)?;
                     self.sock.send_v4(&buf[..n], d).await?;
                 }
                 (IpAddr::V6(src), IpAddr::V6(d)) => {
                     let pseudo = PseudoHeader::for_advert(template.version, src.into(), dst);
-                    let bytes = template
-                        .to_bytes(Family::V6, pseudo)
-                        .map_err(TxError::Emit)?;
-                    self.sock.send_v6(&bytes, Some(src), d).await?;
+                    if let Some(out) = buf.get_mut(..template.buffer_len(Family::V6)) {
+                        let n = template
+                            .emit(out, Family::V6, pseudo)
+                            .map_err(TxError::Emit)?;
+                        self.sock.send_v6(&out[..n], Some(src), d).await?;
+                    } else {
+                        // More addresses than an IPv4 packet's room holds (over 64).
+                        let bytes = template
+                            .to_bytes(Family::V6, pseudo)
+                            .map_err(TxError::Emit)?;
+                        self.sock.send_v6(&bytes, Some(src), d).await?;
+                    }
                 }
                 _ => {}
             }

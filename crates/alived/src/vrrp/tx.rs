@@ -35,19 +35,20 @@ pub struct AdvertTx {
     sock: Arc<VrrpSocket>,
     /// IPv4 ID: starts at 1, +1 per packet, skips 0 (spec 5.9).
     ident: u16,
-    /// The advert's address list, filled again from the spec at each send: kept so that
-    /// sending allocates nothing (a master at 100 adverts a second would otherwise allocate
-    /// and free it a hundred times a second).
-    addrs: Vec<IpAddr>,
+}
+
+thread_local! {
+    /// The advert's address list, filled again from the spec at each send: one for the
+    /// process, so that sending allocates nothing (a master at 100 adverts a second would
+    /// otherwise allocate and free it a hundred times a second) and no instance keeps a list
+    /// of its own. Adverts are sent from the VRRP loop's thread; a send that finds it taken
+    /// (none does) would make its own.
+    static ADDRS: std::cell::Cell<Vec<IpAddr>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl AdvertTx {
     pub fn new(sock: Arc<VrrpSocket>) -> AdvertTx {
-        AdvertTx {
-            sock,
-            ident: 0,
-            addrs: Vec::new(),
-        }
+        AdvertTx { sock, ident: 0 }
     }
 
     /// The socket adverts leave from (kept by an instance a reload reconfigures).
@@ -65,7 +66,7 @@ impl AdvertTx {
         src: IpAddr,
         ah_seq: &mut AhReplay,
     ) -> Result<(), TxError> {
-        let mut addrs = std::mem::take(&mut self.addrs);
+        let mut addrs = ADDRS.take();
         addrs.clear();
         addrs.extend(spec.vips.iter().map(|v| v.addr));
         let template = Advert {
@@ -82,7 +83,7 @@ impl AdvertTx {
         };
         let sent = self.send_template(&template, spec, src, ah_seq).await;
         // The list goes back for the next send, whatever became of this one.
-        self.addrs = template.addrs;
+        ADDRS.set(template.addrs);
         sent
     }
 

@@ -38,10 +38,11 @@ pub struct AdvertTx {
 }
 
 thread_local! {
-    /// The address list of the advert being sent, filled from the spec at each send: one
-    /// for the thread (the VRRP loop's), not one per instance, so that sending allocates
-    /// nothing (a master at 100 adverts a second would otherwise allocate and free it a
-    /// hundred times a second) and a thousand instances keep no list each.
+    /// The advert's address list, filled again from the spec at each send: one for the
+    /// process, so that sending allocates nothing (a master at 100 adverts a second would
+    /// otherwise allocate and free it a hundred times a second) and no instance keeps a list
+    /// of its own. Adverts are sent from the VRRP loop's thread; a send that finds it taken
+    /// (none does) would make its own.
     static ADDRS: std::cell::Cell<Vec<IpAddr>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
@@ -65,7 +66,6 @@ impl AdvertTx {
         src: IpAddr,
         ah_seq: &mut AhReplay,
     ) -> Result<(), TxError> {
-        // (Taken, so an interleaved send would only allocate its own.)
         let mut addrs = ADDRS.take();
         addrs.clear();
         addrs.extend(spec.vips.iter().map(|v| v.addr));

@@ -414,22 +414,27 @@ fn static_addresses_are_diffed_on_reload() {
     assert!(r.has_addr(&n.lab, vip));
 }
 
-#[test]
-fn a_tracked_script_keeps_its_state_when_the_trackers_are_rebuilt() {
-    let dir = tempfile::tempdir().unwrap();
-    let runs = dir.path().join("runs");
-    let chk = dir.path().join("chk.sh");
-    std::fs::write(
-        &chk,
-        format!("#!/bin/sh\necho run >> {}\nexit 1\n", runs.display()),
-    )
-    .unwrap();
+/// A `vrrp_script chk` (interval 1 s, weight -60) running `body` from a script in `dir`, and
+/// the `track_script` block that tracks it.
+fn chk_script(dir: &std::path::Path, body: &str) -> (String, &'static str) {
+    let chk = dir.join("chk.sh");
+    std::fs::write(&chk, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&chk, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let script = format!(
         "vrrp_script chk {{\n  script {}\n  interval 1\n  weight -60\n}}\n",
         chk.display()
     );
-    let track = "  track_script {\n    chk\n  }";
+    (script, "  track_script {\n    chk\n  }")
+}
+
+#[test]
+fn a_tracked_script_keeps_its_state_when_the_trackers_are_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let (script, track) = chk_script(
+        dir.path(),
+        &format!("echo run >> {}\nexit 1", runs.display()),
+    );
     let (v1, v2) = ("10.95.0.100", "10.95.0.101");
     let mut n = net("rltrk", 1, 95);
     n.routers[0].configure(&(script.clone() + &inst("VI_1", 150, 51, v1, track)));
@@ -479,23 +484,7 @@ fn a_tracked_script_s_change_after_the_trackers_were_rebuilt_is_seen() {
     let dir = tempfile::tempdir().unwrap();
     let fail = dir.path().join("fail");
     std::fs::write(&fail, "").unwrap();
-    let chk = dir.path().join("chk.sh");
-    std::fs::write(
-        &chk,
-        format!(
-            "#!/bin/sh
-test ! -e {}
-",
-            fail.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&chk, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let script = format!(
-        "vrrp_script chk {{\n  script {}\n  interval 1\n  weight -60\n}}\n",
-        chk.display()
-    );
-    let track = "  track_script {\n    chk\n  }";
+    let (script, track) = chk_script(dir.path(), &format!("test ! -e {}", fail.display()));
     let v1 = "10.97.0.100";
     let mut n = net("rltrk2", 1, 97);
     n.routers[0].configure(&(script.clone() + &inst("VI_1", 150, 51, v1, track)));

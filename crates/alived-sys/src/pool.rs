@@ -96,6 +96,16 @@ impl Pooled {
         self.watch.is_none()
     }
 
+    /// Drops the filtered twin and watches the socket itself again (unless the pool is
+    /// paused: its resume will).
+    fn unquiet(&mut self, paused: bool) -> Result<(), SocketError> {
+        self.quiet = None;
+        if !paused {
+            self.watch = Some(self.socket.watch()?);
+        }
+        Ok(())
+    }
+
     fn layout(&self) -> Layout {
         match self.key.family {
             Family::V4 => Layout::V4 {
@@ -378,12 +388,10 @@ impl SocketPool {
             return Ok(false);
         };
         if filter.is_empty() {
-            if p.quiet.take().is_none() {
+            if p.quiet.is_none() {
                 return Ok(false);
             }
-            if !paused {
-                p.watch = Some(p.socket.watch()?);
-            }
+            p.unquiet(paused)?;
             return Ok(true);
         }
         let program = filter.program(p.layout());
@@ -392,10 +400,7 @@ impl SocketPool {
             Some(q) => {
                 if let Err(e) = q.socket.set_filter(&program) {
                     // The old program could quiet what must now wake: back to plain watching.
-                    p.quiet = None;
-                    if !paused {
-                        p.watch = Some(p.socket.watch()?);
-                    }
+                    p.unquiet(paused)?;
                     return Err(e);
                 }
                 q.program = program;

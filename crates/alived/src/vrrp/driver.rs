@@ -537,23 +537,20 @@ pub async fn run(loaded: super::Loaded, opts: RunOptions) -> Result<i32, StartEr
         // no packet queued when it last looked, which was after whatever woke us (a timer
         // that expired, an event that came), so nothing was queued before it either (and
         // reading would cost a system call per wake-up that only learns so). That holds for
-        // the sockets the reactor watches; those with quiet adverts are read at every wake.
+        // the sockets the reactor watches; the others (those with quiet adverts) are read at
+        // every wake (with none, the sweep makes no system call).
         let (now, wall) = clock.now_with_wall(fired);
         late.woke(now);
         let polled_empty = ready && matches!(wake, Wake::Timer | Wake::Net(_) | Wake::Track(_));
-        let read = if polled_empty && !pool.has_quiet() {
-            Drained::default()
-        } else {
-            let at = (now, wall);
-            receive(
-                &mut pool,
-                &mut router,
-                &mut vrs,
-                at,
-                &mut floor,
-                polled_empty,
-            )
-        };
+        let at = (now, wall);
+        let read = receive(
+            &mut pool,
+            &mut router,
+            &mut vrs,
+            at,
+            &mut floor,
+            polled_empty,
+        );
         more = read.more;
         // Everything below runs at the instant the sweep began, not after it: a process
         // preempted once it had read the sockets must not run timers over the time it then
